@@ -1,0 +1,16 @@
+"""The control plane: moto in server mode, extended with what the tutorial needs and moto lacks.
+
+``install(settings)`` must run in the server process before moto's server starts.
+Every touch point on moto internals lives in :mod:`.moto_glue`.
+"""
+
+from __future__ import annotations
+
+from hostlab.settings import Settings
+
+
+def install(settings: Settings) -> None:
+    """Register the App Runner backend and the CloudFront extensions into moto."""
+    from hostlab.local.controlplane import moto_glue
+
+    moto_glue.install(settings)

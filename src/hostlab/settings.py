@@ -1,0 +1,142 @@
+"""Every knob of the project, read from the environment in one place.
+
+The local backend's behaviour that AWS does not document is a *visible* setting here (for example the TLS
+versions App Runner's front accepts), so a reader can see and change the assumption.
+
+State folder (``HOSTLAB_HOME``), one per backend:
+
+    state.json     ports, pid, start time, endpoint URLs (written by the server once it answers)
+    server.pid     pid of the background process (written before it binds anything)
+    lock           flock target: two concurrent ``hostlab up`` never start two backends
+    server.log     the background process's stdout and stderr
+    ca/            the local certificate authority (ca.pem, ca.key) and the client bundle (bundle.pem)
+    apps/          logs of the demo-app processes that stand in for App Runner containers
+
+``hostlab down`` removes the folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Fake credentials, the same ones moto's own documentation and tests use.
+FAKE_ACCESS_KEY_ID = "testing"
+FAKE_SECRET_ACCESS_KEY = "testing"
+DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
+DEFAULT_REGION = "us-east-1"  # CloudFront's control plane and ACM certificates for CloudFront live here
+
+
+def _default_home() -> Path:
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "hostlab"
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
+    if value < 0:
+        raise ValueError(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not an integer") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings of one local backend. Build with :meth:`from_env`."""
+
+    home: Path = field(default_factory=_default_home)
+    # 127.0.0.1 only: the backend must never be reachable from another machine.
+    host: str = "127.0.0.1"
+    # Port of the AWS API endpoint (AWS_ENDPOINT_URL). 0 picks a free port.
+    api_port: int = 4750
+    # Port of the HTTP CONNECT proxy that maps *.cloudfront.net / *.awsapprunner.com to the data plane.
+    proxy_port: int = 4751
+    # Seed for every generated ID, so the same calls give the same IDs and domains.
+    seed: int = 42
+    # How long an App Runner operation stays OPERATION_IN_PROGRESS before RUNNING (seconds).
+    apprunner_operation_seconds: float = 2.0
+    # How long a CloudFront distribution stays InProgress after create/update before Deployed (seconds).
+    cloudfront_deploy_seconds: float = 2.0
+    # ASSUMPTION (not documented by AWS): the TLS versions App Runner's application endpoints accept.
+    # AR-DG security-infrastructure.html states TLS 1.2+ for the App Runner *API* only.
+    # Measured on the aws backend by the tutorial; override with e.g. "TLSv1,TLSv1.1,TLSv1.2,TLSv1.3".
+    apprunner_tls_versions: tuple[str, ...] = ("TLSv1.2", "TLSv1.3")
+    # How long `hostlab up` waits for the backend to answer (seconds).
+    start_timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        home = Path(env["HOSTLAB_HOME"]).expanduser() if env.get("HOSTLAB_HOME") else _default_home()
+        tls = tuple(v.strip() for v in env.get("HOSTLAB_APPRUNNER_TLS_VERSIONS", "").split(",") if v.strip())
+        known = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
+        if unknown := [v for v in tls if v not in known]:
+            raise ValueError(f"HOSTLAB_APPRUNNER_TLS_VERSIONS: unknown version(s) {unknown}; use {sorted(known)}")
+        return cls(
+            home=home.resolve(),
+            api_port=_int(env, "HOSTLAB_PORT", cls.api_port),
+            proxy_port=_int(env, "HOSTLAB_PROXY_PORT", cls.proxy_port),
+            seed=_int(env, "HOSTLAB_SEED", cls.seed),
+            apprunner_operation_seconds=_float(
+                env, "HOSTLAB_APPRUNNER_OPERATION_SECONDS", cls.apprunner_operation_seconds
+            ),
+            cloudfront_deploy_seconds=_float(
+                env, "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS", cls.cloudfront_deploy_seconds
+            ),
+            apprunner_tls_versions=tls or cls.apprunner_tls_versions,
+            start_timeout=_float(env, "HOSTLAB_START_TIMEOUT", cls.start_timeout),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The HOSTLAB_* variables that reproduce these settings in a child process."""
+        return {
+            "HOSTLAB_HOME": str(self.home),
+            "HOSTLAB_PORT": str(self.api_port),
+            "HOSTLAB_PROXY_PORT": str(self.proxy_port),
+            "HOSTLAB_SEED": str(self.seed),
+            "HOSTLAB_APPRUNNER_OPERATION_SECONDS": str(self.apprunner_operation_seconds),
+            "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": str(self.cloudfront_deploy_seconds),
+            "HOSTLAB_APPRUNNER_TLS_VERSIONS": ",".join(self.apprunner_tls_versions),
+            "HOSTLAB_START_TIMEOUT": str(self.start_timeout),
+        }
+
+    # Files in the state folder (see the module docstring).
+    @property
+    def state_file(self) -> Path:
+        return self.home / "state.json"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "server.pid"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.home / "lock"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "server.log"
+
+    @property
+    def ca_dir(self) -> Path:
+        return self.home / "ca"
+
+    @property
+    def apps_dir(self) -> Path:
+        return self.home / "apps"
