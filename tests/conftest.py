@@ -1,11 +1,23 @@
-"""Shared fixtures: fake credentials (never real ones) and boto3 clients against the local control plane.
+"""Shared fixtures: fake credentials (never real ones) and one real local backend for the whole test session.
 
-NOTE (temporary, owned by the lifecycle work): ``api_url`` starts the control plane in-process. Once
-``hostlab.local.lifecycle`` exists it comes from a real background backend started for the test session
-and stopped at its end.
+The backend is started the way a reader starts it (hostlab.local.lifecycle.up: a detached server process),
+in a temporary HOSTLAB_HOME with free ports (HOSTLAB_PORT=0, HOSTLAB_PROXY_PORT=0) and short App Runner and
+CloudFront delays, and it is stopped at the end of the run (pytest_unconfigure), also when tests fail.
+
+The session's HOSTLAB_* variables are put into os.environ at configure time, so anything that starts a
+backend during the run (connect() in a notebook run by nbval, whose kernel inherits this environment) uses
+that same temporary folder and is stopped with it; a backend the reader runs is never touched.
+
+Fixtures: ``backend`` (its State), ``client_env`` (the variables `hostlab env` prints, for tests that run
+requests/curl/openssl), ``api_url``, ``make_client``, ``apprunner``, ``cloudfront``.
 """
 
 from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import boto3
 import pytest
@@ -16,6 +28,36 @@ from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACC
 # Short delays so waiting code is exercised without slowing the suite down.
 TEST_OPERATION_SECONDS = 0.4
 TEST_DEPLOY_SECONDS = 0.4
+
+_session_dir: Path | None = None
+
+
+def session_backend_env(home: Path) -> dict[str, str]:
+    """The HOSTLAB_* variables of the test session's backend."""
+    return {
+        "HOSTLAB_HOME": str(home),
+        "HOSTLAB_PORT": "0",
+        "HOSTLAB_PROXY_PORT": "0",
+        "HOSTLAB_APPRUNNER_OPERATION_SECONDS": str(TEST_OPERATION_SECONDS),
+        "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": str(TEST_DEPLOY_SECONDS),
+    }
+
+
+def pytest_configure(config):
+    global _session_dir
+    _session_dir = Path(tempfile.mkdtemp(prefix="hostlab-tests-"))
+    os.environ.update(session_backend_env(_session_dir / "backend"))
+
+
+def pytest_unconfigure(config):
+    if _session_dir is None:
+        return
+    from hostlab.local import lifecycle
+
+    try:
+        lifecycle.down(Settings.from_env(session_backend_env(_session_dir / "backend")), note=lambda _: None)
+    finally:
+        shutil.rmtree(_session_dir, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -29,23 +71,27 @@ def fake_credentials(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def api_url():
-    from moto.server import ThreadedMotoServer
+def backend():
+    """The session's running backend (hostlab.local.state.State); started once, stopped at the end."""
+    from hostlab.local import lifecycle
 
-    from hostlab.local.controlplane import install
+    assert _session_dir is not None
+    settings = Settings.from_env(session_backend_env(_session_dir / "backend"))
+    return lifecycle.up(settings)
 
-    install(
-        Settings(
-            api_port=0,
-            apprunner_operation_seconds=TEST_OPERATION_SECONDS,
-            cloudfront_deploy_seconds=TEST_DEPLOY_SECONDS,
-        )
-    )
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+
+@pytest.fixture(scope="session")
+def client_env(backend) -> dict[str, str]:
+    """The variables a client needs (AWS_ENDPOINT_URL, HTTPS_PROXY, CA bundle...), as `hostlab env` prints
+    them. Use ``{**os.environ, **client_env}`` for a subprocess, or monkeypatch them in."""
+    from hostlab.local import lifecycle
+
+    return lifecycle.client_env(backend)
+
+
+@pytest.fixture(scope="session")
+def api_url(backend) -> str:
+    return backend.api_url
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name}={raw!r} is not an integer") from None
 
 
+def _paused_status(env: dict[str, str]) -> int:
+    status = _int(env, "HOSTLAB_APPRUNNER_PAUSED_STATUS", 404)
+    if status not in (404, 503):
+        raise ValueError(f"HOSTLAB_APPRUNNER_PAUSED_STATUS={status} must be 404 or 503")
+    return status
+
+
 @dataclass(frozen=True)
 class Settings:
     """Settings of one local backend. Build with :meth:`from_env`."""
@@ -77,6 +84,13 @@ class Settings:
     # AR-DG security-infrastructure.html states TLS 1.2+ for the App Runner *API* only.
     # Measured on the aws backend by the tutorial; override with e.g. "TLSv1,TLSv1.1,TLSv1.2,TLSv1.3".
     apprunner_tls_versions: tuple[str, ...] = ("TLSv1.2", "TLSv1.3")
+    # App Runner's request timeout (seconds): "a total of 120 seconds request timeout limit on the HTTP
+    # requests" (AR-DG develop.html). Shorter values make timeout tests fast.
+    apprunner_request_timeout: float = 120.0
+    # ASSUMPTION (not documented by AWS, no public report found): what the front answers for a PAUSED
+    # service. 404 = Envoy with no route for the name (empty body, server: envoy); 503 = Envoy's
+    # "no healthy upstream". AR-DG manage-pause.html only says compute capacity drops to zero.
+    apprunner_paused_status: int = 404
     # How long `hostlab up` waits for the backend to answer (seconds).
     start_timeout: float = 30.0
 
@@ -100,6 +114,10 @@ class Settings:
                 env, "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS", cls.cloudfront_deploy_seconds
             ),
             apprunner_tls_versions=tls or cls.apprunner_tls_versions,
+            apprunner_request_timeout=_float(
+                env, "HOSTLAB_APPRUNNER_REQUEST_TIMEOUT", cls.apprunner_request_timeout
+            ),
+            apprunner_paused_status=_paused_status(env),
             start_timeout=_float(env, "HOSTLAB_START_TIMEOUT", cls.start_timeout),
         )
 
@@ -113,6 +131,8 @@ class Settings:
             "HOSTLAB_APPRUNNER_OPERATION_SECONDS": str(self.apprunner_operation_seconds),
             "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": str(self.cloudfront_deploy_seconds),
             "HOSTLAB_APPRUNNER_TLS_VERSIONS": ",".join(self.apprunner_tls_versions),
+            "HOSTLAB_APPRUNNER_REQUEST_TIMEOUT": str(self.apprunner_request_timeout),
+            "HOSTLAB_APPRUNNER_PAUSED_STATUS": str(self.apprunner_paused_status),
             "HOSTLAB_START_TIMEOUT": str(self.start_timeout),
         }
 

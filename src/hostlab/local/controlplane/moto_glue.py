@@ -8,20 +8,454 @@ Sections: shared building blocks; App Runner registration; CloudFront extensions
 
 from __future__ import annotations
 
+import random
+import re
+import sys
+import time
+import types
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import moto
+import moto.backend_index as _backend_index
+import moto.cloudfront.urls as _cloudfront_urls
+import moto.core.responses as _core_responses
+from moto.acm.models import acm_backends
+from moto.cloudfront.models import CloudFrontBackend, cloudfront_backends
+from moto.cloudfront.models import random_id as cloudfront_random_id
+from moto.cloudfront.responses import CloudFrontResponse
+from moto.core.base_backend import BackendDict, BaseBackend
+from moto.core.exceptions import ServiceException as ServiceException
+from moto.core.responses import ActionResult as ActionResult
+from moto.core.responses import BaseResponse as BaseResponse
+from moto.core.responses import EmptyResult as EmptyResult
+from moto.moto_api._internal import mock_random
+
 from hostlab.settings import Settings
 
 # ---------------------------------------------------------------------------------------------------------
 # Shared building blocks
 # ---------------------------------------------------------------------------------------------------------
+# Every import from moto's internals sits here; the rest of the control plane imports these names.
+# Touch points (each checked by tests/test_moto_glue.py):
+#   moto.backends.get_backend(name)     imports ``moto.<name>`` and reads ``<name>_backends`` from it
+#   moto.backend_index.backend_url_patterns   (service, host regex) pairs the server dispatches by
+#   BaseBackend._url_module              where a backend's url_bases / url_paths come from
+#   moto.core.responses.gen_amzn_requestid_long   draws every request id from the shared seeded random
+#   moto.moto_api._internal.mock_random  the seeded random behind every generated id
+
+GLUE_WRITTEN_FOR = "5.2.5"
+MOTO_VERSION: str = moto.__version__
+
+
+def seed_ids(seed: int) -> None:
+    """Seed moto's shared random, exactly as ``POST /moto-api/seed?a=<seed>`` does."""
+    mock_random.seed(seed)
+
+
+# moto draws each response's x-amzn-requestid from the seeded random. A poll loop (a waiter, the data
+# plane refreshing its view) makes a timing-dependent number of calls, which would shift every id created
+# after it: the same notebook would get different service ids and domains from one run to the next.
+# Request ids need no determinism, so they come from a private generator instead.
+_request_id_random = random.Random()
+_REQUEST_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _independent_request_id(headerdict: dict[str, Any] | None = None) -> str:
+    # Same shape as moto's (52 letters and digits), without touching the seeded random.
+    request_id = "".join(_request_id_random.choice(_REQUEST_ID_CHARS) for _ in range(52))
+    if isinstance(headerdict, dict):
+        headerdict["x-amzn-requestid"] = request_id
+    return request_id
+
+
+def _make_request_ids_independent() -> None:
+    _core_responses.gen_amzn_requestid_long = _independent_request_id
+
+
+# url_bases / url_paths of services defined outside moto's package, keyed by backend class.
+_EXTENSION_URLS: dict[type, types.SimpleNamespace] = {}
+
+
+class ExtensionBackend(BaseBackend):
+    """A moto backend whose code lives outside moto's package.
+
+    moto finds a backend's URL table in the ``urls`` module next to its ``models`` module; an extension has
+    none, so :func:`register_service` hands the table over and this property serves it.
+    """
+
+    @property
+    def _url_module(self) -> Any:
+        return _EXTENSION_URLS[type(self)]
+
+
+def register_service(
+    name: str,
+    backends: BackendDict,
+    dispatch: Callable[..., Any],
+    url_base: str,
+) -> None:
+    """Make moto's server dispatch requests for ``name`` to ``backends``. Idempotent.
+
+    ``url_base`` is the host regex moto matches; in server mode the host is derived from the SigV4
+    credential scope (service ``name`` and region), so ``https?://<name>\\.(.+)\\.amazonaws\\.com`` fits.
+    """
+    _EXTENSION_URLS[backends.backend] = types.SimpleNamespace(
+        url_bases=[url_base],
+        # AWS JSON protocols POST every operation to "/" and name it in X-Amz-Target.
+        url_paths={"{0}/$": dispatch},
+    )
+    # moto.backends.get_backend(name) does importlib.import_module("moto." + name) and reads
+    # "<name>_backends"; a module object registered under that name is what import_module returns.
+    module = types.ModuleType(f"moto.{name}", f"hostlab extension service {name!r} (see hostlab moto_glue)")
+    setattr(module, f"{name.replace('-', '')}_backends", backends)
+    sys.modules[module.__name__] = module
+    patterns = _backend_index.backend_url_patterns
+    patterns[:] = [(service, pattern) for service, pattern in patterns if service != name]
+    patterns.append((name, re.compile(url_base)))
+
 
 # ---------------------------------------------------------------------------------------------------------
 # App Runner: a new service registered into moto's backends and its server's dispatcher
 # ---------------------------------------------------------------------------------------------------------
 
+
+def _install_apprunner(settings: Settings) -> None:
+    # Imported here: the App Runner modules import this module's building blocks.
+    from hostlab.local.controlplane import apprunner
+    from hostlab.local.controlplane.apprunner_responses import AppRunnerResponse
+
+    apprunner.configure(operation_seconds=settings.apprunner_operation_seconds)
+    register_service(
+        "apprunner",
+        apprunner.apprunner_backends,
+        AppRunnerResponse.dispatch,
+        r"https?://apprunner\.(.+)\.amazonaws\.com",
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------
 # CloudFront: cache/origin request policies, FunctionAssociations, ETags, IfMatch, PublishFunction
 # ---------------------------------------------------------------------------------------------------------
 
+# Touch points on moto.cloudfront (each checked by tests/test_moto_glue.py):
+#   cloudfront_backends.backend          the class BackendDict instantiates per account: ours subclasses it
+#   CloudFrontBackend.get_distribution   moto's invalidation code reads distributions through it
+#   CloudFrontBackend.distributions      the dict moto's invalidation code checks ids in: we share ours
+#   CloudFrontBackend.tagger             tags of distributions and functions
+#   BaseBackend._url_module              where the server reads a backend's routes from (moto.cloudfront.urls)
+#   moto.cloudfront.urls.url_paths       the server's CloudFront routes: every route dispatches to our
+#                                        response class, plus the routes moto lacks
+#   CloudFrontResponse                   moto's request parsing (_get_param) and XML serialisation
+#   moto.acm.models.acm_backends         ACM certificates (us-east-1) for ViewerCertificate.ACMCertificateArn
+# The rules themselves live in cloudfront_*.py, which know nothing of moto.
+
+_cloudfront_deploy_seconds = Settings().cloudfront_deploy_seconds
+
+
+def _cloudfront_generators() -> Any:
+    from hostlab.local.controlplane.cloudfront_account import Generators
+
+    return Generators(
+        # Policy IDs are UUIDs (CF-DG using-managed-cache-policies.html shows the format).
+        uuid=lambda: str(mock_random.uuid4()),
+        distribution_id=lambda: "E" + cloudfront_random_id(length=13),
+        # Distribution domains look like d111111abcdef8.cloudfront.net (API reference DistributionSummary).
+        domain_name=lambda: "d" + cloudfront_random_id(uppercase=False, length=13) + ".cloudfront.net",
+        etag=lambda: "E" + cloudfront_random_id(length=13),
+        clock=lambda: datetime.now(UTC),
+        timer=time.monotonic,
+    )
+
+
+def _acm_certificate(account_id: str, arn: str) -> tuple[str, list[str]] | None:
+    """(status, domain names) of an ACM certificate in the account's us-east-1, or None."""
+    certificate = acm_backends[account_id]["us-east-1"]._certificates.get(arn)
+    if certificate is None:
+        return None
+    certificate.check()  # moto moves a requested certificate from PENDING_VALIDATION to ISSUED here
+    return certificate.status, [certificate.common_name, *certificate.sans]
+
+
+def _cloudfront_alias_owner(alias: str) -> str | None:
+    """The distribution, in any account, that holds ``alias``: aliases are unique across CloudFront."""
+    for account_backends in list(cloudfront_backends.values()):
+        backend = dict.get(account_backends, "aws")  # plain lookup: never creates a backend
+        if isinstance(backend, _CloudFrontBackendWithGaps):
+            owner = backend.hostlab.distributions.alias_owner(alias)
+            if owner is not None:
+                return owner
+    return None
+
+
+class _CloudFrontBackendWithGaps(CloudFrontBackend):
+    """moto's CloudFront backend with one CloudFrontAccount holding what moto lacks."""
+
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        from hostlab.local.controlplane.cloudfront_account import CloudFrontAccount
+
+        self.hostlab = CloudFrontAccount(
+            account_id,
+            _cloudfront_generators(),
+            deploy_seconds=_cloudfront_deploy_seconds,
+            certificate=lambda arn: _acm_certificate(account_id, arn),
+            alias_owner=_cloudfront_alias_owner,
+            distributions=self.distributions,
+        )
+
+    def get_distribution(self, distribution_id: str) -> tuple[Any, str]:
+        distribution = self.hostlab.distributions.get(distribution_id)
+        return distribution, distribution.etag
+
+    @property
+    def _url_module(self) -> Any:
+        # moto looks for the URL table next to the backend class's module; ours lives here.
+        return _cloudfront_urls
+
+
+def _list_result(key: str, items: list[Any], next_marker: str | None, max_items: int) -> dict[str, Any]:
+    body: dict[str, Any] = {"MaxItems": max_items, "Quantity": len(items)}
+    if items:
+        body["Items"] = items
+    if next_marker:
+        body["NextMarker"] = next_marker
+    return {key: body}
+
+
+class _CloudFrontResponseWithGaps(CloudFrontResponse):
+    """moto's CloudFront responses; what moto lacks or gets wrong is answered by CloudFrontAccount."""
+
+    @property
+    def hostlab(self) -> Any:
+        return self.backend.hostlab
+
+    # --- cache and origin request policies ---------------------------------------------------------
+
+    _POLICY: ClassVar[dict[str, tuple[str, str]]] = {
+        "cache": ("CachePolicy", "cache-policy"),
+        "origin_request": ("OriginRequestPolicy", "origin-request-policy"),
+    }
+
+    def _policy_answer(self, kind: str, policy: Any, with_location: bool = False) -> ActionResult:
+        name, path = self._POLICY[kind]
+        result = {name: policy.resource(), "ETag": policy.etag}
+        if with_location:
+            result["Location"] = f"https://cloudfront.amazonaws.com/2020-05-31/{path}/{policy.id}"
+        return ActionResult(result)
+
+    def _create_policy(self, kind: str) -> ActionResult:
+        name, _ = self._POLICY[kind]
+        policy = self.hostlab.policies(kind).create(self._get_param(f"{name}Config", {}))
+        return self._policy_answer(kind, policy, with_location=True)
+
+    def _get_policy(self, kind: str) -> ActionResult:
+        return self._policy_answer(kind, self.hostlab.policies(kind).get(self._get_param("Id")))
+
+    def _get_policy_config(self, kind: str) -> ActionResult:
+        name, _ = self._POLICY[kind]
+        policy = self.hostlab.policies(kind).get(self._get_param("Id"))
+        return ActionResult({f"{name}Config": policy.resource()[f"{name}Config"], "ETag": policy.etag})
+
+    def _update_policy(self, kind: str) -> ActionResult:
+        name, _ = self._POLICY[kind]
+        policy = self.hostlab.policies(kind).update(
+            self._get_param("Id"), self._get_param(f"{name}Config", {}), self._get_param("IfMatch")
+        )
+        return self._policy_answer(kind, policy)
+
+    def _delete_policy(self, kind: str) -> EmptyResult:
+        self.hostlab.delete_policy(kind, self._get_param("Id"), self._get_param("IfMatch"))
+        return EmptyResult()
+
+    def _list_policies(self, kind: str) -> ActionResult:
+        name, _ = self._POLICY[kind]
+        policies, next_marker, max_items = self.hostlab.policies(kind).list(
+            self._get_param("Type"), self._get_param("Marker"), self._get_param("MaxItems")
+        )
+        items = [{"Type": p.type, name: p.resource()} for p in policies]
+        return ActionResult(_list_result(f"{name}List", items, next_marker, max_items))
+
+    def create_cache_policy(self) -> ActionResult:
+        return self._create_policy("cache")
+
+    def get_cache_policy(self) -> ActionResult:
+        return self._get_policy("cache")
+
+    def get_cache_policy_config(self) -> ActionResult:
+        return self._get_policy_config("cache")
+
+    def update_cache_policy(self) -> ActionResult:
+        return self._update_policy("cache")
+
+    def delete_cache_policy(self) -> EmptyResult:
+        return self._delete_policy("cache")
+
+    def list_cache_policies(self) -> ActionResult:
+        return self._list_policies("cache")
+
+    def create_origin_request_policy(self) -> ActionResult:
+        return self._create_policy("origin_request")
+
+    def get_origin_request_policy(self) -> ActionResult:
+        return self._get_policy("origin_request")
+
+    def get_origin_request_policy_config(self) -> ActionResult:
+        return self._get_policy_config("origin_request")
+
+    def update_origin_request_policy(self) -> ActionResult:
+        return self._update_policy("origin_request")
+
+    def delete_origin_request_policy(self) -> EmptyResult:
+        return self._delete_policy("origin_request")
+
+    def list_origin_request_policies(self) -> ActionResult:
+        return self._list_policies("origin_request")
+
+    # --- distributions -----------------------------------------------------------------------------
+
+    def _distribution_answer(self, distribution: Any, with_location: bool = False) -> ActionResult:
+        result = {"Distribution": distribution.resource(), "ETag": distribution.etag}
+        if with_location:
+            result["Location"] = distribution.location
+        return ActionResult(result)
+
+    def create_distribution(self) -> ActionResult:
+        distribution = self.hostlab.create_distribution(self._get_param("DistributionConfig", {}))
+        return self._distribution_answer(distribution, with_location=True)
+
+    def create_distribution_with_tags(self) -> ActionResult:
+        distribution = self.hostlab.create_distribution(
+            self._get_param("DistributionConfigWithTags.DistributionConfig", {})
+        )
+        self.backend.tagger.tag_resource(
+            distribution.arn, self._get_param("DistributionConfigWithTags.Tags.Items", []) or []
+        )
+        return self._distribution_answer(distribution, with_location=True)
+
+    def get_distribution(self) -> ActionResult:
+        return self._distribution_answer(self.hostlab.distributions.get(self._get_param("Id")))
+
+    def get_distribution_config(self) -> ActionResult:
+        distribution = self.hostlab.distributions.get(self._get_param("Id"))
+        config = distribution.resource()["DistributionConfig"]
+        return ActionResult({"DistributionConfig": config, "ETag": distribution.etag})
+
+    def update_distribution(self) -> ActionResult:
+        distribution = self.hostlab.update_distribution(
+            self._get_param("Id"), self._get_param("DistributionConfig", {}), self._get_param("IfMatch")
+        )
+        return self._distribution_answer(distribution)
+
+    def delete_distribution(self) -> EmptyResult:
+        self.hostlab.distributions.delete(self._get_param("Id"), self._get_param("IfMatch"))
+        return EmptyResult()
+
+    def list_distributions(self) -> ActionResult:
+        from hostlab.local.controlplane.cloudfront_lists import page, parse_max_items
+
+        marker = self._get_param("Marker")
+        max_items = parse_max_items(self._get_param("MaxItems"))
+        records = list(self.hostlab.distributions.distributions.values())
+        chunk, next_marker = page(records, lambda d: d.id, marker, max_items)
+        body = _list_result("DistributionList", [d.summary() for d in chunk], next_marker, max_items)
+        body["DistributionList"].update(Marker=marker or "", IsTruncated=next_marker is not None)
+        return ActionResult(body)
+
+    # --- functions ---------------------------------------------------------------------------------
+
+    def _function_answer(self, function: Any, stage: str | None, etag: str | None) -> ActionResult:
+        result: dict[str, Any] = {"FunctionSummary": self.hostlab.functions.summary(function, stage)}
+        if etag is not None:
+            result["ETag"] = etag
+        return ActionResult(result)
+
+    def create_function(self) -> ActionResult:
+        name = self._get_param("Name")
+        function = self.hostlab.functions.create(
+            name, self._get_param("FunctionConfig", {}), self._get_param("FunctionCode")
+        )
+        self.backend.tagger.tag_resource(function.arn, self._get_param("Tags.Items", []) or [])
+        answer = self._function_answer(function, "DEVELOPMENT", function.development.etag)
+        answer.result["Location"] = f"https://cloudfront.amazonaws.com/2020-05-31/function/{name}"  # type: ignore[index]
+        return answer
+
+    def describe_function(self) -> ActionResult:
+        stage = self._get_param("Stage")
+        function = self.hostlab.functions.get(self._get_param("Name"))
+        return self._function_answer(function, stage, function.stage(stage).etag)
+
+    def get_function(self) -> ActionResult:
+        function = self.hostlab.functions.get(self._get_param("Name"))
+        stage = function.stage(self._get_param("Stage"))
+        return ActionResult(
+            {"FunctionCode": stage.code, "ETag": stage.etag, "ContentType": "application/octet-stream"}
+        )
+
+    def update_function(self) -> ActionResult:
+        function = self.hostlab.functions.update(
+            self._get_param("Name"),
+            self._get_param("IfMatch"),
+            self._get_param("FunctionConfig", {}),
+            self._get_param("FunctionCode"),
+        )
+        return self._function_answer(function, "DEVELOPMENT", function.development.etag)
+
+    def publish_function(self) -> ActionResult:
+        function = self.hostlab.functions.publish(self._get_param("Name"), self._get_param("IfMatch"))
+        return self._function_answer(function, "LIVE", None)
+
+    def delete_function(self) -> EmptyResult:
+        self.hostlab.functions.delete(self._get_param("Name"), self._get_param("IfMatch"))
+        return EmptyResult()
+
+    def list_functions(self) -> ActionResult:
+        items, next_marker, max_items = self.hostlab.functions.list(
+            self._get_param("Marker"), self._get_param("MaxItems"), self._get_param("Stage")
+        )
+        return ActionResult(_list_result("FunctionList", items, next_marker, max_items))
+
+    def test_function(self) -> ActionResult:
+        result = self.hostlab.test_function(
+            self._get_param("Name"),
+            self._get_param("IfMatch"),
+            self._get_param("Stage"),
+            self._get_param("EventObject"),
+        )
+        return ActionResult({"TestResult": result})
+
+
+# Routes moto 5.2.5 has no entry for (paths from botocore's CloudFront model).
+_CLOUDFRONT_EXTRA_PATHS = [
+    "{0}/2020-05-31/cache-policy$",
+    "{0}/2020-05-31/cache-policy/(?P<policy_id>[^/]+)$",
+    "{0}/2020-05-31/cache-policy/(?P<policy_id>[^/]+)/config$",
+    "{0}/2020-05-31/origin-request-policy$",
+    "{0}/2020-05-31/origin-request-policy/(?P<policy_id>[^/]+)$",
+    "{0}/2020-05-31/origin-request-policy/(?P<policy_id>[^/]+)/config$",
+    "{0}/2020-05-31/function/(?P<function_name>[^/]+)/publish$",
+    "{0}/2020-05-31/function/(?P<function_name>[^/]+)/test$",
+]
+
+
+def _install_cloudfront(settings: Settings) -> None:
+    global _cloudfront_deploy_seconds
+    _cloudfront_deploy_seconds = settings.cloudfront_deploy_seconds
+    paths = _cloudfront_urls.url_paths
+    for path in list(paths):
+        paths[path] = _CloudFrontResponseWithGaps.dispatch
+    for path in _CLOUDFRONT_EXTRA_PATHS:
+        paths[path] = _CloudFrontResponseWithGaps.dispatch
+    if cloudfront_backends.backend is not _CloudFrontBackendWithGaps:
+        cloudfront_backends.backend = _CloudFrontBackendWithGaps
+        # Account backends made before this point hold moto's class: drop them (there is no state yet).
+        cloudfront_backends.clear()
+
 
 def install(settings: Settings) -> None:
     """Apply every extension. Idempotent."""
+    seed_ids(settings.seed)
+    _make_request_ids_independent()
+    _install_apprunner(settings)
+    _install_cloudfront(settings)

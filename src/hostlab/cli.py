@@ -1,0 +1,147 @@
+"""`hostlab`: start, inspect and stop the local backend from a shell.
+
+    eval "$(hostlab up)"    start it if needed and prepare this shell (export lines on stdout)
+    hostlab env             the same export lines, for a backend that runs
+    hostlab status          whether it runs, where, since when (exit 3 when it does not)
+    hostlab down            stop it and remove its state folder
+
+Only the export lines go to stdout; every message for humans goes to stderr, so `eval` never runs one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shlex
+import sys
+
+from hostlab.backend import BackendChoiceError, chosen_backend
+from hostlab.settings import Settings
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2  # also argparse's code for a bad command line
+EXIT_NOT_RUNNING = 3  # as `systemctl status` / LSB init scripts say "not running"
+
+
+def _say(message: str) -> None:
+    print(f"hostlab: {message}", file=sys.stderr)
+
+
+def export_lines(env: dict[str, str]) -> str:
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+
+
+def _age(started_at: str) -> str:
+    try:
+        seconds = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(started_at)).total_seconds()
+    except ValueError:
+        return "unknown"
+    minutes, secs = divmod(int(max(seconds, 0)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def _require_local() -> None:
+    if chosen_backend() == "aws":
+        raise BackendChoiceError(
+            "HOSTLAB_BACKEND=aws is set: the aws backend needs no `hostlab up`. "
+            "Unset HOSTLAB_BACKEND to use the local one"
+        )
+
+
+def cmd_up(settings: Settings) -> int:
+    from hostlab.local import lifecycle
+
+    _require_local()
+    state, started = lifecycle.ensure_running(settings, note=_say)
+    sys.stdout.write(export_lines(lifecycle.client_env(state)))
+    verb = "started" if started else "already running:"
+    _say(f"{verb} local backend at {state.api_url} (pid {state.pid}); `hostlab down` stops it")
+    return EXIT_OK
+
+
+def cmd_env(settings: Settings) -> int:
+    from hostlab.local import lifecycle
+
+    _require_local()
+    sys.stdout.write(export_lines(lifecycle.client_env(lifecycle.current(settings))))
+    return EXIT_OK
+
+
+def cmd_status(settings: Settings) -> int:
+    from hostlab.local import lifecycle
+
+    found = lifecycle.status(settings)
+    state = found.state
+    if not found.running or state is None:
+        print(f"not running: {found.detail} (state folder {found.home})")
+        return EXIT_NOT_RUNNING
+    print(f"running: pid {state.pid}, since {state.started_at} ({_age(state.started_at)} ago)")
+    rows = [
+        ("AWS API", state.api_url),
+        ("proxy", state.proxy_url),
+        ("CA bundle", state.ca_bundle),
+        ("data plane", ", ".join(state.dataplane) or "(none yet)"),
+        ("seed", str(state.seed)),
+        ("version", state.version),
+        ("state folder", state.home),
+    ]
+    for label, value in rows:
+        print(f"  {label + ':':<14}{value}")
+    return EXIT_OK
+
+
+def cmd_down(settings: Settings) -> int:
+    from hostlab.local import lifecycle
+
+    if not lifecycle.down(settings, note=_say):
+        _say(f"no local backend was running in {settings.home}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "up": (cmd_up, "start the local backend if needed; print export lines for `eval`"),
+    "env": (cmd_env, "print the export lines for the running backend"),
+    "status": (cmd_status, "say whether the backend runs, where and since when"),
+    "down": (cmd_down, "stop the backend and remove its state folder"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="hostlab",
+        description="The local backend of the tutorial (an offline App Runner + CloudFront).",
+        epilog='Typical use: eval "$(hostlab up)" ... hostlab down. The state folder is HOSTLAB_HOME.',
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{up,env,status,down}")
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, description=help_text)
+    args = parser.parse_args(argv)
+
+    from hostlab.local.lifecycle import BackendError, NotRunningError
+    from hostlab.local.ports import PortInUseError
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a HOSTLAB_* variable with a bad value
+        _say(f"error: {exc}")
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command][0](settings)
+    except NotRunningError as exc:
+        _say(str(exc))
+        return EXIT_NOT_RUNNING
+    except BackendChoiceError as exc:
+        _say(f"error: {exc}")
+        return EXIT_USAGE
+    except (BackendError, PortInUseError) as exc:
+        _say(f"error: {exc}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

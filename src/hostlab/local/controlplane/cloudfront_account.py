@@ -1,0 +1,155 @@
+"""One account's CloudFront: distributions, policies and functions, and the rules that tie them together.
+
+CloudFront is global: one of these per account (moto keeps it in the account's "aws" partition backend).
+The moto glue builds it with moto's seeded random for IDs and answers API calls through it; nothing here
+imports moto.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hostlab.local.controlplane import cloudfront_errors as errors
+from hostlab.local.controlplane.cloudfront_distributions import Distribution, DistributionStore, Lookups
+from hostlab.local.controlplane.cloudfront_functions import FunctionStore
+from hostlab.local.controlplane.cloudfront_policies import PolicyStore
+
+# The edge's JavaScript runtime (part 2 of the project) runs TestFunction when it is installed.
+JS_RUNTIME_MODULE = "hostlab.local.cloudfront_js"
+
+
+@dataclass
+class Generators:
+    """Where new identifiers and times come from (moto's seeded random in the server)."""
+
+    uuid: Callable[[], str]  # cache / origin request policy IDs
+    distribution_id: Callable[[], str]
+    domain_name: Callable[[], str]  # d1234abcd.cloudfront.net
+    etag: Callable[[], str]
+    clock: Callable[[], datetime]  # timestamps in answers
+    timer: Callable[[], float]  # monotonic seconds, for the deployment clock
+
+
+class CloudFrontAccount:
+    def __init__(
+        self,
+        account_id: str,
+        generators: Generators,
+        *,
+        deploy_seconds: float,
+        certificate: Callable[[str], tuple[str, list[str]] | None],
+        alias_owner: Callable[[str], str | None],
+        distributions: dict[str, Distribution] | None = None,
+    ) -> None:
+        self.account_id = account_id
+        g = generators
+        self.cache_policies = PolicyStore("cache", new_id=g.uuid, new_etag=g.etag, clock=g.clock)
+        self.origin_request_policies = PolicyStore(
+            "origin_request", new_id=g.uuid, new_etag=g.etag, clock=g.clock
+        )
+        self.distributions = DistributionStore(
+            account_id=account_id,
+            new_id=g.distribution_id,
+            new_domain=g.domain_name,
+            new_etag=g.etag,
+            clock=g.clock,
+            timer=g.timer,
+            deploy_seconds=deploy_seconds,
+            distributions=distributions,
+        )
+        self.functions = FunctionStore(
+            arn_prefix=f"arn:aws:cloudfront::{account_id}:function/",
+            new_etag=g.etag,
+            clock=g.clock,
+            associations=self.distributions.count_using_function,
+        )
+        self._certificate = certificate
+        self._alias_owner = alias_owner
+
+    # --- cross-references --------------------------------------------------------------------------
+
+    def lookups(self) -> Lookups:
+        return Lookups(
+            cache_policy_exists=self.cache_policies.__contains__,
+            origin_request_policy_exists=self.origin_request_policies.__contains__,
+            function_is_live=self._function_is_live,
+            certificate=self._certificate,
+            alias_owner=self._alias_owner,
+        )
+
+    def _function_is_live(self, arn: str) -> bool | None:
+        function = self.functions.by_arn(arn)
+        if function is None:
+            return None
+        return function.live is not None
+
+    # --- policies ----------------------------------------------------------------------------------
+
+    def policies(self, kind: str) -> PolicyStore:
+        return self.cache_policies if kind == "cache" else self.origin_request_policies
+
+    def delete_policy(self, kind: str, policy_id: str, if_match: str | None) -> None:
+        key = "CachePolicyId" if kind == "cache" else "OriginRequestPolicyId"
+        self.policies(kind).delete(
+            policy_id, if_match, in_use=lambda pid: self.distributions.count_using(key, pid) > 0
+        )
+
+    # --- distributions -----------------------------------------------------------------------------
+
+    def create_distribution(self, config: dict[str, Any]) -> Distribution:
+        return self.distributions.create(config, self.lookups())
+
+    def update_distribution(
+        self, distribution_id: str, config: dict[str, Any], if_match: str | None
+    ) -> Distribution:
+        return self.distributions.update(distribution_id, config, if_match, self.lookups())
+
+    # --- functions ---------------------------------------------------------------------------------
+
+    def test_function(
+        self, name: str, if_match: str | None, stage: str | None, event_object: Any
+    ) -> dict[str, Any]:
+        """TestFunction: run the stage's code on the event in the edge's JavaScript runtime."""
+        stage_record = self.functions.check_test(name, if_match, stage)
+        function = self.functions.get(name)
+        try:
+            event = json.loads(event_object.decode() if isinstance(event_object, bytes) else event_object)
+        except (TypeError, ValueError) as exc:
+            # ASSUMPTION: wording; the event object is a JSON document (CF-DG test-function.html).
+            raise errors.invalid_argument(f"The EventObject is not valid JSON: {exc}") from None
+        runtime = _js_runtime()
+        if runtime is None:
+            raise errors.CloudFrontError(
+                "UnsupportedOperation",
+                f"TestFunction needs the local edge's JavaScript runtime ({JS_RUNTIME_MODULE}), "
+                "which is not installed.",
+            )
+        try:
+            outcome = runtime.run_function(
+                stage_record.code.decode(),
+                event,
+                runtime=stage_record.config.get("Runtime", "cloudfront-js-2.0"),
+            )
+        except runtime.FunctionCodeError as exc:
+            raise errors.test_function_failed(str(exc)) from None
+        # The runtime answers TestResult's own fields (API reference TestResult).
+        result = {key: outcome[key] for key in TEST_RESULT_FIELDS if outcome.get(key) not in (None, "")}
+        result["FunctionExecutionLogs"] = list(outcome.get("FunctionExecutionLogs") or [])
+        return {"FunctionSummary": self.functions.summary(function, stage), **result}
+
+
+TEST_RESULT_FIELDS = ("FunctionOutput", "FunctionExecutionLogs", "FunctionErrorMessage", "ComputeUtilization")
+
+
+def _js_runtime() -> Any | None:
+    try:
+        return importlib.import_module(JS_RUNTIME_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != JS_RUNTIME_MODULE:
+            raise
+        return None

@@ -1,0 +1,200 @@
+"""CloudFront Functions with their two stages, as the API reference describes them.
+
+- CreateFunction puts the code in the DEVELOPMENT stage; PublishFunction copies DEVELOPMENT to LIVE and
+  needs the function's current ETag in If-Match (API reference PublishFunction).
+- UpdateFunction changes DEVELOPMENT only and returns a new ETag; LIVE changes on the next publish
+  (API reference UpdateFunction, CF-DG publish-function.html).
+- DescribeFunction and GetFunction read either stage, DEVELOPMENT by default (API reference, Stage).
+- Only LIVE functions can be associated with a cache behaviour (API reference FunctionAssociations).
+- DeleteFunction needs If-Match and is refused while a distribution uses the function (FunctionInUse).
+
+Each stage has its own ETag. ASSUMPTION: DeleteFunction and PublishFunction expect the DEVELOPMENT ETag (the
+one DescribeFunction returns without Stage, which is where both API pages send the reader); TestFunction
+expects the ETag of the stage it tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hostlab.local.controlplane import cloudfront_errors as errors
+from hostlab.local.controlplane.cloudfront_lists import page, parse_max_items
+
+# API reference CreateFunction: Name pattern [a-zA-Z0-9-_]{1,64}; FunctionRuntime enumeration.
+NAME_PATTERN = re.compile(r"[a-zA-Z0-9\-_]{1,64}")
+RUNTIMES = ["cloudfront-js-1.0", "cloudfront-js-2.0"]
+STAGES = ["DEVELOPMENT", "LIVE"]
+# CF-DG cloudfront-limits.html, "Quotas on CloudFront Functions": maximum function size 10 KB.
+MAX_CODE_BYTES = 10 * 1024
+
+
+@dataclass
+class Stage:
+    config: dict[str, Any]
+    code: bytes
+    etag: str
+    last_modified: datetime
+
+
+@dataclass
+class CloudFrontFunction:
+    name: str
+    arn: str
+    created: datetime
+    development: Stage
+    live: Stage | None = None
+
+    def stage(self, name: str | None) -> Stage:
+        name = name or "DEVELOPMENT"
+        if name not in STAGES:
+            raise errors.validation_error(name, "stage", STAGES)
+        if name == "DEVELOPMENT":
+            return self.development
+        if self.live is None:
+            raise errors.function_not_published(self.name)
+        return self.live
+
+
+def _code_bytes(code: Any) -> bytes:
+    if isinstance(code, str):
+        return code.encode()
+    return bytes(code or b"")
+
+
+def _validated(config: dict[str, Any], code: Any) -> tuple[dict[str, Any], bytes]:
+    runtime = config.get("Runtime")
+    if runtime not in RUNTIMES:
+        raise errors.validation_error(runtime, "functionConfig.runtime", RUNTIMES)
+    body = _code_bytes(code)
+    if len(body) > MAX_CODE_BYTES:
+        raise errors.function_too_large()
+    if not body.strip():
+        # ASSUMPTION: wording; a function needs code (FunctionCode is required and has min length 1).
+        raise errors.invalid_argument("The parameter FunctionCode is required.")
+    return copy.deepcopy(config), body
+
+
+class FunctionStore:
+    """One account's CloudFront Functions."""
+
+    def __init__(
+        self,
+        *,
+        arn_prefix: str,
+        new_etag: Callable[[], str],
+        clock: Callable[[], datetime],
+        associations: Callable[[str], int],
+    ) -> None:
+        self._arn_prefix = arn_prefix  # arn:aws:cloudfront::<account>:function/
+        self._new_etag = new_etag
+        self._clock = clock
+        # How many distributions associate a function ARN; decides FunctionInUse and the LIVE Status.
+        self._associations = associations
+        self._functions: dict[str, CloudFrontFunction] = {}
+
+    def get(self, name: str) -> CloudFrontFunction:
+        function = self._functions.get(name)
+        if function is None:
+            raise errors.no_such_function(name)
+        return function
+
+    def by_arn(self, arn: str) -> CloudFrontFunction | None:
+        name = arn.removeprefix(self._arn_prefix)
+        return self._functions.get(name) if arn.startswith(self._arn_prefix) else None
+
+    def summary(self, function: CloudFrontFunction, stage_name: str | None) -> dict[str, Any]:
+        stage_name = stage_name or "DEVELOPMENT"
+        stage = function.stage(stage_name)
+        if stage_name == "DEVELOPMENT":
+            # ASSUMPTION (as moto 5.2.5 answers): the DEVELOPMENT stage reads UNPUBLISHED.
+            status = "UNPUBLISHED"
+        else:
+            # ASSUMPTION: LIVE reads UNASSOCIATED until a distribution uses it, then DEPLOYED; Status is a
+            # free string in the API reference (FunctionSummary.Status).
+            status = "DEPLOYED" if self._associations(function.arn) else "UNASSOCIATED"
+        return {
+            "Name": function.name,
+            "Status": status,
+            "FunctionConfig": copy.deepcopy(stage.config),
+            "FunctionMetadata": {
+                "FunctionARN": function.arn,
+                "Stage": stage_name,
+                "CreatedTime": function.created,
+                "LastModifiedTime": stage.last_modified,
+            },
+        }
+
+    def create(self, name: str, config: dict[str, Any], code: Any) -> CloudFrontFunction:
+        if not NAME_PATTERN.fullmatch(name or ""):
+            # ASSUMPTION: wording; the pattern is the API reference's.
+            raise errors.invalid_argument(f"The function name {name!r} does not match [a-zA-Z0-9-_]{{1,64}}.")
+        if name in self._functions:
+            raise errors.function_already_exists(name)
+        config, body = _validated(config, code)
+        now = self._clock()
+        function = CloudFrontFunction(
+            name=name,
+            arn=self._arn_prefix + name,
+            created=now,
+            development=Stage(config=config, code=body, etag=self._new_etag(), last_modified=now),
+        )
+        self._functions[name] = function
+        return function
+
+    def update(
+        self, name: str, if_match: str | None, config: dict[str, Any], code: Any
+    ) -> CloudFrontFunction:
+        function = self._check_if_match(name, if_match, "DEVELOPMENT")
+        config, body = _validated(config, code)
+        function.development = Stage(
+            config=config, code=body, etag=self._new_etag(), last_modified=self._clock()
+        )
+        return function
+
+    def publish(self, name: str, if_match: str | None) -> CloudFrontFunction:
+        function = self._check_if_match(name, if_match, "DEVELOPMENT")
+        source = function.development
+        function.live = Stage(
+            config=copy.deepcopy(source.config),
+            code=source.code,
+            etag=self._new_etag(),
+            last_modified=self._clock(),
+        )
+        return function
+
+    def delete(self, name: str, if_match: str | None) -> None:
+        function = self._check_if_match(name, if_match, "DEVELOPMENT")
+        in_use = self._associations(function.arn)
+        if in_use:
+            raise errors.function_in_use(name, in_use)
+        del self._functions[name]
+
+    def check_test(self, name: str, if_match: str | None, stage_name: str | None) -> Stage:
+        function = self._check_if_match(name, if_match, stage_name or "DEVELOPMENT")
+        return function.stage(stage_name)
+
+    def list(
+        self, marker: str | None, max_items: str | int | None, stage: str | None
+    ) -> tuple[list[dict[str, Any]], str | None, int]:
+        functions = sorted(self._functions.values(), key=lambda f: f.name)
+        if stage:
+            if stage not in STAGES:
+                raise errors.validation_error(stage, "stage", STAGES)
+            if stage == "LIVE":
+                functions = [f for f in functions if f.live is not None]
+        size = parse_max_items(max_items)
+        chunk, next_marker = page(functions, lambda f: f.name, marker, size)
+        return [self.summary(f, stage) for f in chunk], next_marker, size
+
+    def _check_if_match(self, name: str, if_match: str | None, stage_name: str) -> CloudFrontFunction:
+        function = self.get(name)
+        if not if_match:
+            raise errors.missing_if_match()
+        if if_match != function.stage(stage_name).etag:
+            raise errors.precondition_failed()
+        return function

@@ -1,0 +1,37 @@
+"""The cache key: which parts of a viewer request make two requests share one cached response.
+
+CF-DG controlling-the-cache-key.html: the key always holds the distribution and the URL path; the cache
+policy adds the headers, cookies and query strings it names, and a normalized Accept-Encoding when gzip or
+Brotli is enabled. Header names are case-insensitive, values case-sensitive, and header order does not matter
+(header-caching.md, "How the case of headers and header values affects caching"). Legacy ForwardedValues put
+everything they forward in the key, except that QueryStringCacheKeys narrows the query strings in it.
+
+ASSUMPTION: the order of query string parameters is kept as received (CloudFront does not document sorting).
+"""
+
+from __future__ import annotations
+
+from hostlab.local.dataplane.edge.messages import ViewerRequest, split_cookies, split_query
+from hostlab.local.dataplane.edge.model import CLOUDFRONT_HEADER_PREFIX, Behavior
+from hostlab.local.dataplane.edge.origin_request import cloudfront_header_value, normalized_accept_encoding
+
+CacheKey = tuple
+
+
+def cache_key(distribution_id: str, req: ViewerRequest, behavior: Behavior) -> CacheKey:
+    rules = behavior.cache
+    headers: list[tuple[str, str]] = []
+    if rules.headers.behavior != "none":
+        present = sorted({n.lower() for n, _ in req.headers})
+        for name in present:
+            if name.startswith(CLOUDFRONT_HEADER_PREFIX) or not rules.headers.includes(name):
+                continue
+            headers.append((name, ",".join(req.header_values(name))))
+        for name in sorted(n for n in rules.headers.names if n.startswith(CLOUDFRONT_HEADER_PREFIX)):
+            headers.append((name, cloudfront_header_value(name, req) or ""))
+    cookies = tuple((n, v) for n, v in split_cookies(req.headers) if rules.cookies.includes(n))
+    query = tuple((n, v) for n, v in split_query(req.query) if rules.query.includes(n))
+    encoding = normalized_accept_encoding(req.header("accept-encoding"), rules)
+    # GET and HEAD share CloudFront's key, but a cached HEAD response has no body to give a GET viewer.
+    method = "HEAD" if req.method == "HEAD" else req.method
+    return (distribution_id, method, req.path, query, tuple(headers), cookies, encoding)

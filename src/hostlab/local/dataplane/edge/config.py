@@ -1,0 +1,249 @@
+"""The edge's view of CloudFront's configuration, read only through the CloudFront API (boto3).
+
+Model of deployment (documented in docs/behaviours.md, "CloudFront edge"):
+- The edge serves the configuration of the last version it saw with Status "Deployed". While a distribution is
+  InProgress after an update, the previous deployed version keeps being served; a distribution never seen
+  Deployed is not served at all (its name does not route, like a domain that does not resolve yet). On AWS an
+  edge location serves the old configuration until the change reaches it, then the new one
+  (CF-DG distribution-web-values-specify.html, "Origin domain name": "Until the distribution configuration is
+  updated in a given edge location, CloudFront continues to forward requests to the previous HTTP server").
+- Freshness is what makes it deterministic: a snapshot is used only while it is younger than ``max_age``
+  (min(0.1 s, the control plane's deploy delay)); an older one is re-read synchronously before the request is
+  served. So once the API says Deployed, the next request uses the new configuration: whoever sees Deployed
+  at time T sent an update at least ``deploy delay`` earlier, and any snapshot older than that is re-read.
+  To keep the hot path free of API calls, a request that finds the snapshot past half its life starts a
+  background re-read and is served from the current one.
+- A new deployed version also empties that distribution's cache (``on_change``). ASSUMPTION: on AWS cached
+  objects survive a configuration change, but deployment takes minutes, so short-lived cached errors have
+  expired by then; locally deployment takes seconds and a cached 502 would outlive the fix.
+- Cache and origin request policies are re-read (GetCachePolicy / GetOriginRequestPolicy) for every refresh
+  that finds a distribution using them; the managed policies never change, so they are read once. LIVE
+  functions are described (DescribeFunction, Stage=LIVE) on each refresh and their code fetched (GetFunction)
+  when the ETag changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hostlab.local.dataplane.edge.functions import LiveFunction
+from hostlab.local.dataplane.edge.model import ConfigError, Distribution, parse_distribution
+
+log = logging.getLogger(__name__)
+
+# IDs of AWS's managed policies (CF-DG using-managed-cache-policies.html and
+# using-managed-origin-request-policies.html; aws-facts §3). Their settings never change.
+MANAGED_CACHE_POLICIES = frozenset({
+    "658327ea-f89d-4fab-a63d-7e88639e58f6",  # CachingOptimized
+    "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",  # CachingOptimizedForUncompressedObjects
+    "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",  # CachingDisabled
+    "83da9c7e-98b4-4e11-a168-04f0df8e2c65",  # UseOriginCacheControlHeaders
+    "4cc15a8a-d715-48a4-82b8-cc0b614638fe",  # UseOriginCacheControlHeaders-QueryStrings
+})
+MANAGED_ORIGIN_REQUEST_POLICIES = frozenset({
+    "216adef6-5c7f-47e4-b989-5492eafa07d3",  # AllViewer
+    "b689b0a8-53d0-40ab-baf2-68738e2966ac",  # AllViewerExceptHostHeader
+    "33f36d7e-f396-46d9-90e0-52428a34d9dc",  # AllViewerAndCloudFrontHeaders-2022-06
+    "59781a5b-3903-41f3-afcb-af62929ccde1",  # CORS-CustomOrigin
+    "acba4595-bd28-49b8-b9fe-13317c0390fa",  # UserAgentRefererHeaders
+    "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf",  # CORS-S3Origin
+})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the edge serves from, as of ``taken_at`` (monotonic seconds)."""
+
+    by_host: dict[str, Distribution] = field(default_factory=dict)
+    functions: dict[str, LiveFunction] = field(default_factory=dict)
+    taken_at: float = float("-inf")
+
+    def distribution_for(self, hostname: str) -> Distribution | None:
+        return self.by_host.get(hostname.lower().rstrip("."))
+
+
+@dataclass
+class _Seen:
+    """The last deployed version of one distribution."""
+
+    last_modified: object
+    etag: str
+    raw_config: dict
+    domain: str
+    distribution: Distribution
+
+
+class ConfigStore:
+    """Keeps a fresh-enough Snapshot; see the module docstring for the model."""
+
+    def __init__(self, client, *, max_age: float = 0.1, on_change: Callable[[str], None] | None = None):
+        self.client = client
+        self.max_age = max_age
+        self.on_change = on_change or (lambda _id: None)
+        self._snapshot = Snapshot()
+        self._refresh_lock = threading.Lock()  # one reader at a time; waiters reuse its result
+        self._background_lock = threading.Lock()  # only guards starting the background reader
+        self._background: threading.Thread | None = None
+        self._seen: dict[str, _Seen] = {}
+        self._policies: dict[str, tuple[str, dict]] = {}  # id -> (ETag, config), cache and origin request
+        self._functions: dict[str, LiveFunction] = {}
+        self.refreshes = 0  # visible to tests and benchmarks
+
+    # -- freshness --------------------------------------------------------------------------------------------
+
+    def current(self) -> Snapshot:
+        snap = self._snapshot
+        age = time.monotonic() - snap.taken_at
+        if age <= self.max_age / 2:
+            return snap
+        if age <= self.max_age:
+            self._refresh_in_background()
+            return snap
+        return self._refresh_if_older_than(self.max_age)
+
+    def refresh(self) -> Snapshot:
+        """Re-read now, whatever the snapshot's age."""
+        return self._refresh_if_older_than(-1.0)
+
+    def _refresh_if_older_than(self, limit: float) -> Snapshot:
+        started_waiting = time.monotonic()
+        with self._refresh_lock:
+            snap = self._snapshot
+            # Another thread may have refreshed while this one waited: a snapshot begun after we started
+            # waiting is as fresh as one we would take.
+            if snap.taken_at >= started_waiting or time.monotonic() - snap.taken_at <= limit:
+                return snap
+            self._snapshot = self._read()
+            self.refreshes += 1
+            return self._snapshot
+
+    def _refresh_in_background(self) -> None:
+        with self._background_lock:
+            if self._background is not None and self._background.is_alive():
+                return
+            self._background = threading.Thread(target=self._background_refresh, name="edge-config",
+                                                daemon=True)
+            self._background.start()
+
+    def _background_refresh(self) -> None:
+        try:
+            self._refresh_if_older_than(self.max_age / 2)
+        except Exception:  # a background refresh must never kill the process; the next request retries
+            log.exception("background refresh of the CloudFront configuration failed")
+
+    # -- reading ----------------------------------------------------------------------------------------------
+
+    def _read(self) -> Snapshot:
+        taken_at = time.monotonic()  # before the calls: the state may change while they run
+        try:
+            summaries = self._list_distributions()
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("cannot list distributions (%s); serving the previous configuration", exc)
+            return Snapshot(self._snapshot.by_host, self._snapshot.functions, taken_at)
+        live_ids = set()
+        for summary in summaries:
+            dist_id = summary["Id"]
+            live_ids.add(dist_id)
+            if summary.get("Status") != "Deployed":
+                continue  # keep serving the last deployed version we saw, if any
+            try:
+                self._adopt(summary)
+            except (BotoCoreError, ClientError, ConfigError) as exc:
+                log.warning("distribution %s cannot be served: %s", dist_id, exc)
+        for gone in set(self._seen) - live_ids:
+            del self._seen[gone]
+            self.on_change(gone)
+        by_host: dict[str, Distribution] = {}
+        for seen in self._seen.values():
+            if seen.distribution.enabled:
+                for hostname in seen.distribution.hostnames:
+                    by_host[hostname] = seen.distribution
+        functions = self._read_functions()
+        return Snapshot(by_host, functions, taken_at)
+
+    def _list_distributions(self) -> list[dict]:
+        items, marker = [], None
+        while True:
+            kwargs = {"Marker": marker} if marker else {}
+            page = self.client.list_distributions(**kwargs)["DistributionList"]
+            items += page.get("Items") or []
+            if not page.get("IsTruncated"):
+                return items
+            marker = page.get("NextMarker")
+
+    def _adopt(self, summary: dict) -> None:
+        dist_id = summary["Id"]
+        seen = self._seen.get(dist_id)
+        if seen is None or seen.last_modified != summary.get("LastModifiedTime"):
+            response = self.client.get_distribution_config(Id=dist_id)
+            raw, etag = response["DistributionConfig"], response.get("ETag", "")
+        else:
+            raw, etag = seen.raw_config, seen.etag
+        cache_policies, request_policies, versions = self._policies_for(raw)
+        version = "|".join([etag, *versions])
+        if seen is not None and seen.distribution.version == version:
+            seen.last_modified = summary.get("LastModifiedTime")
+            return
+        distribution = parse_distribution(dist_id, summary["DomainName"], raw, cache_policies=cache_policies,
+                                          origin_request_policies=request_policies, version=version)
+        self._seen[dist_id] = _Seen(summary.get("LastModifiedTime"), etag, raw, summary["DomainName"], distribution)
+        if seen is not None:
+            self.on_change(dist_id)
+
+    def _policies_for(self, raw: dict) -> tuple[dict[str, dict], dict[str, dict], list[str]]:
+        behaviors = [raw["DefaultCacheBehavior"], *((raw.get("CacheBehaviors") or {}).get("Items") or [])]
+        cache_ids = sorted({b["CachePolicyId"] for b in behaviors if b.get("CachePolicyId")})
+        request_ids = sorted({b["OriginRequestPolicyId"] for b in behaviors if b.get("OriginRequestPolicyId")})
+        cache, request, versions = {}, {}, []
+        for policy_id in cache_ids:
+            etag, config = self._policy(policy_id, "cache", policy_id in MANAGED_CACHE_POLICIES)
+            cache[policy_id] = config
+            versions.append(f"{policy_id}={etag}")
+        for policy_id in request_ids:
+            etag, config = self._policy(policy_id, "origin-request", policy_id in MANAGED_ORIGIN_REQUEST_POLICIES)
+            request[policy_id] = config
+            versions.append(f"{policy_id}={etag}")
+        return cache, request, versions
+
+    def _policy(self, policy_id: str, kind: str, managed: bool) -> tuple[str, dict]:
+        if managed and policy_id in self._policies:
+            return self._policies[policy_id]
+        try:
+            if kind == "cache":
+                response = self.client.get_cache_policy(Id=policy_id)
+                config = response["CachePolicy"]["CachePolicyConfig"]
+            else:
+                response = self.client.get_origin_request_policy(Id=policy_id)
+                config = response["OriginRequestPolicy"]["OriginRequestPolicyConfig"]
+        except ClientError as exc:
+            raise ConfigError(f"{kind} policy {policy_id}: {exc}") from None
+        self._policies[policy_id] = (response.get("ETag", ""), config)
+        return self._policies[policy_id]
+
+    def _read_functions(self) -> dict[str, LiveFunction]:
+        names = {ref.name for seen in self._seen.values()
+                 for behavior in (*seen.distribution.behaviors, seen.distribution.default_behavior)
+                 for ref in behavior.functions}
+        functions: dict[str, LiveFunction] = {}
+        for name in sorted(names):
+            try:
+                described = self.client.describe_function(Name=name, Stage="LIVE")
+                etag = described.get("ETag", "")
+                known = self._functions.get(name)
+                if known is None or known.etag != etag:
+                    fetched = self.client.get_function(Name=name, Stage="LIVE")
+                    code = fetched["FunctionCode"].read().decode()
+                    runtime = described["FunctionSummary"]["FunctionConfig"].get("Runtime", "cloudfront-js-1.0")
+                    known = LiveFunction(name, fetched.get("ETag", etag), runtime, code)
+                functions[name] = known
+            except (BotoCoreError, ClientError) as exc:
+                # A behaviour naming a function without a LIVE stage fails its requests (503) until published.
+                log.warning("function %s has no readable LIVE stage: %s", name, exc)
+        self._functions = functions
+        return functions

@@ -1,0 +1,345 @@
+"""The HTTP side of App Runner's front: listeners, Envoy-style answers, and the hop to the app.
+
+App Runner fronts every service with a shared, Envoy-based request router (community evidence:
+``server: envoy`` on its answers, aws-facts.md section 1). What this module reproduces, with sources:
+
+- Unknown Host: 404, ``server: envoy``, empty body. Community evidence (tech-blog-e34.pages.dev post on
+  App Runner + CloudFront 404, zenn.dev/peraichi_blog article on App Runner routing by Host); plain Envoy
+  answers an unmatched route that way (envoyproxy/envoy issue 5292).
+- To the app: HTTP/1.1 (AR-DG develop.html), X-Forwarded-For with the client address appended
+  (AR-DG network-incoming.html "Headers"), X-Forwarded-Proto set to the listener's scheme, X-Request-ID
+  overwritten (apprunner-roadmap issue 124), no X-Forwarded-Host added (apprunner-roadmap issue 52),
+  hop-by-hop headers removed (RFC 9110 section 7.6.1), x-envoy-* headers from the client removed (Envoy
+  docs, HTTP header manipulation: Envoy cleans them from external requests).
+- From the app: ``server: envoy`` replaces the app's Server header and ``x-envoy-upstream-service-time``
+  is added (Envoy defaults: server_header_transformation OVERWRITE, router filter). ASSUMPTION: App Runner
+  keeps these Envoy defaults. Header names are lower case, as Envoy's HTTP/1 codec writes them.
+- App not reachable: 503 with the text App Runner users report
+  ("upstream connect error or disconnect/reset before headers. reset reason: connection failure,
+  transport failure reason: delayed connect error: 111", apprunner-roadmap issue 265).
+- Request timeout: 120 s in total (AR-DG develop.html), then 504 "upstream request timeout" (Envoy's
+  router answer; ASSUMPTION that App Runner shows it unchanged).
+- Port 80: 301 to https (AR-DG develop.html: "App Runner redirects all incoming HTTP requests to
+  corresponding HTTPS endpoints"; the 301 code: apprunner-roadmap issue 231).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
+from urllib3.util.request import SKIP_HEADER
+
+if TYPE_CHECKING:
+    from hostlab.local.dataplane.apps import Deployment
+
+log = logging.getLogger("hostlab.front.http")
+
+# Local values, not AWS behaviour: how long a TLS handshake and an idle keep-alive connection may last.
+# ASSUMPTION: App Runner's idle timeout is not documented; CloudFront closes idle origin connections
+# after 5 s by default (its keep-alive timeout), long before this.
+HANDSHAKE_TIMEOUT_SECONDS = 10.0
+IDLE_TIMEOUT_SECONDS = 65.0
+CHUNK_BYTES = 64 * 1024
+BACKLOG = 128
+
+CONNECT_FAILURE = (b"upstream connect error or disconnect/reset before headers. reset reason: connection "
+                   b"failure, transport failure reason: delayed connect error: 111")
+CONNECTION_TERMINATED = (b"upstream connect error or disconnect/reset before headers. reset reason: "
+                         b"connection termination")
+NO_HEALTHY_UPSTREAM = b"no healthy upstream"
+REQUEST_TIMEOUT = b"upstream request timeout"
+
+# Hop-by-hop headers (RFC 9110 section 7.6.1), plus Expect: Envoy answers 100-continue itself.
+HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te",
+    "trailer", "transfer-encoding", "upgrade", "expect",
+})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the front does with a request: forward it to a deployment, or answer locally."""
+
+    deployment: Deployment | None = None
+    status: int = 404
+    body: bytes = b""
+
+    @property
+    def forward(self) -> bool:
+        return self.deployment is not None
+
+
+NOT_FOUND = Decision(status=404)
+UNAVAILABLE = Decision(status=503, body=NO_HEALTHY_UPSTREAM)
+
+
+def upstream_headers(headers: list[tuple[str, str]], client_ip: str, scheme: str) -> list[tuple[str, str]]:
+    """The headers the app receives, from the headers the client sent."""
+    named_in_connection = {
+        token.strip().lower()
+        for name, value in headers if name.lower() == "connection"
+        for token in value.split(",")
+    }
+    out: list[tuple[str, str]] = []
+    forwarded_for = []
+    for name, value in headers:
+        key = name.lower()
+        if key in HOP_BY_HOP or key in named_in_connection or key.startswith("x-envoy-"):
+            continue
+        if key == "x-forwarded-for":
+            forwarded_for.append(value.strip())
+        elif key not in ("x-forwarded-proto", "x-request-id"):
+            out.append((key, value))
+    out.append(("x-forwarded-for", ", ".join([*forwarded_for, client_ip])))
+    out.append(("x-forwarded-proto", scheme))
+    out.append(("x-request-id", str(uuid.uuid4())))
+    return out
+
+
+def downstream_headers(headers, upstream_ms: int) -> list[tuple[str, str]]:
+    """The headers the client receives, from the app's response headers (framing is added later)."""
+    out = [
+        (name.lower(), value)
+        for name, value in headers
+        if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "content-length")
+    ]
+    out.append(("x-envoy-upstream-service-time", str(upstream_ms)))
+    out.append(("server", "envoy"))
+    return out
+
+
+def _head(version: str, status: int, reason: str, headers: list[tuple[str, str]]) -> bytes:
+    lines = [f"{version} {status} {reason}"] + [f"{name}: {value}" for name, value in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+
+class _FrontHandler(BaseHTTPRequestHandler):
+    """Shared by both listeners: Envoy-like local answers, quiet logging, keep-alive."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT_SECONDS
+    disable_nagle_algorithm = True  # head and body are separate writes; Nagle would delay the second
+
+    def version_string(self) -> str:
+        return "envoy"
+
+    def log_message(self, format, *args):
+        log.debug("%s %s", self.client_address[0], format % args)
+
+    def send_error(self, code, message=None, explain=None):
+        """Malformed requests: answered like Envoy's local replies (no HTML page), then closed."""
+        self.close_connection = True
+        self.local_reply(code, (message or "").encode("latin-1", "replace"))
+
+    def local_reply(self, status: int, body: bytes = b"", extra: list[tuple[str, str]] | None = None) -> None:
+        reason = self.responses.get(status, ("",))[0]
+        headers = [("content-length", str(len(body)))]
+        if body:
+            headers.append(("content-type", "text/plain"))
+        headers += [("date", formatdate(usegmt=True)), ("server", "envoy"), *(extra or [])]
+        if self.close_connection:
+            headers.append(("connection", "close"))
+        payload = _head("HTTP/1.1", status, reason, headers)
+        if getattr(self, "command", None) != "HEAD":
+            payload += body
+        with contextlib.suppress(OSError):
+            self.wfile.write(payload)
+
+    def host_header(self) -> str:
+        return self.headers.get("host", "") if self.headers else ""
+
+
+class HttpsHandler(_FrontHandler):
+    """The TLS listener: route by Host, forward to the app, relay the answer."""
+
+    def handle_any(self):
+        arrived = time.monotonic()
+        front = self.server.front
+        decision = front.resolve(self.host_header(), arrived)
+        body = self._read_body()
+        if body is None:
+            return
+        if not decision.forward:
+            return self.local_reply(decision.status, decision.body)
+        self._forward(decision.deployment, body, arrived + front.settings.apprunner_request_timeout)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = handle_any
+
+    def _read_body(self) -> bytes | None:
+        """The request body (Content-Length or chunked), or None after answering a malformed one."""
+        try:
+            if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+                return _read_chunked(self.rfile)
+            length = self.headers.get("content-length")
+            if length is None:
+                return b""
+            if not length.strip().isdigit():
+                raise ValueError(length)
+            return self.rfile.read(int(length))
+        except (ValueError, OSError):
+            self.close_connection = True
+            self.local_reply(400, b"Bad Request")
+            return None
+
+    def _forward(self, deployment: Deployment, body: bytes, deadline: float) -> None:
+        headers = upstream_headers(list(self.headers.items()), self.client_address[0], "https")
+        present = {name for name, _ in headers}
+        # urllib3 would add its own User-Agent and Accept-Encoding; the app must see only what came in.
+        headers += [(name, SKIP_HEADER) for name in ("user-agent", "accept-encoding") if name not in present]
+        sent = time.monotonic()
+        try:
+            response = deployment.pool.urlopen(
+                self.command, self.path, body=body if body or self.command not in ("GET", "HEAD") else None,
+                headers=urllib3.HTTPHeaderDict(headers), retries=False, redirect=False,
+                assert_same_host=False, preload_content=False, decode_content=False,
+                timeout=urllib3.Timeout(connect=5.0, read=max(deadline - time.monotonic(), 0.001)),
+            )
+        except ReadTimeoutError:
+            return self.local_reply(504, REQUEST_TIMEOUT)
+        except (NewConnectionError, ConnectTimeoutError):
+            return self.local_reply(503, CONNECT_FAILURE)
+        except (ProtocolError, HTTPError, OSError):
+            return self.local_reply(503, CONNECTION_TERMINATED)
+        self._relay(response, int((time.monotonic() - sent) * 1000), deadline)
+
+    def _relay(self, response, upstream_ms: int, deadline: float) -> None:
+        headers = downstream_headers(response.headers.items(), upstream_ms)
+        status = response.status
+        no_body = self.command == "HEAD" or status in (204, 304) or 100 <= status < 200
+        length = response.headers.get("content-length")
+        chunked = False
+        if length is not None and length.strip().isdigit():
+            headers.append(("content-length", length.strip()))
+        elif not no_body:
+            if self.request_version == "HTTP/1.1":
+                chunked = True
+                headers.append(("transfer-encoding", "chunked"))
+            else:
+                self.close_connection = True  # HTTP/1.0: the end of the body is the end of the connection
+        if self.close_connection:
+            headers.append(("connection", "close"))
+        head = _head("HTTP/1.1", status, response.reason or "", headers)
+        try:
+            if no_body:
+                self.wfile.write(head)
+            else:
+                self._stream(response, head, chunked, deadline)
+        except (OSError, HTTPError, TimeoutError) as exc:
+            # The client went away, or the app stalled past the deadline: like Envoy, reset the stream.
+            log.debug("relay aborted: %s", exc)
+            self.close_connection = True
+            response.close()
+            return
+        response.release_conn()
+
+    def _stream(self, response, head: bytes, chunked: bool, deadline: float) -> None:
+        pending = head
+        for chunk in response.stream(CHUNK_BYTES, decode_content=False):
+            if time.monotonic() > deadline:
+                raise TimeoutError("request timeout while streaming the response")
+            if chunk:
+                pending += b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk
+                self.wfile.write(pending)
+                pending = b""
+        if chunked:
+            pending += b"0\r\n\r\n"
+        if pending:
+            self.wfile.write(pending)
+
+
+class HttpHandler(_FrontHandler):
+    """Port 80: a known service name is redirected to https with 301; anything else is Envoy's 404."""
+
+    def handle_any(self):
+        self.close_connection = self.close_connection or self.headers.get("content-length") not in (None, "0")
+        host = self.host_header()
+        if not self.server.front.redirects(host, time.monotonic()):
+            return self.local_reply(404)
+        self.local_reply(301, extra=[("location", f"https://{host.rsplit(':', 1)[0]}{self.path}")])
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = handle_any
+
+
+def _read_chunked(stream) -> bytes:
+    """A chunked request body (RFC 9112 section 7.1); raises ValueError when malformed."""
+    parts = []
+    while True:
+        line = stream.readline(1026)
+        size = int(line.split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            while stream.readline(8192) not in (b"\r\n", b"\n", b""):
+                pass
+            return b"".join(parts)
+        parts.append(stream.read(size))
+        if stream.readline(3) not in (b"\r\n", b"\n"):
+            raise ValueError("chunk not followed by CRLF")
+
+
+class FrontServer(ThreadingHTTPServer):
+    """A threaded listener that knows its front, optionally speaks TLS, and can close live connections."""
+
+    daemon_threads = True
+    request_queue_size = BACKLOG
+
+    def __init__(self, address, handler, front, ssl_context: ssl.SSLContext | None = None):
+        self.front = front
+        self.ssl_context = ssl_context
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def server_bind(self):
+        # HTTPServer.server_bind looks up the host's FQDN, which can wait on DNS; the name is not needed.
+        self.socket.bind(self.server_address)
+        self.server_address = self.socket.getsockname()
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def finish_request(self, request, client_address):
+        connection = request
+        try:
+            if self.ssl_context is not None:
+                request.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
+                # The handshake runs here, on the connection's own thread, never on the accept loop. A
+                # version outside settings.apprunner_tls_versions fails inside it.
+                connection = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            log.debug("TLS handshake from %s failed: %s", client_address[0], exc)
+            return
+        with self._open_lock:
+            self._open.add(connection)
+        try:
+            self.RequestHandlerClass(connection, client_address, self)
+        finally:
+            with self._open_lock:
+                self._open.discard(connection)
+            if connection is not request:
+                with contextlib.suppress(OSError):
+                    connection.close()
+
+    def handle_error(self, request, client_address):
+        log.debug("connection from %s ended with an error", client_address[0], exc_info=True)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,261 @@
+"""What App Runner's front knows about services: a snapshot read through the public App Runner API.
+
+The front never looks inside the control plane; it calls ListServices, DescribeCustomDomains and
+DescribeService with boto3 against the endpoint, exactly as any client would. :class:`ApiState` does the
+calls; the rest of this module is plain data and pure functions, so routing can be tested with a
+hand-written snapshot.
+
+Routing rules (each with its source):
+- A service is reachable at its ServiceUrl, the bare domain ``<id>.<region>.awsapprunner.com``
+  (API reference Service.ServiceUrl), and at each custom domain whose status is ACTIVE, plus
+  ``www.<domain>`` when EnableWWWSubdomain is true (API reference CustomDomain; AR-DG
+  manage-custom-domains.html). CREATING, PENDING_CERTIFICATE_DNS_VALIDATION and BINDING_CERTIFICATE do not
+  route yet. ASSUMPTION: a DELETING domain still routes until it is gone (the teardown takes time).
+- Only a RUNNING service is served. OPERATION_IN_PROGRESS keeps serving what already ran (an update or a
+  pause in progress); a service being created is not served yet. PAUSED has its own answer (see front.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from hashlib import sha256
+
+import boto3
+from botocore.config import Config
+
+from hostlab.settings import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+
+RUNNING = "RUNNING"
+PAUSED = "PAUSED"
+IN_PROGRESS = "OPERATION_IN_PROGRESS"
+ACTIVE = "ACTIVE"
+DELETING = "DELETING"
+APPRUNNER_SUFFIX = ".awsapprunner.com"
+
+
+@dataclass(frozen=True)
+class DomainView:
+    name: str
+    status: str
+    www: bool
+
+    def hostnames(self) -> tuple[str, ...]:
+        return (self.name, f"www.{self.name}") if self.www else (self.name,)
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    arn: str
+    name: str
+    url: str  # bare domain, no scheme
+    status: str
+    updated_at: str  # the summary's UpdatedAt, as text: a change means a new deployment to look at
+    domains: tuple[DomainView, ...] = ()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    services: tuple[ServiceView, ...] = ()
+    # time.monotonic() when the first call of the refresh was *sent*: everything in the snapshot is at
+    # least that recent, which is what the front's freshness rule needs.
+    fetched_at: float = float("-inf")
+
+    def service(self, arn: str) -> ServiceView | None:
+        return next((s for s in self.services if s.arn == arn), None)
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """What a container of the service runs with (from DescribeService's SourceConfiguration)."""
+
+    port: int = 8080
+    start_command: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[tuple[str, str], ...] = ()  # name -> Secrets Manager / SSM ARN, resolved at start
+    image: str | None = None
+
+    def fingerprint(self) -> str:
+        """Changes exactly when a running container would have to be replaced."""
+        return sha256(json.dumps([self.port, self.start_command, self.env, self.secrets, self.image]).encode()
+                      ).hexdigest()
+
+
+@dataclass(frozen=True)
+class HostRoute:
+    """Where a Host header leads: a service, and whether the name is its ServiceUrl or a custom domain."""
+
+    arn: str
+    status: str
+    custom_domain: bool = False
+    # True while the route itself is changing (service OPERATION_IN_PROGRESS, domain DELETING): the front
+    # then insists on a snapshot newer than the request (see front.py).
+    settling: bool = False
+
+
+@dataclass
+class RoutingTable:
+    hosts: dict[str, HostRoute] = field(default_factory=dict)
+    # Every custom domain associated with a service, whatever its status: the proxy must send those names
+    # here (as the reader's DNS record would) even before App Runner serves them.
+    associated: set[str] = field(default_factory=set)
+    # Certificates the front presents, by SNI name: a custom domain's names once it is ACTIVE.
+    certificates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def normalise_host(host: str) -> str:
+    """Host header or SNI value -> lower-case name without port or trailing dot."""
+    host = host.strip().lower()
+    if host.startswith("["):  # an IPv6 literal never names a service
+        return host
+    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+def routing_table(snapshot: Snapshot) -> RoutingTable:
+    table = RoutingTable()
+    for service in snapshot.services:
+        in_progress = service.status == IN_PROGRESS
+        url = normalise_host(service.url)
+        table.hosts[url] = HostRoute(service.arn, service.status, settling=in_progress)
+        for domain in service.domains:
+            table.associated.update(domain.hostnames())
+            if domain.status not in (ACTIVE, DELETING):
+                continue
+            for name in domain.hostnames():
+                table.hosts[name] = HostRoute(service.arn, service.status, custom_domain=True,
+                                              settling=in_progress or domain.status == DELETING)
+                table.certificates[name] = domain.hostnames()
+    return table
+
+
+def wildcard_for(hostname: str) -> str | None:
+    """``abc.us-east-1.awsapprunner.com`` -> ``*.us-east-1.awsapprunner.com``.
+
+    ASSUMPTION (not documented): App Runner presents one wildcard certificate per regional default domain;
+    either way a client checking the ServiceUrl sees a valid name.
+    """
+    labels = hostname.split(".")
+    if hostname.endswith(APPRUNNER_SUFFIX) and len(labels) == 4:
+        return "*." + ".".join(labels[1:])
+    return None
+
+
+def region_of(hostname: str) -> str | None:
+    labels = hostname.split(".")
+    return labels[1] if hostname.endswith(APPRUNNER_SUFFIX) and len(labels) == 4 else None
+
+
+def runtime_config(service: dict) -> RuntimeConfig:
+    """RuntimeConfig from a DescribeService ``Service``: image services and code services with
+    ConfigurationSource API (a code service configured by its repository's apprunner.yaml has nothing
+    here to read; it gets the defaults)."""
+    source = service.get("SourceConfiguration") or {}
+    image_repo = source.get("ImageRepository") or {}
+    values = image_repo.get("ImageConfiguration")
+    if values is None:
+        code = (source.get("CodeRepository") or {}).get("CodeConfiguration") or {}
+        values = code.get("CodeConfigurationValues") or {}
+    port_text = str(values.get("Port") or "8080")
+    return RuntimeConfig(
+        port=int(port_text) if port_text.isdigit() else 8080,
+        start_command=values.get("StartCommand"),
+        env=tuple(sorted((values.get("RuntimeEnvironmentVariables") or {}).items())),
+        secrets=tuple(sorted((values.get("RuntimeEnvironmentSecrets") or {}).items())),
+        image=image_repo.get("ImageIdentifier"),
+    )
+
+
+def _timestamp(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+class ApiState:
+    """Reads App Runner state through boto3 against ``api_url``, one region set at a time."""
+
+    # Short timeouts: the front blocks a request on a refresh, and the endpoint is on loopback.
+    _CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=15,
+                     max_pool_connections=4)
+
+    def __init__(self, api_url: str, regions: set[str]):
+        self.api_url = api_url
+        self.regions = set(regions)
+        self._clients: dict[tuple[str, str], object] = {}
+
+    def client(self, service: str, region: str):
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = boto3.session.Session().client(
+                service,
+                region_name=region,
+                endpoint_url=self.api_url,
+                aws_access_key_id=FAKE_ACCESS_KEY_ID,
+                aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
+                config=self._CONFIG,
+            )
+        return self._clients[key]
+
+    def snapshot(self) -> Snapshot:
+        started = time.monotonic()
+        services = []
+        for region in sorted(self.regions):
+            client = self.client("apprunner", region)
+            token = None
+            while True:  # botocore defines no paginator for App Runner's ListServices
+                page = client.list_services(**({"NextToken": token} if token else {}))
+                services += [self._service_view(client, summary) for summary in page.get("ServiceSummaryList", [])]
+                token = page.get("NextToken")
+                if not token:
+                    break
+        return Snapshot(tuple(services), fetched_at=started)
+
+    def _service_view(self, client, summary: dict) -> ServiceView:
+        status = summary.get("Status", "")
+        domains: tuple[DomainView, ...] = ()
+        if status in (RUNNING, PAUSED, IN_PROGRESS):
+            domains = tuple(self._domains(client, summary["ServiceArn"]))
+        return ServiceView(
+            arn=summary["ServiceArn"],
+            name=summary.get("ServiceName", ""),
+            url=summary.get("ServiceUrl", ""),
+            status=status,
+            updated_at=_timestamp(summary.get("UpdatedAt", "")),
+            domains=domains,
+        )
+
+    @staticmethod
+    def _domains(client, arn: str):
+        token = None
+        while True:
+            kwargs = {"ServiceArn": arn, **({"NextToken": token} if token else {})}
+            page = client.describe_custom_domains(**kwargs)
+            for domain in page.get("CustomDomains", []):
+                yield DomainView(
+                    name=normalise_host(domain["DomainName"]),
+                    # The API answers these statuses in lower case ("active") although its model lists
+                    # them in upper case (recorded responses in xebia/xebia-email-signature, quoted in
+                    # controlplane/apprunner_models.py); compare without case either way.
+                    status=domain.get("Status", "").upper(),
+                    # API reference AssociateCustomDomain: EnableWWWSubdomain defaults to true.
+                    www=domain.get("EnableWWWSubdomain", True) is not False,
+                )
+            token = page.get("NextToken")
+            if not token:
+                return
+
+    def describe(self, arn: str) -> RuntimeConfig:
+        region = arn.split(":")[3]
+        service = self.client("apprunner", region).describe_service(ServiceArn=arn)["Service"]
+        return runtime_config(service)
+
+    def resolve_secret(self, reference: str) -> str:
+        """A RuntimeEnvironmentSecrets value: a Secrets Manager secret ARN or an SSM parameter ARN/name
+        (API reference ImageConfiguration.RuntimeEnvironmentSecrets)."""
+        parts = reference.split(":")
+        is_arn = reference.startswith("arn:") and len(parts) > 3
+        region = parts[3] if is_arn else sorted(self.regions)[0]
+        if ":secretsmanager:" in reference:
+            return self.client("secretsmanager", region).get_secret_value(SecretId=reference)["SecretString"]
+        name = reference.split(":parameter", 1)[-1] if reference.startswith("arn:") else reference
+        answer = self.client("ssm", region).get_parameter(Name=name, WithDecryption=True)
+        return answer["Parameter"]["Value"]

@@ -1,0 +1,235 @@
+"""The background process of the local backend: `python -m hostlab.local.server` (started by `hostlab up`).
+
+It owns the ports and the state folder of one backend (Settings.from_env()):
+  1. writes server.pid, before binding anything;
+  2. installs the control plane into moto and starts moto's server on 127.0.0.1 (AWS_ENDPOINT_URL);
+  3. seeds moto's ID generator, so the same calls give the same IDs and domains;
+  4. starts the data plane (App Runner front, CloudFront edge, CONNECT proxy) with the local CA;
+  5. writes state.json once every part answers: that file is the "ready" signal `hostlab up` waits for;
+  6. on SIGTERM or SIGINT stops the data plane (and with it the demo-app processes) and exits 0.
+
+It also exits when its state folder stops naming it (server.pid removed or rewritten, e.g. a test's temporary
+folder deleted), so a backend whose owner vanished does not run forever.
+
+Output goes to server.log (unless --foreground), including tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import signal
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+from hostlab.local.ports import PORT_VARIABLES, PortInUseError, check_port_free, require_loopback
+from hostlab.local.state import State, write_state
+from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
+
+log = logging.getLogger("hostlab.server")
+
+EXIT_PORT_IN_USE = 98  # EADDRINUSE on Linux, easy to recognise in `hostlab up`'s message
+EXIT_FAILED = 1
+# Seconds moto's server thread gets to bind and be ready. It binds in its own thread and, if that fails,
+# ThreadedMotoServer.start() would wait forever: the watchdog turns that into an error.
+API_START_SECONDS = 15.0
+# How often the main thread checks that server.pid still names this process.
+OWNER_CHECK_SECONDS = 1.0
+
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _redirect_output(log_file: Path) -> None:
+    """Point fds 1 and 2 at server.log (appending), for this process and every child it starts."""
+    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _start_api(settings: Settings):
+    """Start moto's ThreadedMotoServer on settings.host; return it with its URL."""
+    from moto.server import ThreadedMotoServer
+
+    check_port_free(settings.host, settings.api_port, PORT_VARIABLES["api"])
+    server = ThreadedMotoServer(ip_address=settings.host, port=settings.api_port, verbose=False)
+    starter = threading.Thread(target=server.start, name="moto-start", daemon=True)
+    starter.start()
+    starter.join(API_START_SECONDS)
+    if starter.is_alive():
+        raise RuntimeError(
+            f"moto's server did not start on {settings.host}:{settings.api_port} within "
+            f"{API_START_SECONDS:.0f} s (its own error, if any, is above; "
+            f"{PORT_VARIABLES['api']} changes the port)"
+        )
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+def _seed(api_url: str, seed: int) -> None:
+    # moto's documented way to make generated IDs deterministic in server mode.
+    request = urllib.request.Request(f"{api_url}/moto-api/seed?a={seed}", data=b"", method="POST")
+    with _DIRECT.open(request, timeout=10) as response:
+        response.read()
+
+
+def _point_sdk_here(api_url: str) -> None:
+    """Whatever boto3 client a data-plane part makes in this process reaches this backend, never AWS."""
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": api_url,
+            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": DEFAULT_REGION,
+            "AWS_REGION": DEFAULT_REGION,
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+    )
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+
+
+class ServerParts:
+    """The running parts of one backend, started in order and stopped in reverse."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.api = None
+        self.api_url = ""
+        self.plane = None
+
+    def start(self) -> State:
+        from hostlab import __version__
+        from hostlab.local.controlplane import install
+        from hostlab.local.dataplane.plane import DataPlane
+        from hostlab.local.dataplane.tls import LocalCA
+
+        settings = self.settings
+        require_loopback(settings.host)
+        # Fail on a taken proxy port now, before the slower parts start.
+        check_port_free(settings.host, settings.proxy_port, PORT_VARIABLES["proxy"])
+        install(settings)
+        self.api, self.api_url = _start_api(settings)
+        log.info("AWS API endpoint at %s", self.api_url)
+        _seed(self.api_url, settings.seed)
+        _point_sdk_here(self.api_url)
+        ca = LocalCA(settings.ca_dir)
+        self.plane = DataPlane(settings, ca, self.api_url)
+        self.plane.start()
+        parts = ", ".join(self.plane.parts) or "(no part yet)"
+        log.info("data plane: %s; proxy at %s", parts, self.plane.url)
+        self._check_answers()
+        return State(
+            pid=os.getpid(),
+            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            api_url=self.api_url,
+            proxy_url=self.plane.url,
+            ca_bundle=str(ca.bundle_pem),
+            seed=settings.seed,
+            version=__version__,
+            home=str(settings.home),
+            dataplane=tuple(self.plane.parts),
+            settings=settings.to_env(),
+        )
+
+    def _check_answers(self) -> None:
+        from hostlab.local.lifecycle import answers
+
+        if not answers(self.api_url):
+            raise RuntimeError(f"the AWS API endpoint {self.api_url} does not answer")
+        if not self.plane.answers():
+            raise RuntimeError(f"the proxy {self.plane.url} does not accept connections")
+
+    def stop(self) -> None:
+        if self.plane is not None:
+            try:
+                self.plane.stop()
+            except Exception:
+                log.exception("stopping the data plane failed")
+        if self.api is not None:
+            try:
+                self.api.stop()
+            except Exception:
+                log.exception("stopping the API server failed")
+
+
+def _still_owner(settings: Settings) -> bool:
+    try:
+        return settings.pid_file.read_text().strip() == str(os.getpid())
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
+def _remove_own_files(settings: Settings) -> None:
+    if _still_owner(settings):
+        settings.state_file.unlink(missing_ok=True)
+        settings.pid_file.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hostlab.local.server", description="the local backend")
+    parser.add_argument("--foreground", action="store_true", help="log to the terminal instead of server.log")
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum, _frame):
+        # Only record it: logging from a signal handler can re-enter a stream write in progress.
+        received.append(signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    settings = Settings.from_env()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if not args.foreground:
+        _redirect_output(settings.log_file)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # One line per API call would drown the log (and slow a benchmark of 200 calls).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    settings.pid_file.write_text(f"{os.getpid()}\n")
+    log.info("starting (pid %d) in %s", os.getpid(), settings.home)
+
+    backend = ServerParts(settings)
+    try:
+        state = backend.start()
+    except PortInUseError as exc:
+        log.error("cannot start: %s", exc)
+        backend.stop()
+        _remove_own_files(settings)
+        return EXIT_PORT_IN_USE
+    except Exception:
+        log.exception("cannot start")
+        backend.stop()
+        _remove_own_files(settings)
+        return EXIT_FAILED
+
+    if stop.is_set():  # asked to stop while starting: never announce ready
+        backend.stop()
+        _remove_own_files(settings)
+        return 0
+    write_state(settings.state_file, state)
+    log.info("ready: API %s, proxy %s, CA bundle %s", state.api_url, state.proxy_url, state.ca_bundle)
+
+    while not stop.wait(OWNER_CHECK_SECONDS):
+        if not _still_owner(settings):
+            log.warning("%s no longer names this process: stopping", settings.pid_file)
+            break
+    if received:
+        log.info("received %s, stopping", signal.Signals(received[0]).name)
+    backend.stop()
+    _remove_own_files(settings)
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

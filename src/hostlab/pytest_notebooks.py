@@ -1,0 +1,61 @@
+"""pytest plugin for running the tutorial notebooks under nbval (`make test`, `make test-aws`).
+
+    pytest -p hostlab.pytest_notebooks --nbval --nbval-current-env \
+        --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+
+Local backend (default): before the first notebook runs, the process environment (which nbval's kernels
+inherit) is pointed at a *fresh* backend in a temporary state folder with free ports and short delays, so
+the seeded IDs match the saved outputs; the backend is stopped and its folder removed at the end, pass or
+fail.
+
+aws backend (HOSTLAB_BACKEND=aws): the account guard runs first (hostlab.aws_guard); then everything tagged
+by an earlier, interrupted run is deleted, and everything tagged is deleted again at the end whatever
+happened, so a failing run leaves nothing behind that costs money.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+_STACK = contextlib.ExitStack()
+
+
+def _runs_notebooks(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "nbval", False) or getattr(config.option, "nbval_lax", False))
+
+
+def _clean_aws(stage: str) -> None:
+    import boto3
+
+    from hostlab import aws_guard
+    from hostlab import tutorial_resources as tr
+
+    aws_guard.ensure_sandbox()
+    print(f"\nhostlab: cleanup {stage} the notebooks (aws backend)")
+    deleted = tr.delete_everything(
+        aws_guard.explained(boto3.client("apprunner")),
+        boto3.client("cloudfront"),
+        boto3.client("acm", region_name="us-east-1"),
+    )
+    print(f"hostlab: deleted {deleted} tagged resource(s)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _runs_notebooks(config):
+        return
+    from hostlab.backend import chosen_backend
+
+    if chosen_backend() == "aws":
+        _clean_aws("before")
+        _STACK.callback(_clean_aws, "after")
+        return
+    from hostlab.notebook_runner import fresh_local_backend
+
+    # fresh_local_backend sets HOSTLAB_HOME, so a backend of the caller's shell is never reused.
+    _STACK.enter_context(fresh_local_backend())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _STACK.close()

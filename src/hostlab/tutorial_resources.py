@@ -1,0 +1,564 @@
+"""What the tutorial creates, how each notebook finds it again, and how 05-cleanup removes it.
+
+State lives in the backend, not in a notebook's kernel: every notebook looks its resources up through the
+API, by the tutorial's tag (``project=hostlab-tutorial``) and names. So notebooks can run in separate
+kernels, be re-run, or be resumed after an interruption, on the local backend and on AWS alike.
+
+Everything the tutorial creates carries the tag:
+    App Runner service      CreateService Tags
+    CloudFront distribution CreateDistributionWithTags
+    CloudFront Function     CreateFunction Tags (found by its name too: older accounts' functions may lack it)
+    ACM certificate         RequestCertificate Tags
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+PROJECT_TAG_KEY = "project"
+PROJECT_TAG_VALUE = "hostlab-tutorial"
+SERVICE_NAME = "hostlab-demo"
+FUNCTION_NAME = "hostlab-forwarded-host"
+ORIGIN_ID = "apprunner"
+STATIC_PATH = "/static/*"
+# The alternate domain name of notebook 04's viewer-TLS step. The local backend serves any name; on AWS it
+# must be a name you control, with a Route 53 hosted zone (HOSTLAB_ROUTE53_ZONE_ID) for DNS validation.
+ALIAS_ENV = "HOSTLAB_ALIAS"
+ZONE_ENV = "HOSTLAB_ROUTE53_ZONE_ID"
+LOCAL_ALIAS = "www.hostlab-tutorial.example"
+
+# Managed policies: the same IDs in every account (CloudFront Developer Guide, "Use managed cache policies",
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html, and
+# "Use managed origin request policies", .../using-managed-origin-request-policies.html).
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+POLICY_NAMES = {
+    CACHING_OPTIMIZED: "CachingOptimized",
+    CACHING_DISABLED: "CachingDisabled",
+    ALL_VIEWER: "AllViewer",
+    ALL_VIEWER_EXCEPT_HOST_HEADER: "AllViewerExceptHostHeader",
+}
+
+
+def apprunner_tags() -> list[dict[str, str]]:
+    """App Runner and ACM take tags as a list of {Key, Value}."""
+    return [{"Key": PROJECT_TAG_KEY, "Value": PROJECT_TAG_VALUE}]
+
+
+def cloudfront_tags() -> dict:
+    """CloudFront takes tags as {Items: [{Key, Value}]}."""
+    return {"Items": [{"Key": PROJECT_TAG_KEY, "Value": PROJECT_TAG_VALUE}]}
+
+
+def listed(items: list) -> dict:
+    """CloudFront's XML-shaped lists: {"Quantity": n, "Items": [...]}."""
+    return {"Quantity": len(items), "Items": list(items)}
+
+
+def caller_reference() -> str:
+    """CreateDistribution's idempotency token. Random on purpose: it never appears in printed output."""
+    return f"hostlab-{uuid.uuid4()}"
+
+
+def on_aws() -> bool:
+    return os.environ.get("HOSTLAB_BACKEND", "").strip().lower() == "aws"
+
+
+def alias_name() -> str | None:
+    """The alternate domain name for the viewer-TLS step; None on AWS when the reader named none."""
+    if value := os.environ.get(ALIAS_ENV, "").strip():
+        return value
+    return None if on_aws() else LOCAL_ALIAS
+
+
+def _tagged(tags: list[dict[str, str]]) -> bool:
+    return any(t.get("Key") == PROJECT_TAG_KEY and t.get("Value") == PROJECT_TAG_VALUE for t in tags)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Waiting: hostlab.waiters for services and distributions (progress bar, one stable line printed);
+# botocore's own waiters, quietly, for invalidations and certificates
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Patience:
+    """How often to poll and how many times."""
+
+    delay: float
+    max_attempts: int
+
+
+# Against AWS. Invalidations usually complete within a minute or two (botocore's InvalidationCompleted
+# waiter allows 20 s x 30 = 10 min; 15 min here). ACM DNS validation can take up to 30 minutes after the
+# record exists (ACM User Guide, dns-validation.html; botocore's CertificateValidated allows only
+# 60 s x 5), so 40 minutes here.
+INVALIDATION_AWS = Patience(10.0, 90)
+CERTIFICATE_AWS = Patience(20.0, 120)
+# Against the local backend, whose delays are seconds (settings HOSTLAB_*_SECONDS).
+LOCAL = Patience(0.1, 600)
+
+
+def _patience(client, aws: Patience) -> Patience:
+    from hostlab import waiters
+
+    return LOCAL if waiters.is_local_endpoint(client) else aws
+
+
+def wait_service_running(apprunner, service_arn: str) -> str:
+    """Wait until the App Runner service leaves OPERATION_IN_PROGRESS (hostlab.waiters' ServiceRunning,
+    built from botocore's waiter machinery since botocore has none); prints and returns the final status."""
+    from hostlab import waiters
+
+    waiter = waiters.apprunner_waiter(apprunner, "ServiceRunning")
+    return waiters.wait(waiter, "App Runner service", ServiceArn=service_arn)
+
+
+def wait_distribution_deployed(cloudfront, distribution_id: str) -> str:
+    """Wait until the distribution is Deployed (botocore's DistributionDeployed waiter with limits that fit
+    the backend: up to 45 minutes on AWS); prints and returns the final status."""
+    from hostlab import waiters
+
+    waiter = waiters.distribution_deployed_waiter(cloudfront)
+    return waiters.wait(waiter, "distribution", Id=distribution_id)
+
+
+def invalidate(cloudfront, distribution_id: str, paths: list[str] | None = None) -> str:
+    """Invalidate ``paths`` (default /*) and wait until done, so cached answers no longer hide a change.
+
+    "/*" counts as one path; the first 1,000 paths a month are free (https://aws.amazon.com/cloudfront/pricing/).
+    """
+    created = cloudfront.create_invalidation(
+        DistributionId=distribution_id,
+        InvalidationBatch={"Paths": listed(paths or ["/*"]), "CallerReference": caller_reference()},
+    )
+    p = _patience(cloudfront, INVALIDATION_AWS)
+    cloudfront.get_waiter("invalidation_completed").wait(
+        DistributionId=distribution_id,
+        Id=created["Invalidation"]["Id"],
+        WaiterConfig={"Delay": p.delay, "MaxAttempts": p.max_attempts},
+    )
+    return cloudfront.get_invalidation(DistributionId=distribution_id, Id=created["Invalidation"]["Id"])[
+        "Invalidation"
+    ]["Status"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Finding the tutorial's resources through the API
+# ---------------------------------------------------------------------------------------------------------
+
+
+class NotCreatedYet(LookupError):
+    """A notebook needs a resource that an earlier notebook creates."""
+
+
+def _service_summaries(apprunner) -> Iterator[dict]:
+    token = None
+    while True:
+        page = apprunner.list_services(**({"NextToken": token} if token else {}))
+        yield from page.get("ServiceSummaryList", [])
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+def tutorial_services(apprunner) -> list[dict]:
+    """Every App Runner service carrying the tutorial's tag (ListServices + ListTagsForResource)."""
+    found = []
+    for summary in _service_summaries(apprunner):
+        if summary.get("Status") == "DELETED":
+            continue
+        tags = apprunner.list_tags_for_resource(ResourceArn=summary["ServiceArn"]).get("Tags", [])
+        if _tagged(tags):
+            found.append(summary)
+    return found
+
+
+def find_service(apprunner) -> dict:
+    """The tutorial's App Runner service (DescribeService), or NotCreatedYet."""
+    for summary in tutorial_services(apprunner):
+        if summary["ServiceName"] == SERVICE_NAME:
+            return apprunner.describe_service(ServiceArn=summary["ServiceArn"])["Service"]
+    raise NotCreatedYet(
+        f"no App Runner service {SERVICE_NAME!r} tagged {PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}: "
+        "run notebooks/01-create-service.ipynb first"
+    )
+
+
+def tutorial_distributions(cloudfront) -> list[dict]:
+    """Every distribution carrying the tutorial's tag (ListDistributions + ListTagsForResource)."""
+    found = []
+    for page in cloudfront.get_paginator("list_distributions").paginate():
+        for summary in page.get("DistributionList", {}).get("Items", []) or []:
+            tags = cloudfront.list_tags_for_resource(Resource=summary["ARN"])["Tags"].get("Items", [])
+            if _tagged(tags):
+                found.append(summary)
+    return found
+
+
+def find_distribution(cloudfront) -> dict:
+    """The tutorial's distribution (GetDistribution's Distribution), or NotCreatedYet."""
+    found = tutorial_distributions(cloudfront)
+    if not found:
+        raise NotCreatedYet(
+            f"no CloudFront distribution tagged {PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}: "
+            "run notebooks/02-attach-cloudfront.ipynb first"
+        )
+    return cloudfront.get_distribution(Id=found[0]["Id"])["Distribution"]
+
+
+def _function_is_tagged(cloudfront, summary: dict) -> bool:
+    arn = summary.get("FunctionMetadata", {}).get("FunctionARN")
+    if summary.get("Name") == FUNCTION_NAME:
+        return True
+    try:
+        tags = cloudfront.list_tags_for_resource(Resource=arn)["Tags"].get("Items", [])
+    except ClientError:
+        return False
+    return _tagged(tags)
+
+
+def tutorial_functions(cloudfront) -> list[dict]:
+    """The tutorial's CloudFront Functions (its name, or its tag), in either stage."""
+    found, marker = [], None
+    while True:
+        page = cloudfront.list_functions(**({"Marker": marker} if marker else {}))["FunctionList"]
+        found += [f for f in page.get("Items", []) or [] if _function_is_tagged(cloudfront, f)]
+        marker = page.get("NextMarker")
+        if not marker:
+            return found
+
+
+def tutorial_certificates(acm) -> list[dict]:
+    """ACM certificates (us-east-1, where CloudFront reads them) carrying the tutorial's tag."""
+    found = []
+    for page in acm.get_paginator("list_certificates").paginate():
+        for summary in page.get("CertificateSummaryList", []):
+            tags = acm.list_tags_for_certificate(CertificateArn=summary["CertificateArn"]).get("Tags", [])
+            if _tagged(tags):
+                found.append(summary)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Changing a distribution the way AWS wants it: read config + ETag, edit, update with IfMatch
+# ---------------------------------------------------------------------------------------------------------
+
+
+def change_distribution(
+    cloudfront,
+    distribution_id: str,
+    edit: Callable[[dict], None],
+    *,
+    wait: bool = True,
+    refresh_cache: bool = True,
+) -> dict:
+    """Apply ``edit`` (a function that changes a DistributionConfig in place); by default then wait until
+    Deployed and invalidate /* so that the next request shows the new configuration.
+
+    UpdateDistribution replaces the whole config and needs the ETag of the config it was derived from
+    (IfMatch); a stale ETag is refused with PreconditionFailed, so no concurrent change is lost
+    (CloudFront API reference, UpdateDistribution). Returns the Distribution as UpdateDistribution (or, after
+    waiting, GetDistribution) describes it.
+    """
+    current = cloudfront.get_distribution_config(Id=distribution_id)
+    config = copy.deepcopy(current["DistributionConfig"])
+    edit(config)
+    updated = cloudfront.update_distribution(
+        Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=config
+    )
+    if not wait:
+        return updated["Distribution"]
+    wait_distribution_deployed(cloudfront, distribution_id)
+    if refresh_cache:
+        print("invalidation:", invalidate(cloudfront, distribution_id))
+    return cloudfront.get_distribution(Id=distribution_id)["Distribution"]
+
+
+def default_behavior(config: dict) -> dict:
+    return config["DefaultCacheBehavior"]
+
+
+def app_origin(config: dict) -> dict:
+    return next(o for o in config["Origins"]["Items"] if o["Id"] == ORIGIN_ID)
+
+
+def behaviour_lines(config: dict) -> list[str]:
+    """One line per cache behaviour: path pattern, cache policy, origin request policy, functions."""
+    behaviours = [*(config.get("CacheBehaviors", {}).get("Items") or []), config["DefaultCacheBehavior"]]
+    lines = []
+    for b in behaviours:
+        functions = [a["EventType"] for a in (b.get("FunctionAssociations", {}).get("Items") or [])]
+        lines.append(
+            f"{b.get('PathPattern', 'default (*)'):12}"
+            f" cache: {POLICY_NAMES.get(b.get('CachePolicyId'), b.get('CachePolicyId', '-')):17}"
+            f" origin request: {POLICY_NAMES.get(b.get('OriginRequestPolicyId'), '-'):26}"
+            f" functions: {', '.join(functions) or '-'}"
+        )
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The CloudFront Function of notebook 04
+# ---------------------------------------------------------------------------------------------------------
+
+FUNCTION_SOURCE = Path(__file__).resolve().parents[2] / "infra" / "cloudfront-function" / "forwarded-host.js"
+
+
+def function_code() -> str:
+    """The function's JavaScript, kept in infra/ so that notebooks, CLI and IaC examples share one copy."""
+    try:
+        return FUNCTION_SOURCE.read_text()
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{FUNCTION_SOURCE} not found: the tutorial reads the function from the repository's infra/ "
+            "folder, so install the package from a clone (pip install -e .)"
+        ) from None
+
+
+def viewer_request_event(host: str, uri: str = "/echo") -> bytes:
+    """A viewer-request event for TestFunction (CloudFront Functions event structure, version 1.0)."""
+    event = {
+        "version": "1.0",
+        "context": {"eventType": "viewer-request"},
+        "viewer": {"ip": "192.0.2.10"},  # documentation address range (RFC 5737)
+        "request": {
+            "method": "GET",
+            "uri": uri,
+            "querystring": {},
+            "headers": {"host": {"value": host}},
+            "cookies": {},
+        },
+    }
+    return json.dumps(event).encode()
+
+
+def function_result(tested: dict) -> dict:
+    """TestFunction's FunctionOutput, parsed; raises with the function's error message if it failed."""
+    result = tested["TestResult"]
+    if result.get("FunctionErrorMessage"):
+        raise RuntimeError(f"the function failed: {result['FunctionErrorMessage']}")
+    return json.loads(result["FunctionOutput"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The viewer certificate of notebook 04 (ACM in us-east-1, where CloudFront reads certificates)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class NeedsDomain(RuntimeError):
+    """The aws backend needs a domain the reader controls for the alternate-domain-name step."""
+
+
+def issued_certificate(acm, domain: str | None) -> str:
+    """An ISSUED certificate for ``domain`` carrying the tutorial's tag (reused on a re-run), DNS-validated.
+
+    On AWS the validation CNAME goes into the Route 53 hosted zone HOSTLAB_ROUTE53_ZONE_ID; 05-cleanup
+    removes it. The local backend's ACM (moto) validates by itself after a moment.
+    """
+    if domain is None:
+        raise NeedsDomain(
+            f"on the aws backend this step needs {ALIAS_ENV}=<a domain name you control> and "
+            f"{ZONE_ENV}=<its Route 53 hosted zone ID>: ACM issues a certificate only after DNS validation"
+        )
+    for summary in tutorial_certificates(acm):
+        if summary["DomainName"] == domain and summary.get("Status") in ("ISSUED", "PENDING_VALIDATION"):
+            arn = summary["CertificateArn"]
+            break
+    else:
+        arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS", Tags=apprunner_tags())[
+            "CertificateArn"
+        ]
+    if on_aws():
+        _route53_validation(acm, arn, "UPSERT")
+    p = _patience(acm, CERTIFICATE_AWS)
+    acm.get_waiter("certificate_validated").wait(
+        CertificateArn=arn, WaiterConfig={"Delay": p.delay, "MaxAttempts": p.max_attempts}
+    )
+    return arn
+
+
+def _validation_record(acm, certificate_arn: str) -> dict | None:
+    """The CNAME that ACM wants for DNS validation; it can take a few seconds to appear after the request."""
+    p = _patience(acm, Patience(5.0, 24))
+    for _ in range(p.max_attempts):
+        options = acm.describe_certificate(CertificateArn=certificate_arn)["Certificate"].get(
+            "DomainValidationOptions", []
+        )
+        records = [o["ResourceRecord"] for o in options if o.get("ResourceRecord")]
+        if records:
+            return records[0]
+        time.sleep(p.delay)
+    return None
+
+
+def _route53_validation(acm, certificate_arn: str, action: str) -> None:
+    zone = os.environ.get(ZONE_ENV, "").strip()
+    if not zone:
+        if action == "UPSERT":
+            raise NeedsDomain(f"set {ZONE_ENV} to the Route 53 hosted zone of {ALIAS_ENV}")
+        return
+    record = _validation_record(acm, certificate_arn)
+    if record is None:
+        return
+    import boto3
+
+    change = {
+        "Action": action,
+        "ResourceRecordSet": {
+            "Name": record["Name"],
+            "Type": record["Type"],
+            "TTL": 300,
+            "ResourceRecords": [{"Value": record["Value"]}],
+        },
+    }
+    try:
+        boto3.client("route53").change_resource_record_sets(
+            HostedZoneId=zone, ChangeBatch={"Comment": "hostlab tutorial ACM validation", "Changes": [change]}
+        )
+    except ClientError as exc:
+        # DELETE of a record that is already gone: InvalidChangeBatch; nothing left to do.
+        if not (action == "DELETE" and exc.response["Error"]["Code"] == "InvalidChangeBatch"):
+            raise
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What a full run costs on AWS, and the summary of notebook 04
+# ---------------------------------------------------------------------------------------------------------
+
+# ASSUMPTION: a full run on AWS (01 -> 05) keeps the service for about an hour and a half: about 5 minutes
+# to create it, 6-8 distribution deployments of a few minutes each, one service update, and cleanup.
+RUN_HOURS = 1.5
+INSTANCE_VCPU = 0.25
+INSTANCE_GB = 0.5
+
+
+def run_cost_line() -> str:
+    """The estimated AWS cost of a full run, from src/hostlab/data/prices.json (hostlab.costs)."""
+    from hostlab.costs import load_prices
+
+    prices = load_prices()
+    provisioned = INSTANCE_GB * prices["apprunner.provisioned_memory_gb_hour"] * RUN_HOURS
+    # Upper bound: the instance counted as active (vCPU and memory billed) for the whole run.
+    active = (
+        INSTANCE_VCPU * prices["apprunner.active_vcpu_hour"]
+        + INSTANCE_GB * prices["apprunner.active_memory_gb_hour"]
+    ) * RUN_HOURS
+    return (
+        f"A full run on AWS (about {RUN_HOURS:g} h of one {INSTANCE_VCPU:g} vCPU / {INSTANCE_GB:g} GB "
+        f"App Runner instance) costs at most USD {provisioned + active:.2f}; CloudFront requests, the "
+        "function and the certificate stay within their free allowances. The local backend costs nothing."
+    )
+
+
+def summary_rows(service_url: str, distribution_url: str, distribution_domain: str, alias: str | None):
+    """Every probe of notebooks 03 and 04 once more: (check, result) pairs derived from live answers."""
+    from hostlab import probes
+
+    echo = probes.get(f"{distribution_url}/echo")
+    yield "through CloudFront /echo (was 404, 502)", str(echo.status)
+    public = echo.echo().get("public_url", "-")
+    yield "the app's public URL", public.replace(distribution_domain, "<distribution>")
+    login = probes.get(f"{distribution_url}/login?user=alice")
+    yield "login redirect", login.header("location").replace(distribution_domain, "<distribution>")
+    pages = [probes.get(f"{distribution_url}/account", cookies={"user": u}).h1 for u in ("alice", "bob")]
+    yield "/account for alice, then bob", " / ".join(pages)
+    static = [probes.get(f"{distribution_url}/static/app.css").header("x-cache") for _ in range(2)]
+    yield "/static/app.css twice", " -> ".join(static)
+    if alias:
+        refused = not probes.tls_accepts(distribution_domain, "TLSv1", server_name=alias)
+        yield "TLS 1.0 to the alias", "refused" if refused else "accepted"
+    yield "straight to awsapprunner.com", str(probes.get(f"{service_url}/echo").status)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cleanup: every step checks first, so it can run again, and after an interrupted run
+# ---------------------------------------------------------------------------------------------------------
+
+
+def delete_distribution(cloudfront, distribution_id: str) -> None:
+    """Disable, wait until Deployed, delete: CloudFront deletes only a disabled distribution whose disabling
+    has deployed (DistributionNotDisabled otherwise; CloudFront API reference, DeleteDistribution)."""
+    current = cloudfront.get_distribution_config(Id=distribution_id)
+    if current["DistributionConfig"]["Enabled"]:
+        print(f"disabling distribution {distribution_id}")
+        change_distribution(
+            cloudfront, distribution_id, lambda c: c.update(Enabled=False), refresh_cache=False
+        )
+    else:
+        wait_distribution_deployed(cloudfront, distribution_id)
+    etag = cloudfront.get_distribution(Id=distribution_id)["ETag"]
+    cloudfront.delete_distribution(Id=distribution_id, IfMatch=etag)
+    print(f"deleted distribution {distribution_id}")
+
+
+def delete_function(cloudfront, name: str) -> None:
+    """DeleteFunction needs the function's ETag; CloudFront refuses it while a distribution uses it."""
+    etag = cloudfront.describe_function(Name=name)["ETag"]
+    cloudfront.delete_function(Name=name, IfMatch=etag)
+    print(f"deleted function {name}")
+
+
+def delete_certificate(acm, certificate_arn: str) -> None:
+    """The Route 53 validation record first (on AWS), then the certificate (refused while in use)."""
+    domain = acm.describe_certificate(CertificateArn=certificate_arn)["Certificate"]["DomainName"]
+    if on_aws():
+        _route53_validation(acm, certificate_arn, "DELETE")
+    acm.delete_certificate(CertificateArn=certificate_arn)
+    print(f"deleted certificate for {domain}")
+
+
+def delete_service(apprunner, service_arn: str) -> None:
+    """DeleteService is refused while an operation runs (InvalidStateException), so wait for it first."""
+    from hostlab import waiters
+
+    if apprunner.describe_service(ServiceArn=service_arn)["Service"]["Status"] == "OPERATION_IN_PROGRESS":
+        wait_service_running(apprunner, service_arn)
+    apprunner.delete_service(ServiceArn=service_arn)
+    waiters.wait(
+        waiters.apprunner_waiter(apprunner, "ServiceDeleted"), "App Runner service", ServiceArn=service_arn
+    )
+    print(f"deleted App Runner service {SERVICE_NAME}")
+
+
+def delete_everything(apprunner, cloudfront, acm) -> int:
+    """Delete every resource carrying the tutorial's tag, in dependency order; return how many.
+
+    Distributions first (they use the function, the certificate and the service's domain), then functions
+    and certificates (refused while a distribution uses them), then the service.
+    """
+    count = 0
+    for summary in tutorial_distributions(cloudfront):
+        delete_distribution(cloudfront, summary["Id"])
+        count += 1
+    for function in tutorial_functions(cloudfront):
+        delete_function(cloudfront, function["Name"])
+        count += 1
+    for certificate in tutorial_certificates(acm):
+        delete_certificate(acm, certificate["CertificateArn"])
+        count += 1
+    for service in tutorial_services(apprunner):
+        delete_service(apprunner, service["ServiceArn"])
+        count += 1
+    return count
+
+
+def leftovers(apprunner, cloudfront, acm) -> dict[str, list[str]]:
+    """What still carries the tutorial's tag, per kind (empty lists when cleanup is complete)."""
+    return {
+        "App Runner services": [s["ServiceName"] for s in tutorial_services(apprunner)],
+        "CloudFront distributions": [d["Id"] for d in tutorial_distributions(cloudfront)],
+        "CloudFront Functions": [f["Name"] for f in tutorial_functions(cloudfront)],
+        "ACM certificates": [c["DomainName"] for c in tutorial_certificates(acm)],
+    }

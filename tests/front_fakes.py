@@ -1,0 +1,64 @@
+"""A hand-driven App Runner state for the front's tests (the same interface as front_state.ApiState).
+
+Tests change statuses the way the control plane does (RUNNING -> OPERATION_IN_PROGRESS -> PAUSED), so the
+front's freshness rule is exercised as it is against the real API.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import hostlab.app as demo
+from hostlab.local.dataplane.front_state import DomainView, RuntimeConfig, ServiceView, Snapshot, runtime_config
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+class FakeState:
+    def __init__(self):
+        self._services: dict[str, dict] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self.snapshots = 0
+        self.regions = {REGION}
+
+    def add(self, name: str, status: str = "RUNNING", source: dict | None = None,
+            domains: tuple[DomainView, ...] = ()) -> tuple[str, str]:
+        number = next(self._ids)
+        service_id = f"svc{number:04d}x"
+        arn = f"arn:aws:apprunner:{REGION}:{ACCOUNT}:service/{name}/{service_id}"
+        url = f"{service_id}.{REGION}.awsapprunner.com"
+        with self._lock:
+            self._services[arn] = {
+                "name": name, "url": url, "status": status, "updated": 1, "domains": tuple(domains),
+                "source": source or demo.source_configuration(),
+            }
+        return arn, url
+
+    def set(self, arn: str, **changes) -> None:
+        """Change a service; any change counts as an update (new UpdatedAt), as the API does."""
+        with self._lock:
+            entry = self._services[arn]
+            entry.update(changes)
+            entry["updated"] += 1
+
+    def remove(self, arn: str) -> None:
+        with self._lock:
+            del self._services[arn]
+
+    def snapshot(self) -> Snapshot:
+        started = time.monotonic()
+        with self._lock:
+            self.snapshots += 1
+            services = tuple(
+                ServiceView(arn, s["name"], s["url"], s["status"], str(s["updated"]), s["domains"])
+                for arn, s in self._services.items()
+            )
+        return Snapshot(services, fetched_at=started)
+
+    def describe(self, arn: str) -> RuntimeConfig:
+        with self._lock:
+            return runtime_config({"SourceConfiguration": self._services[arn]["source"]})

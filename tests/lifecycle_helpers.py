@@ -1,0 +1,79 @@
+"""Helpers for tests that start their own backends (each in its own temporary HOSTLAB_HOME)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from hostlab.local.procs import SERVER_MODULE
+
+HOSTLAB = str(Path(sys.executable).with_name("hostlab"))  # the console script installed with the package
+CLI_TIMEOUT = 90  # seconds; far above a normal start, only there so a hang fails instead of blocking
+
+
+def isolated_env(home: Path, **extra: str) -> dict[str, str]:
+    """os.environ without any HOSTLAB_*/proxy/AWS endpoint variable of the session, plus a backend in
+    ``home`` on free ports."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HOSTLAB_") and k.lower() not in ("https_proxy", "http_proxy", "no_proxy")
+        and k != "AWS_ENDPOINT_URL"
+    }
+    env.update({"HOSTLAB_HOME": str(home), "HOSTLAB_PORT": "0", "HOSTLAB_PROXY_PORT": "0", **extra})
+    return env
+
+
+def run_cli(env: dict[str, str], *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
+    """Run `hostlab ARGS` with its stdout and stderr captured through pipes (they must close)."""
+    return subprocess.run(
+        [HOSTLAB, *args], env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+
+
+def parse_exports(stdout: str) -> dict[str, str]:
+    """The NAME=value pairs of `export NAME=value` lines, evaluated by a real shell."""
+    probe = subprocess.run(
+        ["sh", "-c", f'{stdout}\nenv -0'], capture_output=True, timeout=10, env={"PATH": os.environ["PATH"]}
+    )
+    pairs = (item.split("=", 1) for item in probe.stdout.decode().split("\0") if "=" in item)
+    return dict(pairs)
+
+
+def server_processes(home: Path) -> list[psutil.Process]:
+    """Live hostlab server processes whose HOSTLAB_HOME is ``home``."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if proc.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if SERVER_MODULE in " ".join(proc.info["cmdline"] or ()) and (
+                proc.environ().get("HOSTLAB_HOME") == str(home)
+            ):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass; return its last value.
+    (A bounded wait for an event, not a speed assertion.)"""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

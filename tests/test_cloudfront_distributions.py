@@ -1,0 +1,563 @@
+"""Distributions through boto3: what CloudFront keeps, checks, and how it deploys (local backend)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import trustme
+from cloudfront_support import (
+    ALL_VIEWER,
+    APP_RUNNER_ORIGIN,
+    CACHING_DISABLED,
+    CACHING_OPTIMIZED,
+    cache_policy_config,
+    client_in_account,
+    distribution_config,
+    error,
+    names,
+    new_account_id,
+)
+
+
+@pytest.fixture
+def account(make_client):
+    """A CloudFront client in an account no other test uses."""
+    return client_in_account(make_client, new_account_id())
+
+
+FAST_WAITER = {"Delay": 0.2, "MaxAttempts": 50}  # the test backend deploys in 0.4 s
+
+
+def wait_deployed(client, distribution_id):
+    client.get_waiter("distribution_deployed").wait(Id=distribution_id, WaiterConfig=FAST_WAITER)
+
+
+def imported_certificate(make_client, account_id, *domains):
+    """An ISSUED ACM certificate in us-east-1 of ``account_id`` covering ``domains``."""
+    ca = trustme.CA()
+    leaf = ca.issue_cert(*domains)
+    acm = client_in_account(make_client, account_id, "acm")
+    return acm.import_certificate(
+        Certificate=leaf.cert_chain_pems[0].bytes(),
+        PrivateKey=leaf.private_key_pem.bytes(),
+        CertificateChain=ca.cert_pem.bytes(),
+    )["CertificateArn"]
+
+
+@pytest.fixture
+def account_id():
+    return new_account_id()
+
+
+@pytest.fixture
+def client(make_client, account_id):
+    return client_in_account(make_client, account_id)
+
+
+def published_function(client, name):
+    code = b"function handler(event) { return event.request; }"
+    created = client.create_function(
+        Name=name, FunctionConfig={"Comment": "test", "Runtime": "cloudfront-js-2.0"}, FunctionCode=code
+    )
+    return client.publish_function(Name=name, IfMatch=created["ETag"])["FunctionSummary"]["FunctionMetadata"][
+        "FunctionARN"
+    ]
+
+
+# --- the "done when" script of issue 2 -------------------------------------------------------------
+
+
+def test_done_when_script(client):
+    created = client.create_distribution(
+        DistributionConfig=distribution_config(
+            "done-when",
+            DefaultCacheBehavior={
+                "TargetOriginId": "apprunner",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": CACHING_OPTIMIZED,
+                "OriginRequestPolicyId": ALL_VIEWER,
+            },
+        )
+    )
+    distribution_id, first_etag = created["Distribution"]["Id"], created["ETag"]
+    assert created["Distribution"]["Status"] == "InProgress"
+    assert created["Distribution"]["DomainName"].endswith(".cloudfront.net")
+    assert created["Location"].endswith(f"/2020-05-31/distribution/{distribution_id}")
+
+    current = client.get_distribution_config(Id=distribution_id)
+    config = current["DistributionConfig"]
+    assert config["Origins"]["Items"][0]["DomainName"] == APP_RUNNER_ORIGIN
+    config["DefaultCacheBehavior"]["OriginRequestPolicyId"] = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    updated = client.update_distribution(
+        Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=config
+    )
+    assert updated["ETag"] != first_etag
+    assert updated["Distribution"]["Status"] == "InProgress"
+
+    code, message, status = error(
+        client.update_distribution, Id=distribution_id, IfMatch=first_etag, DistributionConfig=config
+    )
+    assert (code, status) == ("PreconditionFailed", 412)
+    assert "preconditions" in message
+
+    wait_deployed(client, distribution_id)
+    got = client.get_distribution(Id=distribution_id)
+    assert got["Distribution"]["Status"] == "Deployed"
+    assert got["ETag"] == updated["ETag"]
+    behaviour = got["Distribution"]["DistributionConfig"]["DefaultCacheBehavior"]
+    assert behaviour["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+# --- what is kept ----------------------------------------------------------------------------------
+
+
+def test_every_setting_the_tutorial_uses_round_trips(client, make_client, account_id):
+    # Aliases are unique across CloudFront, so each test account uses domains of its own.
+    domain = f"a{account_id}.example"
+    certificate = imported_certificate(make_client, account_id, f"www.{domain}.com", f"*.{domain}.net")
+    function_arn = published_function(client, "add-forwarded-host")
+    sent = distribution_config(
+        "round-trip",
+        Aliases=names([f"www.{domain}.com", f"shop.{domain}.net"]),
+        DefaultRootObject="index.html",
+        Comment="every field",
+        Enabled=False,
+        ViewerCertificate={
+            "ACMCertificateArn": certificate,
+            "SSLSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1.2_2021",
+            "CloudFrontDefaultCertificate": False,
+        },
+        CustomErrorResponses={
+            "Quantity": 1,
+            "Items": [
+                {
+                    "ErrorCode": 404,
+                    "ResponsePagePath": "/404.html",
+                    "ResponseCode": "404",
+                    "ErrorCachingMinTTL": 10,
+                }
+            ],
+        },
+        CacheBehaviors={
+            "Quantity": 1,
+            "Items": [
+                {
+                    "PathPattern": "/static/*",
+                    "TargetOriginId": "apprunner",
+                    "ViewerProtocolPolicy": "https-only",
+                    "CachePolicyId": CACHING_OPTIMIZED,
+                    "Compress": True,
+                }
+            ],
+        },
+    )
+    sent["Origins"]["Items"][0].update(
+        CustomHeaders={"Quantity": 1, "Items": [{"HeaderName": "X-Origin-Secret", "HeaderValue": "s3cret"}]},
+        CustomOriginConfig={
+            "HTTPPort": 80,
+            "HTTPSPort": 443,
+            "OriginProtocolPolicy": "https-only",
+            "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1"]},
+            "OriginReadTimeout": 45,
+            "OriginKeepaliveTimeout": 10,
+        },
+    )
+    sent["DefaultCacheBehavior"]["FunctionAssociations"] = {
+        "Quantity": 1,
+        "Items": [{"FunctionARN": function_arn, "EventType": "viewer-request"}],
+    }
+    created = client.create_distribution(DistributionConfig=sent)
+    kept = client.get_distribution_config(Id=created["Distribution"]["Id"])["DistributionConfig"]
+
+    for key in (
+        "CallerReference",
+        "Aliases",
+        "DefaultRootObject",
+        "Comment",
+        "Enabled",
+        "CustomErrorResponses",
+    ):
+        assert kept[key] == sent[key], key
+    for key, value in sent["ViewerCertificate"].items():
+        assert kept["ViewerCertificate"][key] == value, key
+    origin = kept["Origins"]["Items"][0]
+    assert origin["CustomHeaders"] == sent["Origins"]["Items"][0]["CustomHeaders"]
+    assert origin["CustomOriginConfig"] == sent["Origins"]["Items"][0]["CustomOriginConfig"]
+    default = kept["DefaultCacheBehavior"]
+    for key in ("CachePolicyId", "OriginRequestPolicyId", "FunctionAssociations", "ViewerProtocolPolicy"):
+        assert default[key] == sent["DefaultCacheBehavior"][key], key
+    ordered = kept["CacheBehaviors"]["Items"][0]
+    for key, value in sent["CacheBehaviors"]["Items"][0].items():
+        assert ordered[key] == value, key
+    # and GetDistribution carries the same config
+    assert (
+        client.get_distribution(Id=created["Distribution"]["Id"])["Distribution"]["DistributionConfig"]
+        == kept
+    )
+
+
+def test_documented_defaults_are_filled_in(client):
+    created = client.create_distribution(DistributionConfig=distribution_config("defaults"))
+    config = created["Distribution"]["DistributionConfig"]
+    custom = config["Origins"]["Items"][0]["CustomOriginConfig"]
+    assert (custom["OriginReadTimeout"], custom["OriginKeepaliveTimeout"]) == (30, 5)
+    assert config["Origins"]["Items"][0]["ConnectionAttempts"] == 3
+    assert config["ViewerCertificate"]["CloudFrontDefaultCertificate"] is True
+    assert config["DefaultCacheBehavior"]["AllowedMethods"]["Items"] == ["HEAD", "GET"]
+    assert config["Aliases"] == {"Quantity": 0}
+    assert "ForwardedValues" not in config["DefaultCacheBehavior"]
+
+
+def test_legacy_forwarded_values_are_kept(client):
+    config = distribution_config("legacy")
+    behaviour = config["DefaultCacheBehavior"]
+    del behaviour["CachePolicyId"], behaviour["OriginRequestPolicyId"]
+    behaviour.update(
+        ForwardedValues={"QueryString": True, "Cookies": {"Forward": "all"}, "Headers": names(["*"])},
+        MinTTL=0,
+        DefaultTTL=0,
+        MaxTTL=0,
+    )
+    kept = client.create_distribution(DistributionConfig=config)["Distribution"]["DistributionConfig"]
+    assert kept["DefaultCacheBehavior"]["ForwardedValues"] == behaviour["ForwardedValues"]
+    assert "CachePolicyId" not in kept["DefaultCacheBehavior"]
+
+
+# --- ETags and IfMatch -----------------------------------------------------------------------------
+
+
+def test_etag_changes_on_every_update_and_if_match_is_checked(client):
+    created = client.create_distribution(DistributionConfig=distribution_config("etags"))
+    distribution_id = created["Distribution"]["Id"]
+    config = client.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+    etags = [created["ETag"]]
+    for comment in ("one", "two"):
+        config["Comment"] = comment
+        etags.append(
+            client.update_distribution(Id=distribution_id, IfMatch=etags[-1], DistributionConfig=config)[
+                "ETag"
+            ]
+        )
+    assert len(set(etags)) == 3
+    assert error(client.update_distribution, Id=distribution_id, DistributionConfig=config)[::2] == (
+        "InvalidIfMatchVersion",
+        400,
+    )
+    assert error(client.update_distribution, Id=distribution_id, IfMatch=etags[0], DistributionConfig=config)[
+        0
+    ] == ("PreconditionFailed")
+    assert client.get_distribution(Id=distribution_id)["ETag"] == etags[-1]
+
+
+def test_caller_reference_is_unique_and_cannot_change(client):
+    created = client.create_distribution(DistributionConfig=distribution_config("same-ref"))
+    assert error(client.create_distribution, DistributionConfig=distribution_config("same-ref"))[::2] == (
+        "DistributionAlreadyExists",
+        409,
+    )
+    config = distribution_config("other-ref")
+    assert (
+        error(
+            client.update_distribution,
+            Id=created["Distribution"]["Id"],
+            IfMatch=created["ETag"],
+            DistributionConfig=config,
+        )[0]
+        == "IllegalUpdate"
+    )
+
+
+# --- deletion --------------------------------------------------------------------------------------
+
+
+def test_delete_needs_a_disabled_deployed_distribution_and_the_current_etag(client):
+    created = client.create_distribution(DistributionConfig=distribution_config("delete-me"))
+    distribution_id = created["Distribution"]["Id"]
+    assert error(client.delete_distribution, Id=distribution_id, IfMatch=created["ETag"])[::2] == (
+        "DistributionNotDisabled",
+        409,
+    )
+    config = client.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+    config["Enabled"] = False
+    disabled = client.update_distribution(
+        Id=distribution_id, IfMatch=created["ETag"], DistributionConfig=config
+    )
+    wait_deployed(client, distribution_id)
+    assert error(client.delete_distribution, Id=distribution_id)[0] == "InvalidIfMatchVersion"
+    assert error(client.delete_distribution, Id=distribution_id, IfMatch=created["ETag"])[::2] == (
+        "PreconditionFailed",
+        412,
+    )
+    client.delete_distribution(Id=distribution_id, IfMatch=disabled["ETag"])
+    assert error(client.get_distribution, Id=distribution_id)[::2] == ("NoSuchDistribution", 404)
+
+
+# --- cache behaviour rules -------------------------------------------------------------------------
+
+
+def _with_default_behaviour(reference, **fields):
+    config = distribution_config(reference)
+    behaviour = config["DefaultCacheBehavior"]
+    for key in ("CachePolicyId", "OriginRequestPolicyId"):
+        behaviour.pop(key)
+    behaviour.update(fields)
+    return config
+
+
+def test_a_behaviour_needs_a_cache_policy_or_forwarded_values(client):
+    code, message, status = error(
+        client.create_distribution, DistributionConfig=_with_default_behaviour("none")
+    )
+    assert (code, message, status) == ("InvalidArgument", "The parameter ForwardedValues is required.", 400)
+    both = _with_default_behaviour(
+        "both",
+        CachePolicyId=CACHING_DISABLED,
+        ForwardedValues={"QueryString": False, "Cookies": {"Forward": "none"}},
+    )
+    assert (
+        "cannot be used when a cache policy is associated"
+        in error(client.create_distribution, DistributionConfig=both)[1]
+    )
+
+
+def test_an_origin_request_policy_needs_a_cache_policy(client):
+    config = _with_default_behaviour(
+        "orp-only",
+        OriginRequestPolicyId=ALL_VIEWER,
+        ForwardedValues={"QueryString": False, "Cookies": {"Forward": "none"}},
+    )
+    code, message, _ = error(client.create_distribution, DistributionConfig=config)
+    assert code == "InvalidArgument" and "cannot be attached without a cache policy" in message
+
+
+def test_unknown_policy_ids_are_refused(client):
+    missing = "11111111-2222-3333-4444-555555555555"
+    config = _with_default_behaviour("unknown-cp", CachePolicyId=missing)
+    assert error(client.create_distribution, DistributionConfig=config)[::2] == ("NoSuchCachePolicy", 404)
+    config = _with_default_behaviour(
+        "unknown-orp", CachePolicyId=CACHING_DISABLED, OriginRequestPolicyId=missing
+    )
+    assert error(client.create_distribution, DistributionConfig=config)[::2] == (
+        "NoSuchOriginRequestPolicy",
+        404,
+    )
+
+
+def test_a_policy_of_another_account_is_unknown(client, account):
+    other = account.create_cache_policy(CachePolicyConfig=cache_policy_config("elsewhere"))["CachePolicy"][
+        "Id"
+    ]
+    config = _with_default_behaviour("foreign-cp", CachePolicyId=other)
+    assert error(client.create_distribution, DistributionConfig=config)[0] == "NoSuchCachePolicy"
+
+
+def test_behaviour_must_target_an_origin(client):
+    config = distribution_config("no-origin")
+    config["DefaultCacheBehavior"]["TargetOriginId"] = "missing"
+    assert error(client.create_distribution, DistributionConfig=config)[::2] == ("NoSuchOrigin", 404)
+
+
+# --- function associations -------------------------------------------------------------------------
+
+
+def test_function_associations_need_a_published_viewer_function(client):
+    arn = published_function(client, "published")
+    unpublished = client.create_function(
+        Name="draft",
+        FunctionConfig={"Comment": "d", "Runtime": "cloudfront-js-2.0"},
+        FunctionCode=b"function handler(e) { return e.request; }",
+    )["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+
+    def with_association(reference, function_arn, event_type="viewer-request"):
+        config = distribution_config(reference)
+        config["DefaultCacheBehavior"]["FunctionAssociations"] = {
+            "Quantity": 1,
+            "Items": [{"FunctionARN": function_arn, "EventType": event_type}],
+        }
+        return config
+
+    assert error(client.create_distribution, DistributionConfig=with_association("draft", unpublished))[
+        ::2
+    ] == (
+        "InvalidFunctionAssociation",
+        400,
+    )
+    missing = arn.rsplit("/", 1)[0] + "/does-not-exist"
+    assert error(client.create_distribution, DistributionConfig=with_association("missing", missing))[0] == (
+        "InvalidFunctionAssociation"
+    )
+    code, message, _ = error(
+        client.create_distribution, DistributionConfig=with_association("origin-event", arn, "origin-request")
+    )
+    assert code == "MalformedXML" and "[viewer-request, viewer-response]" in message
+    created = client.create_distribution(DistributionConfig=with_association("ok", arn))
+    kept = created["Distribution"]["DistributionConfig"]["DefaultCacheBehavior"]["FunctionAssociations"]
+    assert kept["Items"] == [{"FunctionARN": arn, "EventType": "viewer-request"}]
+
+
+# --- aliases and certificates ----------------------------------------------------------------------
+
+
+def test_an_alias_needs_a_certificate_that_covers_it(client, make_client, account_id):
+    domain = f"a{account_id}.example.com"
+    config = distribution_config("alias-no-cert", Aliases=names([f"www.{domain}"]))
+    code, message, status = error(client.create_distribution, DistributionConfig=config)
+    assert (code, status) == ("InvalidViewerCertificate", 400)
+    assert message.startswith("To add an alternate domain name (CNAME)")
+
+    other = imported_certificate(make_client, account_id, f"other.{domain}")
+    config["ViewerCertificate"] = {
+        "ACMCertificateArn": other,
+        "SSLSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    }
+    message = error(client.create_distribution, DistributionConfig=config)[1]
+    assert "doesn't cover the alternate domain name" in message
+
+    wildcard = imported_certificate(make_client, account_id, f"*.{domain}")
+    config["ViewerCertificate"]["ACMCertificateArn"] = wildcard
+    created = client.create_distribution(DistributionConfig=config)
+    assert created["Distribution"]["DistributionConfig"]["ViewerCertificate"]["CertificateSource"] == "acm"
+
+
+def test_a_certificate_still_pending_validation_is_not_usable(client, make_client, account_id):
+    acm = client_in_account(make_client, account_id, "acm")
+    domain = f"pending.a{account_id}.example.com"
+    pending = acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]
+    config = distribution_config(
+        "pending",
+        Aliases=names([domain]),
+        ViewerCertificate={
+            "ACMCertificateArn": pending,
+            "SSLSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1.2_2021",
+        },
+    )
+    assert error(client.create_distribution, DistributionConfig=config)[0] == "InvalidViewerCertificate"
+
+
+def test_an_alias_belongs_to_one_distribution_across_accounts(client, make_client, account_id):
+    alias = f"app-{account_id}.example.com"
+    certificate = imported_certificate(make_client, account_id, alias)
+    viewer = {
+        "ACMCertificateArn": certificate,
+        "SSLSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    }
+    client.create_distribution(
+        DistributionConfig=distribution_config("first", Aliases=names([alias]), ViewerCertificate=viewer)
+    )
+
+    other_account = new_account_id()
+    other = client_in_account(make_client, other_account)
+    other_viewer = dict(viewer, ACMCertificateArn=imported_certificate(make_client, other_account, alias))
+    config = distribution_config("second", Aliases=names([alias]), ViewerCertificate=other_viewer)
+    assert error(other.create_distribution, DistributionConfig=config)[::2] == ("CNAMEAlreadyExists", 409)
+
+
+# --- bad input -------------------------------------------------------------------------------------
+
+
+def _custom_origin(reference, **custom):
+    config = distribution_config(reference)
+    config["Origins"]["Items"][0]["CustomOriginConfig"].update(custom)
+    return config
+
+
+@pytest.mark.parametrize(
+    ("custom", "code"),
+    [
+        ({"OriginReadTimeout": 0}, "InvalidOriginReadTimeout"),
+        ({"OriginReadTimeout": 61}, "InvalidOriginReadTimeout"),
+        ({"OriginKeepaliveTimeout": 61}, "InvalidOriginKeepaliveTimeout"),
+        ({"OriginProtocolPolicy": "https-please"}, "MalformedXML"),
+        ({"OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.3"]}}, "MalformedXML"),
+        ({"OriginSslProtocols": {"Quantity": 2, "Items": ["TLSv1.2"]}}, "InconsistentQuantities"),
+    ],
+)
+def test_bad_origin_settings(client, custom, code):
+    assert error(client.create_distribution, DistributionConfig=_custom_origin("bad-origin", **custom))[
+        ::2
+    ] == (code, 400)
+
+
+def test_other_bad_input(client):
+    config = distribution_config("bad-viewer")
+    config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] = "http-please"
+    assert error(client.create_distribution, DistributionConfig=config)[0] == "MalformedXML"
+    config = distribution_config(
+        "bad-tls", ViewerCertificate={"CloudFrontDefaultCertificate": True, "MinimumProtocolVersion": "TLSv9"}
+    )
+    assert error(client.create_distribution, DistributionConfig=config)[0] == "InvalidMinimumProtocolVersion"
+    config = distribution_config("many-headers")
+    config["Origins"]["Items"][0]["CustomHeaders"] = names(
+        [{"HeaderName": f"X-{n}", "HeaderValue": "v"} for n in range(11)]
+    )
+    assert error(client.create_distribution, DistributionConfig=config)[0] == "TooManyOriginCustomHeaders"
+    assert error(client.get_distribution, Id="EDOESNOTEXIST1")[::2] == ("NoSuchDistribution", 404)
+
+
+# --- listing, accounts, invalidations, IDs ---------------------------------------------------------
+
+
+def test_list_distributions_pages_and_reports_status(client):
+    ids = [
+        client.create_distribution(DistributionConfig=distribution_config(f"list-{n}"))["Distribution"]["Id"]
+        for n in range(3)
+    ]
+    first = client.list_distributions(MaxItems="2")["DistributionList"]
+    assert [d["Id"] for d in first["Items"]] == ids[:2]
+    assert first["IsTruncated"] is True
+    rest = client.list_distributions(MaxItems="2", Marker=first["NextMarker"])["DistributionList"]
+    assert [d["Id"] for d in rest["Items"]] == ids[2:]
+    assert rest["IsTruncated"] is False
+    summary = first["Items"][0]
+    assert summary["Status"] == "InProgress" and summary["ETag"]
+    assert summary["DefaultCacheBehavior"]["CachePolicyId"] == CACHING_DISABLED
+
+
+def test_two_accounts_are_kept_apart(client, account):
+    created = client.create_distribution(DistributionConfig=distribution_config("mine"))
+    assert error(account.get_distribution, Id=created["Distribution"]["Id"])[0] == "NoSuchDistribution"
+    assert account.list_distributions()["DistributionList"]["Quantity"] == 0
+    policy = client.create_cache_policy(CachePolicyConfig=cache_policy_config("private"))["CachePolicy"]["Id"]
+    assert error(account.get_cache_policy, Id=policy)[0] == "NoSuchCachePolicy"
+
+
+def test_distribution_arn_names_the_account(client, account_id):
+    created = client.create_distribution(DistributionConfig=distribution_config("arn"))
+    distribution_id = created["Distribution"]["Id"]
+    assert (
+        created["Distribution"]["ARN"] == f"arn:aws:cloudfront::{account_id}:distribution/{distribution_id}"
+    )
+
+
+def test_invalidations_still_work_on_these_distributions(client):
+    distribution_id = client.create_distribution(DistributionConfig=distribution_config("inval"))[
+        "Distribution"
+    ]["Id"]
+    created = client.create_invalidation(
+        DistributionId=distribution_id, InvalidationBatch={"Paths": names(["/*"]), "CallerReference": "i1"}
+    )
+    listed = client.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+    assert [i["Id"] for i in listed["Items"]] == [created["Invalidation"]["Id"]]
+
+
+def test_ids_repeat_after_reseeding(make_client, api_url):
+    import urllib.request
+
+    clients = [client_in_account(make_client, new_account_id()) for _ in range(2)]
+    made = []
+    for client in clients:
+        request = urllib.request.Request(f"{api_url}/moto-api/seed?a=2024", data=b"", method="POST")
+        urllib.request.urlopen(request, timeout=10).close()
+        policy = client.create_cache_policy(CachePolicyConfig=cache_policy_config("seeded"))["CachePolicy"][
+            "Id"
+        ]
+        distribution = client.create_distribution(
+            DistributionConfig=copy.deepcopy(distribution_config("seeded"))
+        )
+        made.append((policy, distribution["Distribution"]["Id"], distribution["Distribution"]["DomainName"]))
+    assert made[0] == made[1]

@@ -1,0 +1,447 @@
+"""The copy-pasteable fix of the post (infra/): linted, parsed, cross-checked, and run.
+
+* CloudFormation: cfn-lint (as a library) must find nothing; a deliberately broken copy must be caught.
+* Terraform: python-hcl2 parses it (terraform itself downloads from HashiCorp, which is out of reach here).
+* The four forms (CloudFormation, Terraform, AWS CLI JSON, boto3) must agree on the values that fix the
+  problem: policy IDs, origin TLS versions, secret header, function association.
+* The CloudFront Function runs in V8 (mini-racer) on CloudFront-shaped events.
+* The AWS CLI script and the boto3 script run against the local control plane (tests/conftest.py api_url).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import botocore.session
+import hcl2
+import pytest
+from botocore.validate import ParamValidator
+from cfnlint.api import ManualArgs, lint_file
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parent.parent
+INFRA = ROOT / "infra"
+CFN_TEMPLATE = INFRA / "cloudformation" / "cloudfront-apprunner.yaml"
+TF_DIR = INFRA / "terraform"
+CLI_SCRIPT = INFRA / "cli" / "apply-fix.sh"
+CLI_CONFIG = INFRA / "cli" / "distribution-config.json"
+FUNCTION_JS = INFRA / "cloudfront-function" / "forwarded-host.js"
+BOTO3_SCRIPT = INFRA / "boto3" / "apply_fix.py"
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+
+APP_DOMAIN = "abcdefghij.us-east-1.awsapprunner.com"
+SECRET = "0123456789abcdef0123456789abcdef"
+
+
+def _cloudfront_model():
+    return botocore.session.get_session().get_service_model("cloudfront")
+
+
+def _validate(operation: str, params: dict) -> str:
+    """botocore's own client-side validation (types, required members) for one CloudFront operation."""
+    shape = _cloudfront_model().operation_model(operation).input_shape
+    report = ParamValidator().validate(params, shape)
+    return report.generate_report() if report.has_errors() else ""
+
+
+def _load_boto3_script():
+    spec = importlib.util.spec_from_file_location("apply_fix", BOTO3_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- CloudFormation ---
+
+
+def _cfn():
+    template, errors = decode(str(CFN_TEMPLATE))
+    assert not errors, errors
+    return template
+
+
+def test_cfn_lint_finds_nothing():
+    matches = lint_file(CFN_TEMPLATE, config=ManualArgs(regions=["us-east-1"]))
+    assert [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches] == []
+
+
+def test_cfn_lint_is_wired_to_catch_a_broken_copy(tmp_path):
+    """Negative control: the same call must report an error when the template is wrong."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        CFN_TEMPLATE.read_text().replace("Runtime: cloudfront-js-2.0", "Runtime: cloudfront-js-9")
+    )
+    matches = lint_file(broken, config=ManualArgs(regions=["us-east-1"]))
+    assert any(m.rule.id.startswith("E") and "cloudfront-js-9" in m.message for m in matches)
+
+
+def test_cfn_lint_does_not_check_origin_ssl_protocol_names(tmp_path):
+    """The post says cfn-lint will not catch a wrong OriginSSLProtocols item: keep that claim true."""
+    wrong = tmp_path / "wrong-protocol.yaml"
+    wrong.write_text(CFN_TEMPLATE.read_text().replace("- TLSv1.2\n", "- TLSv1.3\n", 1))
+    assert lint_file(wrong, config=ManualArgs(regions=["us-east-1"])) == []
+
+
+def test_cloudformation_schema_default_for_origin_ssl_protocols_is_tlsv1_sslv3():
+    """The post's table cites this default; read it from cfn-lint's copy of the registry schema."""
+    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::CloudFront::Distribution")
+    prop = schema.schema["definitions"]["CustomOriginConfig"]["properties"]["OriginSSLProtocols"]
+    assert prop["default"] == ["TLSv1", "SSLv3"]
+
+
+def test_cfn_template_carries_the_fix():
+    resources = _cfn()["Resources"]
+    config = resources["Distribution"]["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    custom = origin["CustomOriginConfig"]
+    assert custom["OriginProtocolPolicy"] == "https-only"
+    assert custom["OriginSSLProtocols"] == ["TLSv1.2"]
+    allowed = set(_cloudfront_model().shape_for("SslProtocol").enum)
+    assert set(custom["OriginSSLProtocols"]) <= allowed  # the check cfn-lint does not do
+    assert origin["OriginCustomHeaders"][0]["HeaderName"] == {"Ref": "OriginSecretHeaderName"}
+
+    mappings = _cfn()["Mappings"]["ManagedPolicies"]
+    assert mappings["Cache"]["CachingDisabled"] == CACHING_DISABLED
+    assert mappings["Cache"]["CachingOptimized"] == CACHING_OPTIMIZED
+    assert mappings["OriginRequest"]["AllViewerExceptHostHeader"] == ALL_VIEWER_EXCEPT_HOST_HEADER
+
+    default = config["DefaultCacheBehavior"]
+    assert default["CachePolicyId"] == {"Fn::FindInMap": ["ManagedPolicies", "Cache", "CachingDisabled"]}
+    assert default["OriginRequestPolicyId"] == {
+        "Fn::FindInMap": ["ManagedPolicies", "OriginRequest", "AllViewerExceptHostHeader"]
+    }
+    assert default["FunctionAssociations"] == [
+        {
+            "EventType": "viewer-request",
+            "FunctionARN": {"Fn::GetAtt": ["ForwardedHostFunction", "FunctionARN"]},
+        }
+    ]
+    (static,) = config["CacheBehaviors"]
+    assert static["CachePolicyId"] == {"Fn::FindInMap": ["ManagedPolicies", "Cache", "CachingOptimized"]}
+    assert "OriginRequestPolicyId" not in static
+    assert config["CustomErrorResponses"] == [{"ErrorCode": 404, "ErrorCachingMinTTL": 0}]
+
+
+def test_cfn_inline_function_is_the_js_file():
+    function = _cfn()["Resources"]["ForwardedHostFunction"]["Properties"]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["FunctionCode"] == FUNCTION_JS.read_text()
+
+
+# --- Terraform ---
+
+
+def _unquote(value):
+    """python-hcl2 keeps the quotes of string literals: '"https-only"' -> 'https-only'."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, list):
+        return [_unquote(v) for v in value]
+    return value
+
+
+def _tf_resource(parsed: dict, kind: str, name: str) -> dict:
+    for block in parsed["resource"]:
+        for k, by_name in block.items():
+            if _unquote(k) == kind:
+                for n, body in by_name.items():
+                    if _unquote(n) == name:
+                        return body
+    raise KeyError(f"{kind}.{name}")
+
+
+@pytest.mark.parametrize("name", ["main.tf", "variables.tf", "outputs.tf", "versions.tf"])
+def test_terraform_file_parses(name):
+    with (TF_DIR / name).open() as f:
+        assert hcl2.load(f)
+
+
+def test_hcl_parser_rejects_broken_syntax():
+    """Negative control: a missing closing brace must not parse."""
+    with pytest.raises(Exception):  # noqa: B017 - lark raises several parse error types
+        hcl2.loads('resource "a" "b" {\n  x = 1\n')
+
+
+def test_terraform_carries_the_fix():
+    with (TF_DIR / "main.tf").open() as f:
+        parsed = hcl2.load(f)
+    locals_ = {k: _unquote(v) for block in parsed["locals"] for k, v in block.items()}
+    assert locals_["caching_disabled"] == CACHING_DISABLED
+    assert locals_["caching_optimized"] == CACHING_OPTIMIZED
+    assert locals_["all_viewer_except_host_header"] == ALL_VIEWER_EXCEPT_HOST_HEADER
+
+    function = _tf_resource(parsed, "aws_cloudfront_function", "forwarded_host")
+    assert _unquote(function["runtime"]) == "cloudfront-js-2.0"
+    assert function["publish"] is True
+    assert "forwarded-host.js" in function["code"]
+
+    dist = _tf_resource(parsed, "aws_cloudfront_distribution", "this")
+    (origin,) = dist["origin"]
+    (custom,) = origin["custom_origin_config"]
+    # origin_ssl_protocols, http_port and https_port are required by the provider (no defaults).
+    assert _unquote(custom["origin_ssl_protocols"]) == ["TLSv1.2"]
+    assert custom["http_port"] == 80 and custom["https_port"] == 443
+    assert _unquote(custom["origin_protocol_policy"]) == "https-only"
+    assert origin["custom_header"][0]["value"] == "${var.origin_secret}"
+
+    (default,) = dist["default_cache_behavior"]
+    assert default["cache_policy_id"] == "${local.caching_disabled}"
+    assert default["origin_request_policy_id"] == "${local.all_viewer_except_host_header}"
+    (assoc,) = default["function_association"]
+    assert _unquote(assoc["event_type"]) == "viewer-request"
+    (static,) = dist["ordered_cache_behavior"]
+    assert static["cache_policy_id"] == "${local.caching_optimized}"
+    (error,) = dist["custom_error_response"]
+    assert error["error_code"] == 404 and error["error_caching_min_ttl"] == 0
+    (cert,) = dist["viewer_certificate"]
+    assert "TLSv1" in cert["minimum_protocol_version"]  # the only value allowed with the default certificate
+
+
+def test_terraform_variables_mark_the_secret_sensitive():
+    with (TF_DIR / "variables.tf").open() as f:
+        variables = {_unquote(k): v for block in hcl2.load(f)["variable"] for k, v in block.items()}
+    assert variables["origin_secret"]["sensitive"] is True
+    assert _unquote(variables["origin_secret_header_name"]["default"]) == "X-Origin-Secret"
+
+
+# --- AWS CLI JSON input ---
+
+
+def _filled_cli_config(function_arn="arn:aws:cloudfront::123456789012:function/forwarded-host") -> dict:
+    text = (
+        CLI_CONFIG.read_text()
+        .replace("@CALLER_REFERENCE@", "test")
+        .replace("@APP_RUNNER_DOMAIN@", APP_DOMAIN)
+        .replace("@SECRET_HEADER@", "X-Origin-Secret")
+        .replace("@ORIGIN_SECRET@", SECRET)
+        .replace("@FUNCTION_ARN@", function_arn)
+    )
+    assert "@" not in text.replace(function_arn, ""), "a placeholder is left"
+    return json.loads(text)
+
+
+def test_cli_distribution_config_passes_botocore_validation():
+    assert _validate("CreateDistribution", {"DistributionConfig": _filled_cli_config()}) == ""
+
+
+def test_cli_distribution_config_carries_the_fix():
+    config = _filled_cli_config()
+    custom = config["Origins"]["Items"][0]["CustomOriginConfig"]
+    assert custom["OriginSslProtocols"]["Items"] == ["TLSv1.2"]
+    default = config["DefaultCacheBehavior"]
+    assert default["CachePolicyId"] == CACHING_DISABLED
+    assert default["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
+    assert config["CacheBehaviors"]["Items"][0]["CachePolicyId"] == CACHING_OPTIMIZED
+    for listed in (config["Origins"], default["AllowedMethods"], default["FunctionAssociations"]):
+        assert listed["Quantity"] == len(listed["Items"])
+
+
+def test_cli_script_is_valid_bash():
+    subprocess.run(["bash", "-n", str(CLI_SCRIPT)], check=True, timeout=10)
+
+
+# --- boto3, no backend ---
+
+
+def _broken_distribution_config() -> dict:
+    """The configuration the post starts from: AllViewer, legacy TTLs, TLSv1 only."""
+    return {
+        "CallerReference": "broken",
+        "Comment": "broken on purpose",
+        "Enabled": True,
+        "Origins": {
+            "Quantity": 1,
+            "Items": [
+                {
+                    "Id": "apprunner",
+                    "DomainName": APP_DOMAIN,
+                    "CustomOriginConfig": {
+                        "HTTPPort": 80,
+                        "HTTPSPort": 443,
+                        "OriginProtocolPolicy": "match-viewer",
+                        "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1"]},
+                    },
+                }
+            ],
+        },
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "apprunner",
+            "ViewerProtocolPolicy": "allow-all",
+            "CachePolicyId": CACHING_OPTIMIZED,
+            "OriginRequestPolicyId": ALL_VIEWER,
+        },
+    }
+
+
+def test_boto3_fixed_config_applies_every_fix_and_leaves_input_alone():
+    script = _load_boto3_script()
+    broken = _broken_distribution_config()
+    before = copy.deepcopy(broken)
+    arn = "arn:aws:cloudfront::123456789012:function/forwarded-host"
+    fixed = script.fixed_config(broken, function_arn=arn, origin_secret=SECRET)
+    assert broken == before
+
+    custom = fixed["Origins"]["Items"][0]["CustomOriginConfig"]
+    assert custom["OriginProtocolPolicy"] == "https-only"
+    assert custom["OriginSslProtocols"] == {"Quantity": 1, "Items": ["TLSv1.2"]}
+    assert fixed["Origins"]["Items"][0]["CustomHeaders"]["Items"] == [
+        {"HeaderName": "X-Origin-Secret", "HeaderValue": SECRET}
+    ]
+    default = fixed["DefaultCacheBehavior"]
+    assert (default["CachePolicyId"], default["OriginRequestPolicyId"]) == (
+        CACHING_DISABLED,
+        ALL_VIEWER_EXCEPT_HOST_HEADER,
+    )
+    assert default["FunctionAssociations"]["Items"] == [{"EventType": "viewer-request", "FunctionARN": arn}]
+    assert [b["PathPattern"] for b in fixed["CacheBehaviors"]["Items"]] == ["/static/*"]
+    assert fixed["CustomErrorResponses"]["Items"] == [{"ErrorCode": 404, "ErrorCachingMinTTL": 0}]
+    assert _validate("UpdateDistribution", {"Id": "E1", "IfMatch": "E1", "DistributionConfig": fixed}) == ""
+
+
+def test_boto3_fixed_config_is_idempotent_and_keeps_other_origins():
+    script = _load_boto3_script()
+    config = _broken_distribution_config()
+    config["Origins"]["Items"].append(
+        {"Id": "site", "DomainName": "example.com", "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443}}
+    )
+    config["Origins"]["Quantity"] = 2
+    once = script.fixed_config(config, function_arn="arn:x", origin_secret=SECRET)
+    twice = script.fixed_config(once, function_arn="arn:x", origin_secret=SECRET)
+    assert once == twice
+    assert once["Origins"]["Items"][1] == config["Origins"]["Items"][1]
+
+
+def test_boto3_fixed_config_refuses_a_distribution_without_app_runner():
+    script = _load_boto3_script()
+    config = _broken_distribution_config()
+    config["Origins"]["Items"][0]["DomainName"] = "example.com"
+    with pytest.raises(ValueError, match=r"awsapprunner\.com"):
+        script.fixed_config(config, function_arn="arn:x", origin_secret=SECRET)
+
+
+def test_all_four_forms_use_the_same_policy_ids():
+    script = _load_boto3_script()
+    assert (script.CACHING_DISABLED, script.CACHING_OPTIMIZED, script.ALL_VIEWER_EXCEPT_HOST_HEADER) == (
+        CACHING_DISABLED,
+        CACHING_OPTIMIZED,
+        ALL_VIEWER_EXCEPT_HOST_HEADER,
+    )
+    for path in (CFN_TEMPLATE, TF_DIR / "main.tf", CLI_CONFIG):
+        text = path.read_text()
+        for policy_id in (CACHING_DISABLED, CACHING_OPTIMIZED, ALL_VIEWER_EXCEPT_HOST_HEADER):
+            assert policy_id in text, f"{policy_id} missing from {path.name}"
+        assert ALL_VIEWER not in text, f"{path.name} uses AllViewer, which forwards Host"
+
+
+# --- the CloudFront Function ---
+
+
+@pytest.fixture(scope="module")
+def forwarded_host():
+    from py_mini_racer import MiniRacer
+
+    ctx = MiniRacer()
+    ctx.eval(FUNCTION_JS.read_text())
+
+    def run(headers: dict) -> dict:
+        event = {
+            "version": "1.0",
+            "context": {"eventType": "viewer-request"},
+            "viewer": {"ip": "198.51.100.7"},
+            "request": {"method": "GET", "uri": "/", "querystring": {}, "headers": headers, "cookies": {}},
+        }
+        return json.loads(ctx.eval(f"JSON.stringify(handler({json.dumps(event)}))"))
+
+    return run
+
+
+def test_function_copies_host_into_x_forwarded_host(forwarded_host):
+    out = forwarded_host({"host": {"value": "www.example.com"}})
+    assert out["headers"]["x-forwarded-host"] == {"value": "www.example.com"}
+    assert out["headers"]["host"] == {"value": "www.example.com"}  # Host is read-only: left as it was
+
+
+def test_function_replaces_a_spoofed_x_forwarded_host(forwarded_host):
+    out = forwarded_host(
+        {"host": {"value": "d111.cloudfront.net"}, "x-forwarded-host": {"value": "evil.test"}}
+    )
+    assert out["headers"]["x-forwarded-host"] == {"value": "d111.cloudfront.net"}
+
+
+def test_function_drops_x_forwarded_host_without_host(forwarded_host):
+    out = forwarded_host({"x-forwarded-host": {"value": "evil.test"}})
+    assert "x-forwarded-host" not in out["headers"]
+
+
+# --- the CLI and boto3 scripts against the local backend ---
+
+
+def _reader_env(client_env: dict) -> dict:
+    """A shell as the reader has it after `eval "$(hostlab env)"`: nothing of this process's AWS or proxy
+    settings, no ~/.aws files."""
+    dropped = ("AWS_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(dropped)}
+    env.update(client_env)
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_PAGER="")
+    aws = Path(sys.executable).parent / "aws"
+    env["PATH"] = f"{aws.parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def test_cli_script_creates_the_fixed_distribution(client_env, make_client):
+    env = _reader_env(client_env)
+    env.update(APP_RUNNER_DOMAIN=APP_DOMAIN, ORIGIN_SECRET=SECRET, FUNCTION_NAME="forwarded-host-cli")
+    run = subprocess.run(["bash", str(CLI_SCRIPT)], env=env, capture_output=True, text=True, timeout=90)
+    assert run.returncode == 0, run.stderr
+    distribution_id, domain = run.stdout.split()
+    assert domain.endswith(".cloudfront.net")
+
+    cloudfront = make_client("cloudfront")
+    config = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+    origin = config["Origins"]["Items"][0]
+    assert origin["DomainName"] == APP_DOMAIN
+    assert origin["CustomOriginConfig"]["OriginSslProtocols"]["Items"] == ["TLSv1.2"]
+    assert origin["CustomHeaders"]["Items"] == [{"HeaderName": "X-Origin-Secret", "HeaderValue": SECRET}]
+    default = config["DefaultCacheBehavior"]
+    assert default["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
+    (assoc,) = default["FunctionAssociations"]["Items"]
+    live = cloudfront.describe_function(Name="forwarded-host-cli", Stage="LIVE")["FunctionSummary"]
+    assert assoc == {"EventType": "viewer-request", "FunctionARN": live["FunctionMetadata"]["FunctionARN"]}
+
+
+def test_cli_script_refuses_unsafe_values():
+    # Nothing listens on this endpoint: the script must stop before it calls AWS at all.
+    env = _reader_env({"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_DEFAULT_REGION": "us-east-1"})
+    env.update(APP_RUNNER_DOMAIN="x|y.awsapprunner.com", ORIGIN_SECRET=SECRET)
+    run = subprocess.run(["bash", str(CLI_SCRIPT)], env=env, capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and "unsafe" in run.stderr
+
+
+def test_boto3_script_fixes_an_existing_distribution(make_client):
+    cloudfront = make_client("cloudfront")
+    created = cloudfront.create_distribution(DistributionConfig=_broken_distribution_config())["Distribution"]
+    script = _load_boto3_script()
+    script.apply_fix(cloudfront, created["Id"], origin_secret=SECRET, function_name="forwarded-host-boto3")
+
+    config = cloudfront.get_distribution_config(Id=created["Id"])["DistributionConfig"]
+    custom = config["Origins"]["Items"][0]["CustomOriginConfig"]
+    assert custom["OriginSslProtocols"]["Items"] == ["TLSv1.2"]
+    default = config["DefaultCacheBehavior"]
+    assert (default["CachePolicyId"], default["OriginRequestPolicyId"]) == (
+        CACHING_DISABLED,
+        ALL_VIEWER_EXCEPT_HOST_HEADER,
+    )
+    assert default["FunctionAssociations"]["Items"][0]["EventType"] == "viewer-request"
+    assert config["CacheBehaviors"]["Items"][0]["CachePolicyId"] == CACHING_OPTIMIZED

@@ -1,0 +1,286 @@
+"""The backend's life: one backend for concurrent `up`s, stale pid files, a backend that dies or never
+answers, stopping with everything it started, loopback-only listeners, and connect() for notebooks."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import subprocess
+import sys
+
+import boto3
+import psutil
+import pytest
+import requests
+from lifecycle_helpers import (
+    HOSTLAB,
+    alive,
+    isolated_env,
+    parse_exports,
+    run_cli,
+    server_processes,
+    wait_until,
+)
+
+from hostlab.backend import Backend, BackendChoiceError, connect
+from hostlab.local import lifecycle, procs
+from hostlab.settings import Settings
+
+
+@pytest.fixture
+def home(tmp_path):
+    path = tmp_path / "home"
+    yield path
+    lifecycle.down(Settings.from_env(isolated_env(path)), note=lambda _: None)
+
+
+def settings_for(home, **extra) -> Settings:
+    return Settings.from_env(isolated_env(home, **extra))
+
+
+def test_concurrent_ups_start_one_backend(home):
+    env = isolated_env(home)
+    racers = [
+        subprocess.Popen(
+            [HOSTLAB, "up"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [(racer.communicate(timeout=90), racer.returncode) for racer in racers]
+    assert [code for _, code in results] == [0, 0, 0], [err for (_, err), _ in results]
+    outputs = {out for (out, _), _ in results}
+    assert len(outputs) == 1  # all three got the same endpoints
+    assert sum("started local backend" in err for (_, err), _ in results) == 1
+    assert len(server_processes(home)) == 1
+
+
+def test_stale_pid_file_is_cleaned_with_a_note(home):
+    settings = settings_for(home)
+    first = lifecycle.up(settings)
+    os.killpg(first.pid, signal.SIGKILL)  # as a reboot or the OOM killer would
+    assert wait_until(lambda: not procs.is_running(first.pid), timeout=10)
+
+    found = lifecycle.status(settings)
+    assert not found.running and "stale pid file" in found.detail
+    assert run_cli(isolated_env(home), "status").returncode == 3
+
+    notes: list[str] = []
+    second = lifecycle.up(settings, note=notes.append)
+    assert any("stale pid file" in note and str(first.pid) in note for note in notes), notes
+    assert second.pid != first.pid and lifecycle.answers(second.api_url)
+
+
+def test_backend_that_dies_while_starting_shows_its_log(home):
+    home.mkdir()
+    (home / "ca").write_text("a file where the CA folder belongs")  # the server cannot create its CA
+    result = run_cli(isolated_env(home), "up")
+    assert result.returncode == 1
+    assert "exited with code 1 while starting" in result.stderr
+    assert "server.log" in result.stderr and "FileExistsError" in result.stderr  # the log's tail
+    assert result.stdout == ""
+    assert not (home / "server.pid").exists() and not (home / "state.json").exists()
+    assert server_processes(home) == []
+
+
+def test_backend_that_does_not_answer_in_time_is_stopped(home):
+    settings = settings_for(home, HOSTLAB_START_TIMEOUT="0")
+    with pytest.raises(lifecycle.StartTimeoutError, match="HOSTLAB_START_TIMEOUT"):
+        lifecycle.up(settings)
+    assert server_processes(home) == []
+    assert not (home / "state.json").exists()
+
+
+def test_sigterm_stops_the_server_cleanly(home):
+    settings = settings_for(home)
+    state = lifecycle.up(settings)
+    child = procs._spawned[state.pid]  # this test process started it
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=30) == 0
+    assert not settings.state_file.exists() and not settings.pid_file.exists()
+    assert "received SIGTERM, stopping" in settings.log_file.read_text()
+
+
+def test_server_exits_when_its_state_folder_no_longer_names_it(home):
+    settings = settings_for(home)
+    state = lifecycle.up(settings)
+    settings.pid_file.unlink()  # e.g. the temporary folder of a crashed test run was cleaned up
+    assert wait_until(lambda: not procs.is_running(state.pid), timeout=15)
+
+
+def test_stop_tree_leaves_no_process_behind():
+    """Stopping a server takes its children with it, even one that ignores SIGTERM (a stuck demo app)."""
+    tree = (
+        "import subprocess, sys, time\n"
+        "stubborn = 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)'\n"
+        "subprocess.Popen([sys.executable, '-c', stubborn])\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        "time.sleep(600)\n"
+    )
+    root = subprocess.Popen([sys.executable, "-c", tree], start_new_session=True)
+    procs.remember_child(root)
+    assert wait_until(lambda: len(psutil.Process(root.pid).children()) == 2, timeout=15)
+    family = [root.pid] + [child.pid for child in psutil.Process(root.pid).children()]
+    assert procs.stop_tree(root.pid, grace=1.0)
+    assert [pid for pid in family if alive(pid)] == []
+
+
+def test_down_leaves_no_process_behind(home):
+    """With a demo app running for an App Runner service, `hostlab down` ends the server and the app."""
+    env = isolated_env(home, HOSTLAB_APPRUNNER_OPERATION_SECONDS="0.2")
+    exported = parse_exports(run_cli(env, "up").stdout)
+    state = lifecycle.status(settings_for(home)).state
+    assert state is not None
+    if "front" not in state.dataplane:
+        pytest.skip("the App Runner front is not built yet: no demo app to stop")
+    apprunner = boto3.client(
+        "apprunner",
+        endpoint_url=exported["AWS_ENDPOINT_URL"],
+        region_name=exported["AWS_REGION"],
+        aws_access_key_id=exported["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=exported["AWS_SECRET_ACCESS_KEY"],
+    )
+    service = apprunner.create_service(
+        ServiceName="down-test",
+        SourceConfiguration={
+            "ImageRepository": {
+                "ImageIdentifier": "public.ecr.aws/docker/library/python:3.12-slim",
+                "ImageRepositoryType": "ECR_PUBLIC",
+                "ImageConfiguration": {"Port": "8080"},
+            },
+            "AutoDeploymentsEnabled": False,
+        },
+    )["Service"]
+
+    def app_answers() -> bool:
+        try:
+            response = requests.get(
+                f"https://{service['ServiceUrl']}/echo",
+                proxies={"https": exported["HTTPS_PROXY"]},
+                verify=exported["REQUESTS_CA_BUNDLE"],
+                timeout=5,
+            )
+        except requests.RequestException:
+            return False
+        return response.status_code == 200
+
+    assert wait_until(app_answers, timeout=30, interval=0.2)
+    family = [state.pid] + [child.pid for child in psutil.Process(state.pid).children(recursive=True)]
+    assert len(family) >= 2  # the server and at least one demo-app process
+
+    assert run_cli(env, "down").returncode == 0
+    assert [pid for pid in family if alive(pid)] == []
+    assert not home.exists()
+
+
+def test_down_is_idempotent_and_spares_a_folder_it_did_not_create(tmp_path):
+    keep = tmp_path / "mine.txt"
+    keep.write_text("the reader's file")
+    settings = Settings.from_env(isolated_env(tmp_path))
+    assert lifecycle.down(settings) is False
+    state = lifecycle.up(settings)
+    assert lifecycle.down(settings) is True
+    assert not alive(state.pid)
+    assert keep.read_text() == "the reader's file"  # HOSTLAB_HOME pointed at an existing folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+    assert lifecycle.down(settings) is False
+
+
+def _listening(proc: psutil.Process) -> list:
+    return [conn for conn in proc.net_connections(kind="inet") if conn.status == psutil.CONN_LISTEN]
+
+
+def test_listeners_bind_loopback_only(backend):
+    server = psutil.Process(backend.pid)
+    own = _listening(server)
+    ports = {conn.laddr.port for conn in own}
+    assert int(backend.api_url.rsplit(":", 1)[1]) in ports
+    assert int(backend.proxy_url.rsplit(":", 1)[1]) in ports
+    assert {conn.laddr.ip for conn in own} == {"127.0.0.1"}
+    # Demo-app processes may use other loopback addresses (127.0.0.0/8), never a routable one.
+    children = [conn for child in server.children(recursive=True) for conn in _listening(child)]
+    assert all(ipaddress.ip_address(conn.laddr.ip).is_loopback for conn in children)
+
+
+def test_up_says_when_the_running_backend_has_other_settings(backend):
+    notes: list[str] = []
+    settings = Settings.from_env({**os.environ, "HOSTLAB_SEED": "7"})
+    assert lifecycle.up(settings, note=notes.append).pid == backend.pid
+    assert any("HOSTLAB_SEED=42" in note for note in notes), notes
+
+
+# ---------------------------------------------------------------------------------------------------------
+# connect()
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def restored_environ():
+    """os.environ exactly as before the test, whatever connect() added or changed."""
+    before = dict(os.environ)
+    yield
+    for name in set(os.environ) - set(before):
+        del os.environ[name]
+    os.environ.update(before)
+
+
+def test_connect_local_prepares_this_process(backend, client_env, monkeypatch, capsys, restored_environ):
+    monkeypatch.delenv("HOSTLAB_BACKEND", raising=False)
+
+    found = connect()
+
+    assert capsys.readouterr().out == "hostlab: local backend (region us-east-1, seed 42)\n"
+    assert found == Backend("local", "us-east-1", "123456789012", backend.api_url)
+    assert {name: os.environ[name] for name in client_env} == client_env
+    # Plain boto3, no endpoint argument: the environment alone reaches the local backend.
+    assert boto3.client("sts").get_caller_identity()["Account"] == "123456789012"
+
+
+def test_connect_refuses_an_unknown_backend(monkeypatch):
+    monkeypatch.setenv("HOSTLAB_BACKEND", "localstack")
+    with pytest.raises(BackendChoiceError, match=r"'local'.*'aws'"):
+        connect()
+
+
+def test_aws_backend_checks_the_account(backend, monkeypatch):
+    from hostlab.aws_guard import SandboxError, ensure_sandbox
+
+    monkeypatch.setenv("HOSTLAB_BACKEND", "aws")
+    monkeypatch.delenv("HOSTLAB_AWS_ACCOUNT", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with pytest.raises(SandboxError, match="HOSTLAB_AWS_ACCOUNT=<the 12-digit ID"):
+        connect()
+    monkeypatch.setenv("HOSTLAB_AWS_ACCOUNT", "12345")
+    with pytest.raises(SandboxError, match="not a 12-digit"):
+        connect()
+    monkeypatch.setenv("HOSTLAB_AWS_ACCOUNT", "123456789012")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", backend.api_url)
+    with pytest.raises(SandboxError, match="prepared for the local backend"):
+        connect()
+
+    # The comparison itself, with moto's STS standing in for AWS (its account is 123456789012): the guard
+    # sees an environment without AWS_ENDPOINT_URL while boto3 in this process still uses it.
+    clean = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    assert ensure_sandbox({**clean, "HOSTLAB_AWS_ACCOUNT": "123456789012"}) == ("123456789012", "us-east-1")
+    with pytest.raises(SandboxError, match=r"belong to account \*{8}9012, not to HOSTLAB_AWS_ACCOUNT"):
+        ensure_sandbox({**clean, "HOSTLAB_AWS_ACCOUNT": "111111111111"})
+
+
+def test_aws_path_imports_nothing_local():
+    code = (
+        "import sys, hostlab\n"
+        "from hostlab.aws_guard import SandboxError\n"
+        "try:\n    hostlab.connect()\nexcept SandboxError:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('hostlab.local')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "HOSTLAB_AWS_ACCOUNT"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={**env, "HOSTLAB_BACKEND": "aws"}, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "[]", result.stderr

@@ -1,0 +1,148 @@
+"""The policy matrix (hostlab.matrix): its cases come from the backend, its verdicts and pictures are stable,
+and a run against the local backend measures what the tutorial claims."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from hostlab import matrix, probes
+from hostlab.matrix import Case
+
+
+def fake_probe(body: dict | bytes, status: int = 200) -> probes.Probe:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return probes.Probe(url="https://d.example/echo", status=status, headers={}, body=raw)
+
+
+# --- pure parts ---------------------------------------------------------------------------------------------
+
+
+def test_host_seen_names_the_origin_the_viewer_or_nobody():
+    origin, viewer = "abc.us-east-1.awsapprunner.com", "d123.cloudfront.net"
+    assert matrix.host_seen(fake_probe({"host": origin}), origin, viewer) == "origin domain"
+    assert matrix.host_seen(fake_probe({"host": "D123.cloudfront.net"}), origin, viewer) == "viewer host"
+    assert matrix.host_seen(fake_probe(b"", 404), origin, viewer) == "-"
+    assert matrix.host_seen(fake_probe(b"<html>error</html>", 502), origin, viewer) == "-"
+    assert matrix.host_seen(fake_probe({"host": "other.example"}), origin, viewer) == "other.example"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("status", "200", matrix.GOOD),
+        ("status", "404", matrix.BAD),
+        ("status", "502", matrix.BAD),
+        ("host the app saw", "origin domain", matrix.GOOD),
+        ("host the app saw", "viewer host", matrix.BAD),
+        ("host the app saw", "-", matrix.NEUTRAL),
+        ("x-cache (repeat)", "Miss from cloudfront", matrix.GOOD),
+        ("x-cache (repeat)", "Hit from cloudfront", matrix.CACHED),
+        ("x-cache (repeat)", "RefreshHit from cloudfront", matrix.CACHED),
+        ("x-cache (repeat)", "Error from cloudfront", matrix.BAD),
+        ("server", "envoy", matrix.NEUTRAL),
+    ],
+)
+def test_verdicts(column, value, expected):
+    assert matrix.verdict(column, value) == expected
+
+
+def test_distribution_config_uses_policies_or_legacy_forwarded_values():
+    ids = {"Managed-CachingDisabled": "cp-1", "Managed-AllViewer": "orp-1"}
+    modern = matrix.distribution_config(
+        Case("g", "x", "Managed-CachingDisabled", "Managed-AllViewer", ("TLSv1",)), "o.example", ids
+    )
+    behaviour = modern["DefaultCacheBehavior"]
+    assert (behaviour["CachePolicyId"], behaviour["OriginRequestPolicyId"]) == ("cp-1", "orp-1")
+    assert "ForwardedValues" not in behaviour
+    origin = modern["Origins"]["Items"][0]
+    assert origin["DomainName"] == "o.example"
+    assert origin["CustomOriginConfig"]["OriginSslProtocols"] == {"Quantity": 1, "Items": ["TLSv1"]}
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+
+    without_orp = matrix.distribution_config(
+        Case("g", "x", "Managed-CachingDisabled", None, ("TLSv1.2",)), "o", ids
+    )
+    assert "OriginRequestPolicyId" not in without_orp["DefaultCacheBehavior"]
+
+    legacy = matrix.distribution_config(
+        Case("g", "x", None, None, ("TLSv1.2",), legacy_forward_all=True), "o", ids
+    )
+    behaviour = legacy["DefaultCacheBehavior"]
+    assert behaviour["ForwardedValues"]["Headers"] == {"Quantity": 1, "Items": ["*"]}
+    assert "CachePolicyId" not in behaviour
+
+
+def synthetic_results() -> pd.DataFrame:
+    rows = [
+        ("origin request policy", "Managed-AllViewer", "404", "envoy", "-", "Error from cloudfront"),
+        ("origin request policy", "none", "200", "envoy", "origin domain", "Miss from cloudfront"),
+        ("cache policy", "Managed-CachingOptimized", "200", "envoy", "origin domain", "Hit from cloudfront"),
+        ("origin SSL protocols", "TLSv1", "502", "CloudFront", "-", "Error from cloudfront"),
+    ]
+    frame = pd.DataFrame(rows, columns=["group", "case", *matrix.COLUMNS])
+    return frame.set_index(["group", "case"])
+
+
+def test_styled_table_colours_each_cell_by_its_verdict_and_is_stable():
+    html = matrix.styled(synthetic_results()).to_html()
+    assert html == matrix.styled(synthetic_results()).to_html()
+    assert "T_policy-matrix" in html
+    for colour in (matrix.VERDICT_COLORS[matrix.GOOD], matrix.VERDICT_COLORS[matrix.BAD]):
+        assert colour in html
+    assert matrix.VERDICT_COLORS[matrix.CACHED] in html  # the CachingOptimized Hit
+
+
+def test_heatmap_writes_every_measured_value_and_draws_the_same_bytes_twice():
+    results = synthetic_results()
+    fig = matrix.heatmap(results)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == [str(v) for v in results.to_numpy().ravel()]
+
+    def png(f):
+        buffer = io.BytesIO()
+        f.savefig(buffer, format="png", metadata={"Software": None})
+        return buffer.getvalue()
+
+    assert png(fig) == png(matrix.heatmap(results))
+
+
+# --- against the local backend ------------------------------------------------------------------------------
+
+
+def test_cases_come_from_the_backends_own_lists(cloudfront):
+    listed = {
+        item["OriginRequestPolicy"]["OriginRequestPolicyConfig"]["Name"]
+        for item in cloudfront.list_origin_request_policies(Type="managed")["OriginRequestPolicyList"][
+            "Items"
+        ]
+    }
+    found = matrix.cases(cloudfront)
+    orp_cases = [c.label for c in found if c.group == matrix.GROUP_ORP]
+    assert set(orp_cases) == listed | {matrix.NO_POLICY, matrix.LEGACY_FORWARD_ALL}
+    assert "Managed-AllViewer" in orp_cases and "Managed-AllViewerExceptHostHeader" in orp_cases
+    assert [c.label for c in found if c.group == matrix.GROUP_TLS] == ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"]
+    assert [c.label for c in found if c.group == matrix.GROUP_CACHE] == [
+        matrix.CACHING_DISABLED,
+        matrix.CACHING_OPTIMIZED,
+        matrix.CUSTOM_CACHE_POLICY_NAME,
+    ]
+
+
+def test_cleanup_removes_what_a_run_left_behind(apprunner, cloudfront):
+    matrix.ensure_service(apprunner)
+    policy_id = matrix.ensure_custom_cache_policy(cloudfront)
+    assert matrix.ensure_custom_cache_policy(cloudfront) == policy_id  # found again, not created twice
+    assert matrix.cleanup(apprunner, cloudfront) == {
+        "distributions": 0,
+        "cache policies": 1,
+        "App Runner services": 1,
+    }
+    assert matrix.cleanup(apprunner, cloudfront) == {
+        "distributions": 0,
+        "cache policies": 0,
+        "App Runner services": 0,
+    }

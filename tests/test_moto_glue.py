@@ -1,0 +1,176 @@
+"""Smoke test of hostlab's glue on moto's internals: fails loudly, naming moto's version, when an upgrade
+moves a touch point. Runs in this process against the installed moto (the API tests use the server)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from conftest import TEST_OPERATION_SECONDS
+from werkzeug.test import Client
+
+from hostlab.local.controlplane import moto_glue
+from hostlab.settings import Settings
+
+SETTINGS = Settings(api_port=0, apprunner_operation_seconds=TEST_OPERATION_SECONDS)
+
+
+def broken(what: str) -> str:
+    version, written_for = moto_glue.MOTO_VERSION, moto_glue.GLUE_WRITTEN_FOR
+    return f"moto {version} changed {what}; hostlab's glue is written for {written_for}"
+
+
+def touch(what: str, probe: Callable[[], Any]) -> Any:
+    """Run ``probe``; any failure (missing module, attribute, changed signature) names moto's version."""
+    try:
+        return probe()
+    except Exception as error:
+        pytest.fail(f"{broken(what)} ({type(error).__name__}: {error})")
+
+
+def require(condition: bool, what: str) -> None:
+    if not condition:
+        pytest.fail(broken(what))
+
+
+@pytest.fixture(scope="module")
+def installed():
+    moto_glue.install(SETTINGS)
+    return moto_glue
+
+
+def signed_call(client: Client, operation: str, body: dict[str, Any], region: str = "us-east-1") -> Any:
+    """A JSON 1.0 call as boto3 sends it. moto reads service and region from the SigV4 credential scope and
+    does not check the signature itself."""
+    return client.post(
+        "/",
+        data=json.dumps(body),
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": f"AppRunner.{operation}",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/apprunner/aws4_request, "
+            "SignedHeaders=host;x-amz-target, Signature=0",
+        },
+    )
+
+
+def body(response: Any) -> Any:
+    # application/x-amz-json-1.0 is not a content type werkzeug's .json recognises.
+    return json.loads(response.get_data(as_text=True))
+
+
+def test_touch_points_exist(installed):
+    backends_module = touch("moto.backends", lambda: importlib.import_module("moto.backends"))
+    index = touch("moto.backend_index", lambda: importlib.import_module("moto.backend_index"))
+    core_responses = touch("moto.core.responses", lambda: importlib.import_module("moto.core.responses"))
+    base_backend = touch("moto.core.base_backend", lambda: importlib.import_module("moto.core.base_backend"))
+
+    # get_backend("apprunner") resolves the module registered as moto.apprunner.
+    from hostlab.local.controlplane.apprunner import apprunner_backends
+
+    require(
+        touch("get_backend()", lambda: backends_module.get_backend("apprunner")) is apprunner_backends,
+        "how moto.backends.get_backend finds a service's backends (import of moto.<name>)",
+    )
+    patterns = touch("backend_index.backend_url_patterns", lambda: list(index.backend_url_patterns))
+    require([name for name, _ in patterns].count("apprunner") == 1, "backend_index.backend_url_patterns")
+    require(
+        isinstance(getattr(base_backend.BaseBackend, "_url_module", None), property),
+        "BaseBackend._url_module (where a backend's URL table comes from)",
+    )
+    backend = touch("BackendDict[account][region]", lambda: apprunner_backends["123456789012"]["us-east-1"])
+    require(
+        "/" in touch("BaseBackend.flask_paths", lambda: backend.flask_paths),
+        "BaseBackend.flask_paths built from _url_module.url_paths",
+    )
+    require(
+        core_responses.gen_amzn_requestid_long is moto_glue._independent_request_id,
+        "moto.core.responses.gen_amzn_requestid_long (request ids drawn from the seeded random)",
+    )
+    require(callable(getattr(moto_glue.mock_random, "seed", None)), "moto_api._internal.mock_random.seed")
+    response = moto_glue.BaseResponse()
+    require(
+        hasattr(response, "automated_parameter_parsing") and hasattr(response, "get_current_account"),
+        "BaseResponse (automated parameter parsing, get_current_account)",
+    )
+
+
+def test_server_dispatches_apprunner(installed):
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    dispatcher = touch("DomainDispatcherApplication", lambda: DomainDispatcherApplication(create_backend_app))
+    require(
+        touch(
+            "get_backend_for_host",
+            lambda: dispatcher.get_backend_for_host("apprunner.eu-west-1.amazonaws.com"),
+        )
+        == "apprunner",
+        "DomainDispatcherApplication.get_backend_for_host (host patterns)",
+    )
+    environ = {
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=k/20260101/eu-west-1/apprunner/aws4_request, "
+        "SignedHeaders=host, Signature=0",
+        "PATH_INFO": "/",
+    }
+    require(
+        touch("infer_service_region_host", lambda: dispatcher.infer_service_region_host(environ, "/"))
+        == "apprunner.eu-west-1.amazonaws.com",
+        "DomainDispatcherApplication.infer_service_region_host",
+    )
+
+
+def test_round_trip_and_idempotent_install(installed):
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    client = Client(DomainDispatcherApplication(create_backend_app))
+    created = signed_call(
+        client,
+        "CreateService",
+        {
+            "ServiceName": "glue-smoke",
+            "SourceConfiguration": {
+                "ImageRepository": {
+                    "ImageIdentifier": "public.ecr.aws/docker/library/python:3.12-slim",
+                    "ImageRepositoryType": "ECR_PUBLIC",
+                }
+            },
+        },
+    )
+    require(
+        created.status_code == 200,
+        f"the App Runner round trip (HTTP {created.status_code}: {created.text[:300]})",
+    )
+    arn = body(created)["Service"]["ServiceArn"]
+    require(created.headers.get("Content-Type") == "application/x-amz-json-1.0", "JSON 1.0 serialization")
+
+    installed.install(SETTINGS)  # again: nothing registered twice, nothing lost
+    index = importlib.import_module("moto.backend_index")
+    require(
+        [name for name, _ in index.backend_url_patterns].count("apprunner") == 1, "idempotent registration"
+    )
+    described = signed_call(
+        Client(DomainDispatcherApplication(create_backend_app)), "DescribeService", {"ServiceArn": arn}
+    )
+    require(
+        described.status_code == 200 and body(described)["Service"]["ServiceArn"] == arn,
+        "state kept across install() calls",
+    )
+
+    missing = signed_call(client, "DescribeService", {"ServiceArn": arn + "0"})
+    require(
+        missing.status_code == 400 and body(missing)["__type"].endswith("ResourceNotFoundException"),
+        f"error serialization ({missing.status_code} {missing.text[:300]})",
+    )
+
+
+def test_request_ids_leave_the_seeded_random_alone(installed):
+    from moto.core.responses import BaseResponse
+
+    installed.seed_ids(5)
+    before = installed.mock_random.getstate()
+    headers, _ = touch("BaseResponse._enrich_response", lambda: BaseResponse._enrich_response({}, ""))
+    require(len(headers.get("x-amzn-requestid", "")) == 52, "the x-amzn-requestid header")
+    require(installed.mock_random.getstate() == before, "request ids drawn from moto's seeded random")

@@ -1,0 +1,142 @@
+"""Static checks of the committed notebooks: what the post embeds is there, and what is saved was really run.
+
+nbval (make test) re-executes the notebooks and compares outputs; these checks catch, without a kernel, a
+notebook saved half-run, with an error, waiting for input, or missing a cell the post embeds by label.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+# The labels the post embeds with {{< embed ../../notebooks/<notebook>.ipynb#<label> >}}.
+EMBEDDED_LABELS = {
+    "01-create-service.ipynb": ["service-config", "create-service", "wait-service", "call-service"],
+    "02-attach-cloudfront.ipynb": [
+        "distribution-config",
+        "create-distribution",
+        "wait-distribution",
+        "call-distribution",
+    ],
+    "03-what-breaks.ipynb": [
+        "break-host-404",
+        "break-tls-502",
+        "break-app-host",
+        "break-personal-cache",
+        "break-cached-404",
+        "break-inprogress",
+        "break-bypass",
+    ],
+    "04-fixes.ipynb": [
+        "fix-origin-tls",
+        "fix-host-policy",
+        "fix-function-code",
+        "fix-forwarded-host",
+        "fix-cache-paths",
+        "fix-personal-cache",
+        "fix-viewer-tls",
+        "fix-bypass-403",
+        "fix-summary",
+    ],
+    "05-cleanup.ipynb": ["cleanup-delete", "cleanup-listing"],
+    "06-policy-matrix.ipynb": ["matrix-table", "matrix-heatmap"],
+    "07-costs.ipynb": ["costs-prices", "costs-table", "costs-plot"],
+}
+TUTORIAL = [name for name in EMBEDDED_LABELS if name[:2] in {"01", "02", "03", "04", "05"}]
+LABEL = re.compile(r"^#\| label: (\S+)\s*$")
+# A teaching cell is read in the post and in the notebook: it must fit on a screen.
+MAX_TEACHING_LINES = 40
+
+
+def _read(name: str) -> nbformat.NotebookNode:
+    path = NOTEBOOKS / name
+    assert path.exists(), f"{path} is missing (the post embeds cells from it)"
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    return nb
+
+
+def _code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _label(cell) -> str | None:
+    first = cell.source.splitlines()[0] if cell.source else ""
+    match = LABEL.match(first)
+    return match.group(1) if match else None
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDED_LABELS))
+def test_embedded_labels_present_once_as_first_line(name):
+    nb = _read(name)
+    labels = [_label(c) for c in _code_cells(nb)]
+    found = [label for label in labels if label]
+    assert len(found) == len(set(found)), f"{name}: duplicate labels {sorted(found)}"
+    missing = [label for label in EMBEDDED_LABELS[name] if label not in found]
+    assert not missing, f"{name}: no code cell starts with '#| label: <name>' for {missing}"
+    misplaced = [
+        c.source.splitlines()[0] for c in _code_cells(nb) if "#| label:" in c.source and not _label(c)
+    ]
+    assert not misplaced, f"{name}: '#| label:' must be the first line of its cell: {misplaced}"
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDED_LABELS))
+def test_saved_as_run_top_to_bottom_without_errors(name):
+    nb = _read(name)
+    cells = [c for c in _code_cells(nb) if c.source.strip()]
+    counts = [c.execution_count for c in cells]
+    assert None not in counts, f"{name}: unexecuted code cells (run `make notebooks`)"
+    assert counts == list(range(1, len(cells) + 1)), f"{name}: not run top to bottom in one kernel: {counts}"
+    errors = [
+        (c.execution_count, o.get("ename")) for c in cells for o in c.outputs if o.output_type == "error"
+    ]
+    assert not errors, f"{name}: saved with error outputs {errors}"
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDED_LABELS))
+def test_never_asks_for_input(name):
+    for cell in _code_cells(_read(name)):
+        tree = ast.parse(
+            "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("%"))
+        )
+        calls = [
+            n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "input"
+        ]
+        assert not calls, f"{name}: input() in cell {cell.execution_count}"
+        assert "getpass" not in cell.source, f"{name}: getpass in cell {cell.execution_count}"
+
+
+@pytest.mark.parametrize("name", TUTORIAL)
+def test_teaching_cells_are_small_and_print_something(name):
+    for cell in _code_cells(_read(name)):
+        label = _label(cell)
+        if not label:
+            continue
+        lines = len(cell.source.splitlines())
+        assert lines <= MAX_TEACHING_LINES, f"{name}#{label}: {lines} lines (at most {MAX_TEACHING_LINES})"
+        assert cell.outputs, f"{name}#{label}: a teaching cell must show its result"
+        assert "NBVAL_IGNORE_OUTPUT" not in cell.source and "NBVAL_SKIP" not in cell.source, (
+            f"{name}#{label}: teaching cells are compared by nbval, on both backends"
+        )
+
+
+@pytest.mark.parametrize("name", TUTORIAL)
+def test_one_switch_only(name):
+    """The same code on both backends: only hostlab.connect() reads HOSTLAB_BACKEND."""
+    for cell in _code_cells(_read(name)):
+        assert "HOSTLAB_BACKEND" not in cell.source, f"{name}: a cell reads HOSTLAB_BACKEND itself"
+        assert "endpoint_url" not in cell.source, f"{name}: a cell sets an endpoint itself"
+
+
+@pytest.mark.parametrize("name", TUTORIAL)
+def test_outputs_are_chosen_fields_not_whole_responses(name):
+    for cell in _code_cells(_read(name)):
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert "ResponseMetadata" not in text, f"{name}: cell {cell.execution_count} prints a whole response"
+        assert "RequestId" not in text, f"{name}: cell {cell.execution_count} prints a request id"
