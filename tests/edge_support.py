@@ -30,19 +30,39 @@ def _qi(items: list) -> dict:
     return {"Quantity": len(items), "Items": list(items)}
 
 
-def cache_policy(min_ttl=1, default_ttl=86400, max_ttl=31536000, headers=(), cookies="none", cookie_names=(),
-                 query="none", query_names=(), gzip=True, brotli=True) -> dict:
+def cache_policy(
+    min_ttl=1,
+    default_ttl=86400,
+    max_ttl=31536000,
+    headers=(),
+    cookies="none",
+    cookie_names=(),
+    query="none",
+    query_names=(),
+    gzip=True,
+    brotli=True,
+) -> dict:
     """A CachePolicyConfig; the defaults are CachingOptimized's (aws-facts §3)."""
     return {
-        "Name": "p", "MinTTL": min_ttl, "DefaultTTL": default_ttl, "MaxTTL": max_ttl,
+        "Name": "p",
+        "MinTTL": min_ttl,
+        "DefaultTTL": default_ttl,
+        "MaxTTL": max_ttl,
         "ParametersInCacheKeyAndForwardedToOrigin": {
-            "EnableAcceptEncodingGzip": gzip, "EnableAcceptEncodingBrotli": brotli,
-            "HeadersConfig": {"HeaderBehavior": "whitelist" if headers else "none",
-                              **({"Headers": _qi(list(headers))} if headers else {})},
-            "CookiesConfig": {"CookieBehavior": cookies,
-                              **({"Cookies": _qi(list(cookie_names))} if cookie_names else {})},
-            "QueryStringsConfig": {"QueryStringBehavior": query,
-                                   **({"QueryStrings": _qi(list(query_names))} if query_names else {})},
+            "EnableAcceptEncodingGzip": gzip,
+            "EnableAcceptEncodingBrotli": brotli,
+            "HeadersConfig": {
+                "HeaderBehavior": "whitelist" if headers else "none",
+                **({"Headers": _qi(list(headers))} if headers else {}),
+            },
+            "CookiesConfig": {
+                "CookieBehavior": cookies,
+                **({"Cookies": _qi(list(cookie_names))} if cookie_names else {}),
+            },
+            "QueryStringsConfig": {
+                "QueryStringBehavior": query,
+                **({"QueryStrings": _qi(list(query_names))} if query_names else {}),
+            },
         },
     }
 
@@ -50,7 +70,10 @@ def cache_policy(min_ttl=1, default_ttl=86400, max_ttl=31536000, headers=(), coo
 def origin_request_policy(headers="none", header_names=(), cookies="none", query="none") -> dict:
     return {
         "Name": "o",
-        "HeadersConfig": {"HeaderBehavior": headers, **({"Headers": _qi(list(header_names))} if header_names else {})},
+        "HeadersConfig": {
+            "HeaderBehavior": headers,
+            **({"Headers": _qi(list(header_names))} if header_names else {}),
+        },
         "CookiesConfig": {"CookieBehavior": cookies},
         "QueryStringsConfig": {"QueryStringBehavior": query},
     }
@@ -66,27 +89,63 @@ MANAGED_ORIGIN_REQUEST = {
 }
 
 
-def origin(domain: str, *, protocol="https-only", ssl_protocols=("TLSv1.2",), read_timeout=30, keepalive=5,
-           attempts=3, connect_timeout=10, custom_headers=(), https_port=443, http_port=80, origin_id="o1") -> dict:
+def origin(
+    domain: str,
+    *,
+    protocol="https-only",
+    ssl_protocols=("TLSv1.2",),
+    read_timeout=30,
+    keepalive=5,
+    attempts=3,
+    connect_timeout=10,
+    custom_headers=(),
+    https_port=443,
+    http_port=80,
+    origin_id="o1",
+) -> dict:
     return {
-        "Id": origin_id, "DomainName": domain, "OriginPath": "",
+        "Id": origin_id,
+        "DomainName": domain,
+        "OriginPath": "",
         "CustomHeaders": _qi([{"HeaderName": n, "HeaderValue": v} for n, v in custom_headers]),
         "CustomOriginConfig": {
-            "HTTPPort": http_port, "HTTPSPort": https_port, "OriginProtocolPolicy": protocol,
-            "OriginSslProtocols": _qi(list(ssl_protocols)), "OriginReadTimeout": read_timeout,
+            "HTTPPort": http_port,
+            "HTTPSPort": https_port,
+            "OriginProtocolPolicy": protocol,
+            "OriginSslProtocols": _qi(list(ssl_protocols)),
+            "OriginReadTimeout": read_timeout,
             "OriginKeepaliveTimeout": keepalive,
         },
-        "ConnectionAttempts": attempts, "ConnectionTimeout": connect_timeout,
+        "ConnectionAttempts": attempts,
+        "ConnectionTimeout": connect_timeout,
     }
 
 
-def behavior(*, cache_policy_id=None, origin_request_policy_id=None, forwarded_values=None, viewer="allow-all",
-             methods=("GET", "HEAD"), functions=(), path=None, origin_id="o1", ttls=(0, 86400, 31536000)) -> dict:
+def behavior(
+    *,
+    cache_policy_id=None,
+    origin_request_policy_id=None,
+    forwarded_values=None,
+    viewer="allow-all",
+    methods=("GET", "HEAD"),
+    functions=(),
+    path=None,
+    origin_id="o1",
+    ttls=(0, 86400, 31536000),
+) -> dict:
     b = {
-        "TargetOriginId": origin_id, "ViewerProtocolPolicy": viewer,
+        "TargetOriginId": origin_id,
+        "ViewerProtocolPolicy": viewer,
         "AllowedMethods": {**_qi(list(methods)), "CachedMethods": _qi(["GET", "HEAD"])},
-        "FunctionAssociations": _qi([{"FunctionARN": f"arn:aws:cloudfront::123456789012:function/{name}",
-                                      "EventType": "viewer-request"} for name in functions]),
+        "FunctionAssociations": _qi(
+            [
+                {
+                    "FunctionARN": f"arn:aws:cloudfront::123456789012:function/{name}",
+                    "EventType": "viewer-request",
+                }
+                for name in functions
+            ]
+        ),
     }
     if path is not None:
         b["PathPattern"] = path
@@ -95,22 +154,29 @@ def behavior(*, cache_policy_id=None, origin_request_policy_id=None, forwarded_v
         if origin_request_policy_id:
             b["OriginRequestPolicyId"] = origin_request_policy_id
     else:
-        b["ForwardedValues"] = forwarded_values or {"QueryString": False, "Cookies": {"Forward": "none"},
-                                                    "Headers": _qi([])}
+        b["ForwardedValues"] = forwarded_values or {
+            "QueryString": False,
+            "Cookies": {"Forward": "none"},
+            "Headers": _qi([]),
+        }
         b["MinTTL"], b["DefaultTTL"], b["MaxTTL"] = ttls
     return b
 
 
-def distribution_config(origins: list[dict], default: dict, behaviors=(), aliases=(), certificate=None,
-                        error_responses=()) -> dict:
+def distribution_config(
+    origins: list[dict], default: dict, behaviors=(), aliases=(), certificate=None, error_responses=()
+) -> dict:
     return {
-        "CallerReference": str(uuid.uuid4()), "Comment": "", "Enabled": True,
+        "CallerReference": str(uuid.uuid4()),
+        "Comment": "",
+        "Enabled": True,
         "Aliases": _qi(list(aliases)),
         "Origins": _qi(origins),
         "DefaultCacheBehavior": default,
         "CacheBehaviors": _qi(list(behaviors)),
         "CustomErrorResponses": _qi(list(error_responses)),
-        "ViewerCertificate": certificate or {"CloudFrontDefaultCertificate": True, "MinimumProtocolVersion": "TLSv1"},
+        "ViewerCertificate": certificate
+        or {"CloudFrontDefaultCertificate": True, "MinimumProtocolVersion": "TLSv1"},
     }
 
 
@@ -133,10 +199,14 @@ class FakeCloudFront:
         ``status`` pins the status instead (until set_status)."""
         dist_id = dist_id or "E" + uuid.uuid4().hex[:12].upper()
         with self._lock:
-            self.distributions[dist_id] = {"config": copy.deepcopy(config), "status": status,
-                                           "deployed_at": time.monotonic() + self.deploy_seconds,
-                                           "etag": uuid.uuid4().hex, "modified": datetime.now(UTC),
-                                           "domain": f"d{dist_id[1:].lower()}.cloudfront.net"}
+            self.distributions[dist_id] = {
+                "config": copy.deepcopy(config),
+                "status": status,
+                "deployed_at": time.monotonic() + self.deploy_seconds,
+                "etag": uuid.uuid4().hex,
+                "modified": datetime.now(UTC),
+                "domain": f"d{dist_id[1:].lower()}.cloudfront.net",
+            }
         return dist_id
 
     def domain(self, dist_id: str) -> str:
@@ -157,8 +227,13 @@ class FakeCloudFront:
     def update(self, dist_id: str, config: dict, *, status: str | None = None) -> None:
         with self._lock:
             d = self.distributions[dist_id]
-            d.update(config=copy.deepcopy(config), status=status, etag=uuid.uuid4().hex, modified=datetime.now(UTC),
-                     deployed_at=time.monotonic() + self.deploy_seconds)
+            d.update(
+                config=copy.deepcopy(config),
+                status=status,
+                etag=uuid.uuid4().hex,
+                modified=datetime.now(UTC),
+                deployed_at=time.monotonic() + self.deploy_seconds,
+            )
 
     def set_status(self, dist_id: str, status: str | None) -> None:
         with self._lock:
@@ -173,8 +248,15 @@ class FakeCloudFront:
     def list_distributions(self, **_):
         self.calls.append("list_distributions")
         with self._lock:
-            items = [{"Id": i, "DomainName": d["domain"], "Status": self.status(i), "LastModifiedTime": d["modified"]}
-                     for i, d in self.distributions.items()]
+            items = [
+                {
+                    "Id": i,
+                    "DomainName": d["domain"],
+                    "Status": self.status(i),
+                    "LastModifiedTime": d["modified"],
+                }
+                for i, d in self.distributions.items()
+            ]
         return {"DistributionList": {"Items": items, "IsTruncated": False, "Quantity": len(items)}}
 
     def get_distribution_config(self, Id):
@@ -185,22 +267,34 @@ class FakeCloudFront:
 
     def get_cache_policy(self, Id):
         self.calls.append("get_cache_policy")
-        return {"CachePolicy": {"Id": Id, "CachePolicyConfig": copy.deepcopy(self.cache_policies[Id])}, "ETag": "e"}
+        return {
+            "CachePolicy": {"Id": Id, "CachePolicyConfig": copy.deepcopy(self.cache_policies[Id])},
+            "ETag": "e",
+        }
 
     def get_origin_request_policy(self, Id):
         self.calls.append("get_origin_request_policy")
-        return {"OriginRequestPolicy": {"Id": Id, "OriginRequestPolicyConfig":
-                                        copy.deepcopy(self.origin_request_policies[Id])}, "ETag": "e"}
+        return {
+            "OriginRequestPolicy": {
+                "Id": Id,
+                "OriginRequestPolicyConfig": copy.deepcopy(self.origin_request_policies[Id]),
+            },
+            "ETag": "e",
+        }
 
     def describe_function(self, Name, Stage):
         self.calls.append("describe_function")
         if Name not in self.functions:
             from botocore.exceptions import ClientError
 
-            raise ClientError({"Error": {"Code": "NoSuchFunctionExists", "Message": "no such function"}},
-                              "DescribeFunction")
+            raise ClientError(
+                {"Error": {"Code": "NoSuchFunctionExists", "Message": "no such function"}}, "DescribeFunction"
+            )
         fn = self.functions[Name]
-        return {"FunctionSummary": {"Name": Name, "FunctionConfig": {"Runtime": fn["runtime"]}}, "ETag": fn["etag"]}
+        return {
+            "FunctionSummary": {"Name": Name, "FunctionConfig": {"Runtime": fn["runtime"]}},
+            "ETag": fn["etag"],
+        }
 
     def get_function(self, Name, Stage):
         self.calls.append("get_function")
@@ -216,8 +310,13 @@ class EchoOrigin:
     ``names``, like App Runner's front (TLS 1.2+ by default).
     """
 
-    def __init__(self, ca: LocalCA | None = None, names=("origin.test",), tls_versions=("TLSv1.2", "TLSv1.3"),
-                 hosts: tuple[str, ...] | None = None):
+    def __init__(
+        self,
+        ca: LocalCA | None = None,
+        names=("origin.test",),
+        tls_versions=("TLSv1.2", "TLSv1.3"),
+        hosts: tuple[str, ...] | None = None,
+    ):
         # With ``hosts``, other Host values get what App Runner's Envoy front answers: 404, server: envoy,
         # empty body (aws-facts §1) - a stand-in for the real front, which tests/test_edge_backend.py uses.
         self.hosts = hosts
@@ -229,6 +328,7 @@ class EchoOrigin:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def version_string(self):
                 return "envoy"  # "Server: envoy", as App Runner's front answers
@@ -240,8 +340,13 @@ class EchoOrigin:
                 path = self.path.split("?", 1)[0]
                 length = int(self.headers.get("Content-Length") or 0)
                 body_in = self.rfile.read(length) if length else b""
-                seen = {"method": self.command, "path": self.path, "host": self.headers.get("Host"),
-                        "headers": [[k, v] for k, v in self.headers.items()], "body": body_in.decode("latin-1")}
+                seen = {
+                    "method": self.command,
+                    "path": self.path,
+                    "host": self.headers.get("Host"),
+                    "headers": [[k, v] for k, v in self.headers.items()],
+                    "body": body_in.decode("latin-1"),
+                }
                 with outer._lock:
                     outer.hits[path] = outer.hits.get(path, 0) + 1
                     outer.last = seen
@@ -274,11 +379,15 @@ class EchoOrigin:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.sni: list[str | None] = []  # server names clients sent in their handshakes
         if ca is not None:
             ctx = ca.server_context(names, tls_versions)
+            ctx.sni_callback = lambda _sslobj, name, _ctx: self.sni.append(name)
             self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
         self.thread.start()
 
     def stop(self):
@@ -328,8 +437,19 @@ class Reply:
         return self.body.decode("latin-1")
 
 
-def edge_request(edge, host: str, path: str = "/", *, method="GET", headers=(), body=None, scheme="https",
-                 ca: LocalCA | None = None, versions=None, timeout=10.0) -> Reply:
+def edge_request(
+    edge,
+    host: str,
+    path: str = "/",
+    *,
+    method="GET",
+    headers=(),
+    body=None,
+    scheme="https",
+    ca: LocalCA | None = None,
+    versions=None,
+    timeout=10.0,
+) -> Reply:
     """One request to the edge's listener for ``host``, as a client that resolved ``host`` to it would."""
     import http.client
 

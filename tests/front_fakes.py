@@ -1,7 +1,8 @@
 """A hand-driven App Runner state for the front's tests (the same interface as front_state.ApiState).
 
-Tests change statuses the way the control plane does (RUNNING -> OPERATION_IN_PROGRESS -> PAUSED), so the
-front's freshness rule is exercised as it is against the real API.
+Tests change services the way the control plane does: begin() puts a service in OPERATION_IN_PROGRESS at
+once, finish() gives it its resting status no sooner than ``operation_seconds`` later (the local control
+plane's timing, settings.apprunner_operation_seconds). The front's freshness rule relies on exactly that.
 """
 
 from __future__ import annotations
@@ -11,14 +12,21 @@ import threading
 import time
 
 import hostlab.app as demo
-from hostlab.local.dataplane.front_state import DomainView, RuntimeConfig, ServiceView, Snapshot, runtime_config
+from hostlab.local.dataplane.front_state import (
+    DomainView,
+    RuntimeConfig,
+    ServiceView,
+    Snapshot,
+    runtime_config,
+)
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
 class FakeState:
-    def __init__(self):
+    def __init__(self, operation_seconds: float):
+        self.operation_seconds = operation_seconds
         self._services: dict[str, dict] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -34,6 +42,7 @@ class FakeState:
         with self._lock:
             self._services[arn] = {
                 "name": name, "url": url, "status": status, "updated": 1, "domains": tuple(domains),
+                "started": time.monotonic(),
                 "source": source or demo.source_configuration(),
             }
         return arn, url
@@ -45,9 +54,20 @@ class FakeState:
             entry.update(changes)
             entry["updated"] += 1
 
-    def remove(self, arn: str) -> None:
+    def begin(self, arn: str, **changes) -> None:
+        """An operation starts (UpdateService, PauseService, DeleteService...)."""
+        self.set(arn, status="OPERATION_IN_PROGRESS", started=time.monotonic(), **changes)
+
+    def finish(self, arn: str, status: str) -> None:
+        """The operation ends with ``status`` ("DELETED" removes the service), once its time has passed."""
         with self._lock:
-            del self._services[arn]
+            started = self._services[arn].get("started", float("-inf"))
+        time.sleep(max(0.0, started + self.operation_seconds - time.monotonic()))
+        if status == "DELETED":
+            with self._lock:
+                del self._services[arn]
+        else:
+            self.set(arn, status=status)
 
     def snapshot(self) -> Snapshot:
         started = time.monotonic()

@@ -543,6 +543,10 @@ def test_invalidations_still_work_on_these_distributions(client):
     )
     listed = client.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
     assert [i["Id"] for i in listed["Items"]] == [created["Invalidation"]["Id"]]
+    # CloudFront spells the finished status "Completed", which botocore's waiter matches.
+    client.get_waiter("invalidation_completed").wait(
+        DistributionId=distribution_id, Id=created["Invalidation"]["Id"], WaiterConfig=FAST_WAITER
+    )
 
 
 def test_ids_repeat_after_reseeding(make_client, api_url):
@@ -561,3 +565,36 @@ def test_ids_repeat_after_reseeding(make_client, api_url):
         )
         made.append((policy, distribution["Distribution"]["Id"], distribution["Distribution"]["DomainName"]))
     assert made[0] == made[1]
+
+
+def test_tags_given_at_creation_are_listed(client):
+    created = client.create_distribution_with_tags(
+        DistributionConfigWithTags={
+            "DistributionConfig": distribution_config("tagged"),
+            "Tags": {"Items": [{"Key": "project", "Value": "hostlab"}]},
+        }
+    )
+    arn = created["Distribution"]["ARN"]
+    assert created["Distribution"]["Status"] == "InProgress"
+    assert client.list_tags_for_resource(Resource=arn)["Tags"]["Items"] == [
+        {"Key": "project", "Value": "hostlab"}
+    ]
+    assert client.get_distribution_config(Id=created["Distribution"]["Id"])["DistributionConfig"]["Comment"]
+
+
+def test_cloudfront_is_global_whatever_region_the_client_names(client, make_client, account_id):
+    distribution_id = client.create_distribution(DistributionConfig=distribution_config("global"))[
+        "Distribution"
+    ]["Id"]
+    sts = make_client("sts")
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/hostlab-tests", RoleSessionName="other-region"
+    )["Credentials"]
+    elsewhere = make_client(
+        "cloudfront",
+        region="eu-west-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    assert elsewhere.get_distribution(Id=distribution_id)["Distribution"]["Id"] == distribution_id

@@ -66,6 +66,13 @@ def test_moto_backend_has_what_the_glue_uses():
     assert moto_glue.cloudfront_backends.backend is not None
 
 
+def test_moto_invalidation_still_sets_its_status_in_init():
+    source = inspect.getsource(moto_glue.Invalidation.__init__)
+    assert "self.status" in source or getattr(moto_glue.Invalidation.__init__, "_hostlab_completed", False), (
+        f"{VERSION}: moto.cloudfront.models.Invalidation no longer sets .status in __init__"
+    )
+
+
 def test_moto_url_table_is_a_dict_of_routes():
     paths = moto_glue._cloudfront_urls.url_paths
     assert isinstance(paths, dict), f"{VERSION}: moto.cloudfront.urls.url_paths is not a dict"

@@ -80,9 +80,8 @@ def run_app():
 def test_source_configuration_is_valid_create_service_input():
     config = demo.source_configuration(port=8081, env={"APP_NAME": "x"}, origin_secret="s3cret")
     model = botocore.session.get_session().get_service_model("apprunner")
-    report = ParamValidator().validate(
-        {"ServiceName": "demo", "SourceConfiguration": config}, model.operation_model("CreateService").input_shape
-    )
+    create_service = model.operation_model("CreateService").input_shape
+    report = ParamValidator().validate({"ServiceName": "demo", "SourceConfiguration": config}, create_service)
     assert not report.has_errors(), report.generate_report()
 
     image = config["ImageRepository"]
@@ -122,7 +121,8 @@ def test_builder_rejects_what_the_api_rejects():
 
 def test_secrets_go_to_runtime_environment_secrets():
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:origin-AbCdEf"
-    values = demo.source_configuration(secrets={"ORIGIN_SECRET": arn})["ImageRepository"]["ImageConfiguration"]
+    config = demo.source_configuration(secrets={"ORIGIN_SECRET": arn})
+    values = config["ImageRepository"]["ImageConfiguration"]
     assert values["RuntimeEnvironmentSecrets"] == {"ORIGIN_SECRET": arn}
     assert "ORIGIN_SECRET" not in values["RuntimeEnvironmentVariables"]
 
@@ -142,7 +142,8 @@ def test_start_command_runs_the_app_from_the_environment(run_app, shell):
 
 def test_echo_reports_host_headers_path_and_public_url(run_app):
     session, base = run_app()
-    answer = session.get(f"{base}/echo?a=1", headers={"Host": "svc.example", "X-Custom": "Yes"}, timeout=TIMEOUT)
+    headers = {"Host": "svc.example", "X-Custom": "Yes"}
+    answer = session.get(f"{base}/echo?a=1", headers=headers, timeout=TIMEOUT)
     echo = answer.json()
     assert answer.headers["content-type"] == "application/json"
     assert echo["host"] == "svc.example"
@@ -227,9 +228,12 @@ def test_bodies_with_length_and_chunked_are_read(run_app):
 
 def test_secret_header_is_required_when_configured(run_app):
     session, base = run_app(origin_secret="s3cret")
-    assert session.get(f"{base}/echo", timeout=TIMEOUT).status_code == 403
-    assert session.get(f"{base}/echo", headers={"x-origin-secret": "wrong"}, timeout=TIMEOUT).status_code == 403
-    assert session.get(f"{base}/echo", headers={"x-origin-secret": "s3cret"}, timeout=TIMEOUT).status_code == 200
+
+    def status(secret: str | None) -> int:
+        headers = {"x-origin-secret": secret} if secret is not None else {}
+        return session.get(f"{base}/echo", headers=headers, timeout=TIMEOUT).status_code
+
+    assert (status(None), status("wrong"), status("s3cret")) == (403, 403, 200)
     # App Runner's health check reaches the container directly, without the CDN's secret.
     assert session.get(f"{base}/healthz", timeout=TIMEOUT).status_code == 200
 

@@ -27,8 +27,14 @@ function handler(event) {
 
 
 def viewer(headers=(), query="", path="/echo"):
-    base = [("Host", "d111.cloudfront.net"), ("Accept", "a/b"), ("Accept", "c/d"), ("Cookie", "s=1; t=2"),
-            ("X-Amz-Cf-Id", "forged"), ("Connection", "keep-alive")]
+    base = [
+        ("Host", "d111.cloudfront.net"),
+        ("Accept", "a/b"),
+        ("Accept", "c/d"),
+        ("Cookie", "s=1; t=2"),
+        ("X-Amz-Cf-Id", "forged"),
+        ("Connection", "keep-alive"),
+    ]
     return ViewerRequest("GET", path, query, [*base, *headers], b"", "https", "198.51.100.7", 1234)
 
 
@@ -37,13 +43,18 @@ def run(code, req=None, runtime="cloudfront-js-2.0"):
     return FunctionRunner().run_viewer_request(fn, req or viewer(), "EDIST", "d111.cloudfront.net", "RID")
 
 
-# --- the event (CF-DG functions-event-structure.html) --------------------------------------------------------
+# --- the event (CF-DG functions-event-structure.html) -------------------------------------------------------
+
 
 def test_event_shape():
     event = build_event(viewer(query="a=1&a=2&b"), "EDIST", "d111.cloudfront.net", "RID")
     assert event["version"] == "1.0"
-    assert event["context"] == {"distributionDomainName": "d111.cloudfront.net", "distributionId": "EDIST",
-                                "eventType": "viewer-request", "requestId": "RID"}
+    assert event["context"] == {
+        "distributionDomainName": "d111.cloudfront.net",
+        "distributionId": "EDIST",
+        "eventType": "viewer-request",
+        "requestId": "RID",
+    }
     assert event["viewer"] == {"ip": "198.51.100.7"}
     req = event["request"]
     assert req["method"] == "GET" and req["uri"] == "/echo"
@@ -58,6 +69,7 @@ def test_event_shape():
 
 
 # --- results ------------------------------------------------------------------------------------------------
+
 
 def test_function_adding_x_forwarded_host():
     out = run(ADD_XFH)
@@ -74,27 +86,33 @@ def test_changing_host_fails_validation_with_502():
     assert out.status == 502 and out.request is None and "host" in out.detail
 
 
-@pytest.mark.parametrize("code", [
-    "function handler(e){ delete e.request.headers.host; return e.request }",
-    "function handler(e){ e.request.headers['x-cache'] = {value: 'x'}; return e.request }",
-    "function handler(e){ e.request.headers['X-Upper'] = {value: 'x'}; return e.request }",
-    "function handler(e){ e.request.method = 'POST'; return e.request }",
-    "function handler(e){ e.request.uri = 'no-slash'; return e.request }",
-    "function handler(e){ return 42 }",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "function handler(e){ delete e.request.headers.host; return e.request }",
+        "function handler(e){ e.request.headers['x-cache'] = {value: 'x'}; return e.request }",
+        "function handler(e){ e.request.headers['X-Upper'] = {value: 'x'}; return e.request }",
+        "function handler(e){ e.request.method = 'POST'; return e.request }",
+        "function handler(e){ e.request.uri = 'no-slash'; return e.request }",
+        "function handler(e){ return 42 }",
+    ],
+)
 def test_other_validation_failures_give_502(code):
     assert run(code).status == 502
 
 
-@pytest.mark.parametrize("code", [
-    "function handler(e){ throw new Error('boom') }",
-    "function handler(e){ while (true) {} }",
-    "function handler(e){ var a = []; while (true) { a.push('xxxxxxxxxxxxxxxxxxxxxxxx' + a.length) } }",
-    "function handler(e){ return eval('e.request') }",
-    "function handler(e){ return new Function('return 1')() }",
-    "function handler(e){ return require('crypto') }",
-    "function handler(e {",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "function handler(e){ throw new Error('boom') }",
+        "function handler(e){ while (true) {} }",
+        "function handler(e){ var a = []; while (true) { a.push('xxxxxxxxxxxxxxxxxxxxxxxx' + a.length) } }",
+        "function handler(e){ return eval('e.request') }",
+        "function handler(e){ return new Function('return 1')() }",
+        "function handler(e){ return require('crypto') }",
+        "function handler(e {",
+    ],
+)
 def test_errors_and_limits_give_503(code):
     assert run(code).status == 503
 
@@ -124,16 +142,23 @@ def test_async_handler_needs_runtime_2():
 
 def test_compiled_once_per_etag():
     runner = FunctionRunner()
-    fn = LiveFunction("counter", "E1", "cloudfront-js-2.0",
-                      "var n = 0; function handler(e){ n += 1; e.request.headers['x-n'] = {value: String(n)};"
-                      " return e.request }")
-    seen = [dict(runner.run_viewer_request(fn, viewer(), "D", "d", "R").request.headers)["X-N"] for _ in range(3)]
+    fn = LiveFunction(
+        "counter",
+        "E1",
+        "cloudfront-js-2.0",
+        "var n = 0; function handler(e){ n += 1; e.request.headers['x-n'] = {value: String(n)};"
+        " return e.request }",
+    )
+    seen = [
+        dict(runner.run_viewer_request(fn, viewer(), "D", "d", "R").request.headers)["X-N"] for _ in range(3)
+    ]
     assert seen == ["1", "2", "3"]  # the same compiled context serves every request
     newer = LiveFunction("counter", "E2", fn.runtime, fn.code)
     assert dict(runner.run_viewer_request(newer, viewer(), "D", "d", "R").request.headers)["X-N"] == "1"
 
 
 # --- run_function, the TestFunction entry point -------------------------------------------------------------
+
 
 def test_run_function_answers_test_result_fields():
     event = build_event(viewer(), "EDIST", "d111.cloudfront.net", "RID")
@@ -156,6 +181,8 @@ def test_run_function_rejects_code_that_cannot_compile():
 
 
 def test_logs_are_truncated_at_10_kb():
-    result = run_function("function handler(e){ for (var i = 0; i < 100; i++) console.log('x'.repeat(500));"
-                          " return e.request }", {"request": {}})
+    result = run_function(
+        "function handler(e){ for (var i = 0; i < 100; i++) console.log('x'.repeat(500)); return e.request }",
+        {"request": {}},
+    )
     assert sum(len(line) for line in result["FunctionExecutionLogs"]) == 10 * 1024

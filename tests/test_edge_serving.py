@@ -74,9 +74,15 @@ def clock():
 
 @pytest.fixture(scope="module")
 def edge(ca, api, names, clock):
-    settings = Settings(api_port=0, proxy_port=0, cloudfront_deploy_seconds=0.4)
-    e = Edge(settings, ca, "http://unused.invalid", client=api, clock=clock,
-             resolve=lambda host, port: names.get(host) if port in (443, 80, 8443) else names.get(f"{host}:{port}"))
+    settings = Settings(api_port=0, proxy_port=0, cloudfront_deploy_seconds=api_deploy_seconds(api))
+    e = Edge(
+        settings,
+        ca,
+        "http://unused.invalid",
+        client=api,
+        clock=clock,
+        resolve=lambda host, port: names.get(host),
+    )
     e.start()
     yield e
     e.stop()
@@ -100,6 +106,11 @@ def http(proxy, ca):
     s.close()
 
 
+def api_deploy_seconds(api: FakeCloudFront) -> float:
+    """The edge is told the API's deploy delay, as the backend tells it settings.cloudfront_deploy_seconds."""
+    return api.deploy_seconds
+
+
 def deploy(api, default, behaviors=(), origins=None, **kw) -> str:
     """A Deployed distribution; returns its domain name."""
     dist_id = api.add(distribution_config(origins or [origin(APP)], default, behaviors, **kw))
@@ -112,12 +123,26 @@ FIXED = {"cache_policy_id": CACHING_DISABLED, "origin_request_policy_id": ALL_VI
 
 # --- the three failures and the fix -------------------------------------------------------------------------
 
+
 def test_host_forwarded_with_all_viewer_gets_envoy_404(api, http):
     domain = deploy(api, behavior(cache_policy_id=CACHING_DISABLED, origin_request_policy_id=ALL_VIEWER))
     r = http.get(f"https://{domain}/echo", timeout=TIMEOUT)
     assert r.status_code == 404
     assert r.headers["server"] == "envoy" and r.content == b""
     assert r.headers["x-cache"] == "Error from cloudfront"
+
+
+def test_sni_to_the_origin_is_the_forwarded_host_or_the_origin_domain(api, http, front):
+    forwarding = deploy(
+        api,
+        behavior(cache_policy_id=CACHING_DISABLED, origin_request_policy_id=ALL_VIEWER),
+        origins=[origin(APP, keepalive=1)],
+    )
+    front.sni.clear()
+    http.get(f"https://{forwarding}/sni", timeout=TIMEOUT)
+    fixed = deploy(api, behavior(**FIXED))
+    http.get(f"https://{fixed}/sni", timeout=TIMEOUT)
+    assert front.sni == [forwarding, APP]
 
 
 def test_legacy_forwarding_of_all_headers_gets_envoy_404(api, http):
@@ -157,6 +182,7 @@ def test_fixed_configuration_reaches_the_app_with_the_origin_host(api, http, fro
 
 # --- caching ------------------------------------------------------------------------------------------------
 
+
 def test_cache_miss_then_hit_with_age(api, http, front, clock):
     domain = deploy(api, behavior(cache_policy_id=CACHING_OPTIMIZED))
     first = http.get(f"https://{domain}/miss-hit", timeout=TIMEOUT)
@@ -194,6 +220,31 @@ def test_errors_are_cached_ten_seconds_by_default(api, http, front, clock):
     assert front.hits["/missing"] == 2
 
 
+def test_a_new_deployed_config_starts_with_an_empty_cache(api, http, front):
+    dist_id = api.add(distribution_config([origin(APP)], behavior(cache_policy_id=CACHING_OPTIMIZED)))
+    api.wait_deployed(dist_id)
+    url = f"https://{api.domain(dist_id)}/flushed"
+    assert [http.get(url, timeout=TIMEOUT).headers["x-cache"] for _ in range(2)] == [
+        "Miss from cloudfront",
+        "Hit from cloudfront",
+    ]
+    api.update(
+        dist_id,
+        distribution_config([origin(APP, read_timeout=20)], behavior(cache_policy_id=CACHING_OPTIMIZED)),
+    )
+    api.wait_deployed(dist_id)
+    assert http.get(url, timeout=TIMEOUT).headers["x-cache"] == "Miss from cloudfront"
+
+
+def test_response_headers_removed_or_replaced(api, http, front):
+    front.routes["/vary"] = (200, [("Vary", "User-Agent, Accept-Encoding"), ("Via", "1.1 app-proxy")], 0.0)
+    domain = deploy(api, behavior(**FIXED))
+    r = http.get(f"https://{domain}/vary", timeout=TIMEOUT)
+    assert r.headers["vary"] == "Accept-Encoding"
+    assert r.headers["via"].endswith(".cloudfront.net (CloudFront)") and "app-proxy" not in r.headers["via"]
+    assert r.headers["server"] == "envoy"  # the origin's own headers pass
+
+
 def test_caching_disabled_never_caches(api, http, front):
     front.routes["/nocache"] = (500, [("Cache-Control", "max-age=60")], 0.0)
     domain = deploy(api, behavior(cache_policy_id=CACHING_DISABLED))
@@ -204,7 +255,9 @@ def test_caching_disabled_never_caches(api, http, front):
 
 def test_a_wrong_cache_policy_serves_one_users_page_to_another(api, http, front):
     # CachingOptimized keeps cookies out of the key; AllViewer still sends them to the app.
-    domain = deploy(api, behavior(cache_policy_id=CACHING_OPTIMIZED, origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST))
+    domain = deploy(
+        api, behavior(cache_policy_id=CACHING_OPTIMIZED, origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST)
+    )
     alice = http.get(f"https://{domain}/me", cookies={"session": "alice"}, timeout=TIMEOUT)
     bob = http.get(f"https://{domain}/me", cookies={"session": "bob"}, timeout=TIMEOUT)
     assert ["Cookie", "session=alice"] in alice.json()["headers"]
@@ -214,9 +267,13 @@ def test_a_wrong_cache_policy_serves_one_users_page_to_another(api, http, front)
 
 # --- functions ----------------------------------------------------------------------------------------------
 
+
 def test_function_adding_x_forwarded_host(api, http):
-    api.put_function("add-xfh", "function handler(event) { var r = event.request;"
-                     " r.headers['x-forwarded-host'] = {value: r.headers.host.value}; return r; }")
+    api.put_function(
+        "add-xfh",
+        "function handler(event) { var r = event.request;"
+        " r.headers['x-forwarded-host'] = {value: r.headers.host.value}; return r; }",
+    )
     domain = deploy(api, behavior(**FIXED, functions=["add-xfh"]))
     seen = http.get(f"https://{domain}/echo", timeout=TIMEOUT).json()
     assert ["X-Forwarded-Host", domain] in seen["headers"]
@@ -224,10 +281,17 @@ def test_function_adding_x_forwarded_host(api, http):
 
 
 def test_function_changing_host_gets_502(api, http, front):
-    api.put_function("set-host", "function handler(event) {"
-                     f" event.request.headers.host = {{value: '{APP}'}}; return event.request; }}")
-    domain = deploy(api, behavior(cache_policy_id=CACHING_DISABLED, origin_request_policy_id=ALL_VIEWER,
-                                  functions=["set-host"]))
+    api.put_function(
+        "set-host",
+        "function handler(event) {"
+        f" event.request.headers.host = {{value: '{APP}'}}; return event.request; }}",
+    )
+    domain = deploy(
+        api,
+        behavior(
+            cache_policy_id=CACHING_DISABLED, origin_request_policy_id=ALL_VIEWER, functions=["set-host"]
+        ),
+    )
     before = dict(front.hits)
     r = http.get(f"https://{domain}/function-host", timeout=TIMEOUT)
     assert r.status_code == 502 and r.headers["x-cache"] == "Error from cloudfront"
@@ -236,8 +300,11 @@ def test_function_changing_host_gets_502(api, http, front):
 
 
 def test_function_generated_response(api, http):
-    api.put_function("redirect", "function handler(e) { return {statusCode: 302, statusDescription: 'Found',"
-                     " headers: {location: {value: 'https://example.com/'}}}; }")
+    api.put_function(
+        "redirect",
+        "function handler(e) { return {statusCode: 302, statusDescription: 'Found',"
+        " headers: {location: {value: 'https://example.com/'}}}; }",
+    )
     domain = deploy(api, behavior(**FIXED, functions=["redirect"]))
     r = http.get(f"https://{domain}/", allow_redirects=False, timeout=TIMEOUT)
     assert r.status_code == 302 and r.headers["location"] == "https://example.com/"
@@ -252,13 +319,17 @@ def test_function_without_live_stage_gets_503(api, http):
 
 # --- the secret origin header -------------------------------------------------------------------------------
 
+
 def test_origin_custom_header_reaches_the_app_and_cannot_be_forged(api, http):
-    domain = deploy(api, behavior(**FIXED), origins=[origin(APP, custom_headers=[("X-Origin-Verify", "s3cret")])])
+    domain = deploy(
+        api, behavior(**FIXED), origins=[origin(APP, custom_headers=[("X-Origin-Verify", "s3cret")])]
+    )
     seen = http.get(f"https://{domain}/echo", headers={"X-Origin-Verify": "forged"}, timeout=TIMEOUT).json()
     assert [v for k, v in seen["headers"] if k.lower() == "x-origin-verify"] == ["s3cret"]
 
 
 # --- viewer protocol and methods ----------------------------------------------------------------------------
+
 
 def test_redirect_to_https_and_https_only(api, http):
     redirecting = deploy(api, behavior(**FIXED, viewer="redirect-to-https"))
@@ -274,12 +345,15 @@ def test_methods_outside_allowed_methods_and_get_with_body_are_refused(api, http
     domain = deploy(api, behavior(**FIXED))
     assert http.post(f"https://{domain}/echo", data=b"x", timeout=TIMEOUT).status_code == 403
     assert http.request("GET", f"https://{domain}/echo", data=b"body", timeout=TIMEOUT).status_code == 403
-    writable = deploy(api, behavior(**FIXED, methods=("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")))
+    writable = deploy(
+        api, behavior(**FIXED, methods=("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"))
+    )
     r = http.post(f"https://{writable}/echo", data=b"hello", timeout=TIMEOUT)
     assert r.status_code == 200 and r.json()["body"] == "hello" and r.json()["method"] == "POST"
 
 
 # --- viewer TLS (CF-DG secure-connections-supported-viewer-protocols-ciphers.html) --------------------------
+
 
 def tunnel(proxy, host: str, port: int = 443) -> socket.socket:
     sock = socket.create_connection(proxy.address, timeout=TIMEOUT)
@@ -306,15 +380,22 @@ def handshake(proxy, ca, host, versions) -> str | None:
 
 
 def test_default_certificate_means_the_tlsv1_policy(api, proxy, ca):
-    domain = deploy(api, behavior(**FIXED),
-                    certificate={"CloudFrontDefaultCertificate": True, "MinimumProtocolVersion": "TLSv1.2_2021"})
+    domain = deploy(
+        api,
+        behavior(**FIXED),
+        certificate={"CloudFrontDefaultCertificate": True, "MinimumProtocolVersion": "TLSv1.2_2021"},
+    )
     assert handshake(proxy, ca, domain, ["TLSv1"]) == "TLSv1"
     assert handshake(proxy, ca, domain, ["TLSv1.3"]) == "TLSv1.3"
 
 
 def test_alias_with_acm_certificate_applies_minimum_protocol_version(api, proxy, ca, http):
-    cert = {"ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x", "SSLSupportMethod": "sni-only",
-            "MinimumProtocolVersion": "TLSv1.2_2021", "CloudFrontDefaultCertificate": False}
+    cert = {
+        "ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+        "SSLSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+        "CloudFrontDefaultCertificate": False,
+    }
     domain = deploy(api, behavior(**FIXED), aliases=["www.example.test"], certificate=cert)
     assert handshake(proxy, ca, "www.example.test", ["TLSv1", "TLSv1.1"]) is None
     assert handshake(proxy, ca, "www.example.test", ["TLSv1.2"]) == "TLSv1.2"
@@ -324,13 +405,15 @@ def test_alias_with_acm_certificate_applies_minimum_protocol_version(api, proxy,
 
 # --- the InProgress / Deployed model ------------------------------------------------------------------------
 
+
 def test_in_progress_keeps_serving_the_last_deployed_config(api, edge, http):
     dist_id = api.add(distribution_config([origin(APP)], behavior(**FIXED)))
     api.wait_deployed(dist_id)
     domain = api.domain(dist_id)
     assert http.get(f"https://{domain}/echo", timeout=TIMEOUT).status_code == 200
-    broken = distribution_config([origin(APP)], behavior(cache_policy_id=CACHING_DISABLED,
-                                                         origin_request_policy_id=ALL_VIEWER))
+    broken = distribution_config(
+        [origin(APP)], behavior(cache_policy_id=CACHING_DISABLED, origin_request_policy_id=ALL_VIEWER)
+    )
     api.update(dist_id, broken, status="InProgress")
     time.sleep(edge.store.max_age)  # the control plane keeps InProgress at least this long (config.py)
     assert http.get(f"https://{domain}/echo", timeout=TIMEOUT).status_code == 200  # old config
@@ -344,8 +427,12 @@ def test_update_is_served_once_the_api_says_deployed(api, http):
     domain = api.domain(dist_id)
     for round_ in range(3):  # flip between the fixed and the broken config, as a notebook would
         policy = ALL_VIEWER if round_ % 2 == 0 else ALL_VIEWER_EXCEPT_HOST
-        api.update(dist_id, distribution_config([origin(APP)], behavior(cache_policy_id=CACHING_DISABLED,
-                                                                        origin_request_policy_id=policy)))
+        api.update(
+            dist_id,
+            distribution_config(
+                [origin(APP)], behavior(cache_policy_id=CACHING_DISABLED, origin_request_policy_id=policy)
+            ),
+        )
         api.wait_deployed(dist_id)
         expected = 404 if policy == ALL_VIEWER else 200
         assert http.get(f"https://{domain}/echo", timeout=TIMEOUT).status_code == expected
@@ -361,6 +448,7 @@ def test_never_deployed_distribution_is_not_served(api, edge, http):
 
 # --- bad input ----------------------------------------------------------------------------------------------
 
+
 def raw_exchange(proxy, ca, host: str, payload: bytes) -> bytes:
     sock = tunnel(proxy, host)
     with client_context(ca).wrap_socket(sock, server_hostname=host) as tls:
@@ -373,7 +461,11 @@ def raw_exchange(proxy, ca, host: str, payload: bytes) -> bytes:
 
 def test_malformed_http_gets_400_and_the_connection_closes(api, proxy, ca):
     domain = deploy(api, behavior(**FIXED))
-    for garbage in (b"HELLO\r\n\r\n", b"GET /x HTTP/9.9\r\nHost: a\r\n\r\n", b"GET /x HTTP/1.1\r\nno colon\r\n\r\n"):
+    for garbage in (
+        b"HELLO\r\n\r\n",
+        b"GET /x HTTP/9.9\r\nHost: a\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nno colon\r\n\r\n",
+    ):
         reply = raw_exchange(proxy, ca, domain, garbage)
         assert reply.startswith(b"HTTP/1.1 400 "), reply[:60]
         assert b"Connection: close" in reply
@@ -398,11 +490,14 @@ def test_unknown_names(api, http, proxy, ca):
         http.get("https://dnothere.cloudfront.net/", timeout=TIMEOUT)
     # A known name in TLS but an unknown Host header: CloudFront's 403.
     domain = deploy(api, behavior(**FIXED))
-    reply = raw_exchange(proxy, ca, domain, b"GET / HTTP/1.1\r\nHost: dother.cloudfront.net\r\nConnection: close\r\n\r\n")
+    reply = raw_exchange(
+        proxy, ca, domain, b"GET / HTTP/1.1\r\nHost: dother.cloudfront.net\r\nConnection: close\r\n\r\n"
+    )
     assert reply.startswith(b"HTTP/1.1 403 ") and b"Bad request." in reply
 
 
 # --- faults -------------------------------------------------------------------------------------------------
+
 
 def test_origin_down_gets_502(api, http, names):
     names["down.test"] = ("127.0.0.1", free_port_closed())
@@ -438,7 +533,7 @@ def test_certificate_for_another_name_gets_502(api, http, names, ca):
 def test_http_only_origin(api, http, names):
     plain = EchoOrigin()
     try:
-        names["plain.test:80"] = ("127.0.0.1", plain.port)
+        names["plain.test"] = ("127.0.0.1", plain.port)
         domain = deploy(api, behavior(**FIXED), origins=[origin("plain.test", protocol="http-only")])
         assert http.get(f"https://{domain}/echo", timeout=TIMEOUT).json()["host"] == "plain.test"
     finally:
@@ -446,6 +541,7 @@ def test_http_only_origin(api, http, names):
 
 
 # --- load and pooling ---------------------------------------------------------------------------------------
+
 
 def test_fifty_clients_times_twenty_requests(api, proxy, ca, edge):
     domain = deploy(api, behavior(**FIXED))
@@ -465,11 +561,28 @@ def test_fifty_clients_times_twenty_requests(api, proxy, ca, edge):
 
 # --- curl and openssl ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_through_the_proxy(api, proxy, ca):
     domain = deploy(api, behavior(**FIXED))
-    out = subprocess.run(["curl", "-sS", "--max-time", "10", "--proxy", proxy.url, "--cacert", str(ca.ca_pem),
-                          "-D", "-", f"https://{domain}/echo"], capture_output=True, text=True, timeout=20)
+    out = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "--max-time",
+            "10",
+            "--proxy",
+            proxy.url,
+            "--cacert",
+            str(ca.ca_pem),
+            "-D",
+            "-",
+            f"https://{domain}/echo",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("HTTP/1.1 200")
     assert "x-cache: Miss from cloudfront" in out.stdout.lower().replace("miss from", "Miss from")
@@ -481,9 +594,28 @@ def test_openssl_s_client_through_the_proxy(api, proxy, ca):
     domain = deploy(api, behavior(**FIXED))
     host, port = proxy.address
     request = f"GET /echo HTTP/1.1\r\nHost: {domain}\r\nConnection: close\r\n\r\n"
-    out = subprocess.run(["openssl", "s_client", "-proxy", f"{host}:{port}", "-connect", f"{domain}:443",
-                          "-servername", domain, "-CAfile", str(ca.ca_pem), "-verify_return_error", "-quiet",
-                          "-tls1", "-cipher", "DEFAULT@SECLEVEL=0"],
-                         input=request, capture_output=True, text=True, timeout=20)
+    out = subprocess.run(
+        [
+            "openssl",
+            "s_client",
+            "-proxy",
+            f"{host}:{port}",
+            "-connect",
+            f"{domain}:443",
+            "-servername",
+            domain,
+            "-CAfile",
+            str(ca.ca_pem),
+            "-verify_return_error",
+            "-quiet",
+            "-tls1",
+            "-cipher",
+            "DEFAULT@SECLEVEL=0",
+        ],
+        input=request,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert "HTTP/1.1 200 OK" in out.stdout, out.stderr  # TLS 1.0 accepted on the default certificate
     assert f'"host": "{APP}"' in out.stdout

@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from front_fakes import FakeState
 from requests.adapters import HTTPAdapter
 
 import hostlab.app as demo
-from front_fakes import FakeState
 from hostlab.local.dataplane.front import AppRunnerFront
 from hostlab.local.dataplane.front_state import (
     DomainView,
@@ -40,10 +40,13 @@ from hostlab.local.dataplane.tls import LocalCA
 from hostlab.settings import Settings
 
 TIMEOUT = 10
+# The fake control plane's operation time (see front_fakes): short, but longer than the front's 100 ms
+# snapshot age, as with the real control plane's settings.
+OPERATION_SECONDS = 0.2
 TESTS_DIR = Path(__file__).parent
 
 
-# -- helpers --------------------------------------------------------------------------------------------------
+# -- helpers -------------------------------------------------------------------------------------------------
 
 
 class ResolvingAdapter(HTTPAdapter):
@@ -96,8 +99,8 @@ def make_front(tmp_path):
 
     def make(**settings_overrides) -> tuple[AppRunnerFront, FakeState]:
         home = tmp_path / f"home{len(fronts)}"
-        settings = Settings(home=home, apprunner_operation_seconds=0.4, **settings_overrides)
-        state = FakeState()
+        settings = Settings(home=home, apprunner_operation_seconds=OPERATION_SECONDS, **settings_overrides)
+        state = FakeState(OPERATION_SECONDS)
         front = AppRunnerFront(settings, LocalCA(home / "ca"), "http://unused.invalid", state=state)
         front.start()
         fronts.append(front)
@@ -108,14 +111,16 @@ def make_front(tmp_path):
         front.stop()
 
 
-# -- pure routing -----------------------------------------------------------------------------------------------
+# -- pure routing --------------------------------------------------------------------------------------------
 
 
 def test_routing_table_serves_service_urls_and_active_domains_only():
     domains = (DomainView("example.com", "ACTIVE", True), DomainView("pending.example", "CREATING", False),
                DomainView("old.example", "DELETING", False))
-    snapshot = Snapshot((ServiceView("arn:a", "a", "abc.us-east-1.awsapprunner.com", "RUNNING", "1", domains),
-                         ServiceView("arn:b", "b", "def.us-east-1.awsapprunner.com", "OPERATION_IN_PROGRESS", "1")))
+    snapshot = Snapshot((
+        ServiceView("arn:a", "a", "abc.us-east-1.awsapprunner.com", "RUNNING", "1", domains),
+        ServiceView("arn:b", "b", "def.us-east-1.awsapprunner.com", "OPERATION_IN_PROGRESS", "1"),
+    ))
     table = routing_table(snapshot)
     assert table.hosts["abc.us-east-1.awsapprunner.com"].arn == "arn:a"
     assert table.hosts["example.com"].custom_domain and table.hosts["www.example.com"].arn == "arn:a"
@@ -132,7 +137,7 @@ def test_host_normalisation_and_wildcards():
     assert wildcard_for("example.com") is None
 
 
-# -- routing through the real front -----------------------------------------------------------------------------
+# -- routing through the real front --------------------------------------------------------------------------
 
 
 def test_route_answers_for_apprunner_names_and_associated_domains(make_front):
@@ -191,7 +196,7 @@ def test_custom_domain_gets_its_own_certificate_once_active(make_front):
         session.get("https://later.example/echo", timeout=TIMEOUT)
 
 
-# -- headers to the app ---------------------------------------------------------------------------------------
+# -- headers to the app --------------------------------------------------------------------------------------
 
 
 def test_forwarded_headers_request_id_and_hop_by_hop(make_front):
@@ -236,7 +241,8 @@ def test_request_bodies_are_forwarded(make_front):
     front, state = make_front()
     _, url = state.add("web")
     session = client(front)
-    assert session.post(f"https://{url}/echo", data=b"y" * 70000, timeout=TIMEOUT).json()["body_bytes"] == 70000
+    sized = session.post(f"https://{url}/echo", data=b"y" * 70000, timeout=TIMEOUT)
+    assert sized.json()["body_bytes"] == 70000
     chunked = session.post(f"https://{url}/echo", data=iter([b"abc", b"de"]), timeout=TIMEOUT)
     assert chunked.json()["body_bytes"] == 5
 
@@ -262,7 +268,7 @@ def test_malformed_request_is_answered_by_the_front(make_front):
     assert b"server: envoy" in reply
 
 
-# -- TLS versions ---------------------------------------------------------------------------------------------
+# -- TLS versions --------------------------------------------------------------------------------------------
 
 
 def _handshake(front: AppRunnerFront, version: str, name: str) -> str:
@@ -307,14 +313,14 @@ def test_openssl_s_client_sees_the_same(make_front):
     assert b"CONNECTION ESTABLISHED" not in old.stdout + old.stderr
 
 
-# -- port 80 ----------------------------------------------------------------------------------------------------
+# -- port 80 -------------------------------------------------------------------------------------------------
 
 
 def _plain_get(front: AppRunnerFront, host: str, target: str) -> requests.Response:
     session = requests.Session()
     session.trust_env = False
-    address = "%s:%d" % front.http_address
-    return session.get(f"http://{address}{target}", headers={"Host": host}, allow_redirects=False,
+    host_ip, port = front.http_address
+    return session.get(f"http://{host_ip}:{port}{target}", headers={"Host": host}, allow_redirects=False,
                        timeout=TIMEOUT)
 
 
@@ -328,7 +334,7 @@ def test_http_redirects_to_https_with_301(make_front):
     assert _plain_get(front, "unknown.example", "/").status_code == 404
 
 
-# -- lifecycle of services and their apps -------------------------------------------------------------------------
+# -- lifecycle of services and their apps --------------------------------------------------------------------
 
 
 def test_paused_service_answers_like_an_unknown_host_and_its_app_stops(make_front):
@@ -337,9 +343,9 @@ def test_paused_service_answers_like_an_unknown_host_and_its_app_stops(make_fron
     session = client(front)
     assert session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 200
     pid = front.deployment(arn).pid
-    state.set(arn, status="OPERATION_IN_PROGRESS")  # PauseService started: still serving meanwhile
+    state.begin(arn)  # PauseService started: still serving meanwhile
     assert session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 200
-    state.set(arn, status="PAUSED")  # a client saw PAUSED: its very next request sees it too
+    state.finish(arn, "PAUSED")  # a client saw PAUSED: its very next request sees it too
     answer = session.get(f"https://{url}/healthz", timeout=TIMEOUT)
     assert (answer.status_code, answer.content, answer.headers["server"]) == (404, b"", "envoy")
     wait_until(lambda: process_gone(pid), what="the paused service's app to stop")
@@ -354,10 +360,10 @@ def test_paused_answer_is_a_setting(make_front):
 
 def test_new_service_is_served_on_the_first_request_after_running(make_front):
     front, state = make_front()
-    arn, url = state.add("web", status="OPERATION_IN_PROGRESS")
+    arn, url = state.add("web", status="OPERATION_IN_PROGRESS")  # CreateService in progress
     session = client(front)
     assert session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 404  # being created
-    state.set(arn, status="RUNNING")
+    state.finish(arn, "RUNNING")
     assert session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 200
 
 
@@ -367,9 +373,9 @@ def test_update_replaces_the_app_and_retires_the_old_one(make_front):
     session = client(front)
     assert session.get(f"https://{url}/echo", timeout=TIMEOUT).json()["app"] == "v1"
     old = front.deployment(arn)
-    state.set(arn, status="OPERATION_IN_PROGRESS", source=demo.source_configuration(env={"APP_NAME": "v2"}))
+    state.begin(arn, source=demo.source_configuration(env={"APP_NAME": "v2"}))
     assert session.get(f"https://{url}/echo", timeout=TIMEOUT).json()["app"] == "v1"  # still deploying
-    state.set(arn, status="RUNNING")
+    state.finish(arn, "RUNNING")
     assert session.get(f"https://{url}/echo", timeout=TIMEOUT).json()["app"] == "v2"
     assert front.deployment(arn).pid != old.pid
     wait_until(lambda: process_gone(old.pid), what="the old deployment to stop")
@@ -381,8 +387,8 @@ def test_deleted_service_is_no_longer_served(make_front):
     session = client(front)
     assert session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 200
     pid = front.deployment(arn).pid
-    state.set(arn, status="OPERATION_IN_PROGRESS")
-    state.remove(arn)
+    state.begin(arn)
+    state.finish(arn, "DELETED")
     assert session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 404
     wait_until(lambda: process_gone(pid), what="the deleted service's app to stop")
 
@@ -422,6 +428,14 @@ def test_app_that_cannot_start_gives_503(make_front):
     assert any(front.settings.apps_dir.glob("broken-*.log"))
 
 
+def test_other_start_commands_run_the_bundled_demo_app(make_front):
+    front, state = make_front()
+    source = demo.source_configuration(env={"APP_NAME": "bundled"})
+    source["ImageRepository"]["ImageConfiguration"]["StartCommand"] = "node server.js"  # no runtime for it
+    _, url = state.add("other", source=source)
+    assert client(front).get(f"https://{url}/echo", timeout=TIMEOUT).json()["app"] == "bundled"
+
+
 def test_concurrent_clients(make_front):
     front, state = make_front()
     _, url = state.add("web")
@@ -437,7 +451,7 @@ def test_concurrent_clients(make_front):
     assert statuses == [200] * 200
 
 
-# -- processes ------------------------------------------------------------------------------------------------
+# -- processes -----------------------------------------------------------------------------------------------
 
 
 def test_stop_kills_every_app_and_keeps_logs(make_front, tmp_path):
@@ -461,9 +475,10 @@ def test_apps_die_with_the_server(tmp_path):
         from hostlab.local.dataplane.tls import LocalCA
         from hostlab.settings import Settings
         home = Path({str(tmp_path)!r})
-        state = FakeState()
+        state = FakeState(0.2)
         arn, _ = state.add("orphan")
-        front = AppRunnerFront(Settings(home=home), LocalCA(home / "ca"), "http://unused.invalid", state=state)
+        ca = LocalCA(home / "ca")
+        front = AppRunnerFront(Settings(home=home), ca, "http://unused.invalid", state=state)
         front.start()
         front.ensure_fresh(time.monotonic())
         print(front.deployment(arn).pid, flush=True)
@@ -482,7 +497,7 @@ def test_apps_die_with_the_server(tmp_path):
     wait_until(lambda: process_gone(app_pid), what="the orphaned app to exit")
 
 
-# -- through the real backend (control plane + CONNECT proxy) -------------------------------------------------------
+# -- through the real backend (control plane + CONNECT proxy) ------------------------------------------------
 
 
 @pytest.fixture
@@ -511,7 +526,8 @@ def test_end_to_end_with_the_app_runner_api(apprunner, proxied):
         assert proxied.get(f"https://{url}/echo", timeout=TIMEOUT).status_code == 403
         assert proxied.get(f"http://{url}/echo", allow_redirects=False, timeout=TIMEOUT).status_code == 301
 
-        apprunner.associate_custom_domain(ServiceArn=arn, DomainName="e2e.example.com", EnableWWWSubdomain=False)
+        apprunner.associate_custom_domain(ServiceArn=arn, DomainName="e2e.example.com",
+                                          EnableWWWSubdomain=False)
         wait_until(lambda: apprunner.describe_custom_domains(ServiceArn=arn)["CustomDomains"][0]["Status"]
                    .upper() == "ACTIVE", what="an ACTIVE custom domain")
         by_domain = proxied.get("https://e2e.example.com/echo", headers=secret, timeout=TIMEOUT)

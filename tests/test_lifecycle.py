@@ -284,3 +284,37 @@ def test_aws_path_imports_nothing_local():
         timeout=60,
     )
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_same_seed_same_ids(tmp_path):
+    """The server seeds moto at start: the same calls on a fresh backend give the same IDs and domains."""
+
+    def first_service(home, seed: str) -> tuple[str, str]:
+        settings = settings_for(home, HOSTLAB_SEED=seed)
+        state = lifecycle.up(settings)
+        try:
+            apprunner = boto3.client(
+                "apprunner",
+                endpoint_url=state.api_url,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            service = apprunner.create_service(
+                ServiceName="seeded",
+                SourceConfiguration={
+                    "ImageRepository": {
+                        "ImageIdentifier": "public.ecr.aws/docker/library/python:3.12-slim",
+                        "ImageRepositoryType": "ECR_PUBLIC",
+                        "ImageConfiguration": {"Port": "8080"},
+                    },
+                    "AutoDeploymentsEnabled": False,
+                },
+            )["Service"]
+            return service["ServiceId"], service["ServiceUrl"]
+        finally:
+            lifecycle.down(settings, note=lambda _: None)
+
+    first = first_service(tmp_path / "a", "42")
+    assert first_service(tmp_path / "b", "42") == first
+    assert first_service(tmp_path / "c", "7") != first

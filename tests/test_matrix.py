@@ -146,3 +146,39 @@ def test_cleanup_removes_what_a_run_left_behind(apprunner, cloudfront):
         "cache policies": 0,
         "App Runner services": 0,
     }
+
+
+def test_a_run_measures_the_host_problem_and_its_fixes(apprunner, cloudfront, client_env, monkeypatch):
+    # The probes go through the backend's proxy and trust its CA, as a reader's notebook does.
+    for name, value in client_env.items():
+        monkeypatch.setenv(name, value)
+    wanted = {
+        (matrix.GROUP_ORP, "Managed-AllViewer"),
+        (matrix.GROUP_ORP, "Managed-AllViewerExceptHostHeader"),
+        (matrix.GROUP_CACHE, matrix.CACHING_OPTIMIZED),
+        (matrix.GROUP_CACHE, matrix.CUSTOM_CACHE_POLICY_NAME),
+        (matrix.GROUP_TLS, "TLSv1"),
+    }
+    chosen = [c for c in matrix.cases(cloudfront) if (c.group, c.label) in wanted]
+    try:
+        results = matrix.run(apprunner, cloudfront, chosen)
+    finally:
+        deleted = matrix.cleanup(apprunner, cloudfront)
+    assert deleted == {"distributions": 5, "cache policies": 1, "App Runner services": 1}
+    rows = {case: tuple(row) for (_, case), row in results.iterrows()}
+    # Host forwarded: App Runner's front has no route for the distribution's name (404 from envoy).
+    assert rows["Managed-AllViewer"] == ("404", "envoy", "-", "Error from cloudfront")
+    # Host in the cache key is forwarded too, whatever the origin request policy says.
+    assert rows[matrix.CUSTOM_CACHE_POLICY_NAME][:3] == ("404", "envoy", "-")
+    # The fix: the origin's own domain reaches the app, and nothing is cached.
+    assert rows["Managed-AllViewerExceptHostHeader"] == (
+        "200",
+        "envoy",
+        "origin domain",
+        "Miss from cloudfront",
+    )
+    # CachingOptimized keeps the personal page: the second viewer gets the first one's copy.
+    assert rows[matrix.CACHING_OPTIMIZED][:3] == ("200", "envoy", "origin domain")
+    assert rows[matrix.CACHING_OPTIMIZED][3].startswith("Hit")
+    # TLSv1 only: the handshake with App Runner's front fails, CloudFront answers 502 itself.
+    assert rows["TLSv1"][:3] == ("502", "CloudFront", "-")

@@ -159,6 +159,11 @@ def test_round_trip_and_idempotent_install(installed):
         "state kept across install() calls",
     )
 
+    # moto's reset endpoint clears extension backends too.
+    require(client.post("/moto-api/reset").status_code == 200, "POST /moto-api/reset")
+    after_reset = signed_call(client, "DescribeService", {"ServiceArn": arn})
+    require(after_reset.status_code == 400, "BackendDict.reset() for extension backends")
+
     missing = signed_call(client, "DescribeService", {"ServiceArn": arn + "0"})
     require(
         missing.status_code == 400 and body(missing)["__type"].endswith("ResourceNotFoundException"),

@@ -25,9 +25,16 @@ PUBLIC_SOURCE = {
 }
 
 
+AWS_ENDPOINTS = {
+    "apprunner": "https://apprunner.us-east-1.amazonaws.com",
+    "cloudfront": "https://cloudfront.amazonaws.com",
+}
+
+
 def aws_client(service: str):
-    # A client for real AWS endpoints; building waiters makes no call, so nothing leaves the machine.
-    return boto3.client(service, region_name="us-east-1")
+    # A client for AWS's own endpoint (named explicitly: AWS_ENDPOINT_URL may be set in this process).
+    # Building a waiter makes no call, so nothing leaves the machine.
+    return boto3.client(service, region_name="us-east-1", endpoint_url=AWS_ENDPOINTS[service])
 
 
 def new_service(apprunner) -> str:

@@ -269,9 +269,10 @@ class Workload:
     lambda_free_tier: bool = True
     cloudfront_free_tier: bool = True
     internet_free_tier: bool = True
-    # How many Express Mode services share the load balancer: 1 to 25 (the AWS Containers blog post that
-    # introduced Express Mode: an ALB "is shared across up to 25 ECS services using host header based
-    # listener rules").
+    # How many Express Mode services share the load balancer: 1 to 25. AWS's launch post for Express Mode
+    # says the ALB it creates is shared by up to 25 ECS services through host-header listener rules
+    # (aws.amazon.com/jp/blogs/news/build-production-ready-applications-without-infrastructure-complexity-
+    # using-amazon-ecs-express-mode/); the API calls this HostSharedAlbConfiguration.
     alb_shared_by: int = 1
     # ASSUMPTION: every request opens a new connection to the ALB (browsers and CloudFront often reuse one).
     new_connections_per_request: float = 1.0

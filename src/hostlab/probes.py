@@ -16,6 +16,7 @@ import re
 import socket
 import ssl
 import urllib.request
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -141,7 +142,10 @@ def _client_context(version: str) -> ssl.SSLContext:
     bundle = _env_bundle()
     if bundle:
         ctx.load_verify_locations(cafile=bundle)
-    ctx.minimum_version = ctx.maximum_version = _VERSIONS[version]
+    with warnings.catch_warnings():
+        # Python deprecates naming TLS 1.0/1.1; probing whether a server still accepts them is the point.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ctx.maximum_version = _VERSIONS[version]
     if version in ("TLSv1", "TLSv1.1"):
         # OpenSSL 3 refuses TLS 1.0/1.1 at its default security level; level 0 lets the *server* decide,
         # which is what this probe wants to observe.
@@ -153,10 +157,12 @@ def _env_bundle() -> str | None:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
 
 
-def _open_tcp(hostname: str, port: int, timeout: float) -> socket.socket:
-    """A TCP connection to hostname:port, through the HTTPS proxy of the environment if there is one."""
+def _open_tcp(hostname: str, port: int, timeout: float, proxy_target: str | None = None) -> socket.socket:
+    """A TCP connection to hostname:port, or, when the environment has an HTTPS proxy, a CONNECT tunnel to
+    ``proxy_target`` (default ``hostname``) through it."""
     proxy = urllib.request.getproxies().get("https")
     if proxy and not urllib.request.proxy_bypass(hostname):
+        hostname = proxy_target or hostname
         parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
         sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout)
         sock.sendall(f"CONNECT {hostname}:{port} HTTP/1.1\r\nHost: {hostname}:{port}\r\n\r\n".encode())
@@ -175,19 +181,25 @@ def _open_tcp(hostname: str, port: int, timeout: float) -> socket.socket:
 
 
 def tls_accepts(
-    hostname: str, version: str, *, server_name: str | None = None, port: int = 443, timeout: float = TIMEOUT
+    hostname: str,
+    version: str,
+    *,
+    server_name: str | None = None,
+    port: int = 443,
+    timeout: float = TIMEOUT,
 ) -> bool:
-    """True when ``hostname`` completes a handshake offering only ``version`` (SNI ``server_name``).
+    """True when ``hostname`` completes a handshake offering only ``version``, asking for ``server_name``.
 
-    ``server_name`` lets the probe reach an alternate domain name through the distribution's own domain,
-    the way a DNS CNAME would, before any DNS record exists.
+    ``server_name`` reaches an alternate domain name through the distribution's own domain, as a DNS record
+    pointing the alias at the distribution would: on AWS the probe connects to ``hostname`` and sends
+    ``server_name`` by SNI, which is how CloudFront picks the certificate and security policy. Through the
+    local backend's proxy, which stands in for DNS, it asks the proxy for ``server_name`` directly.
     """
+    name = server_name or hostname
     ctx = _client_context(version)
-    with _open_tcp(hostname, port, timeout) as raw:
+    with _open_tcp(hostname, port, timeout, proxy_target=name) as raw:
         try:
-            with ctx.wrap_socket(raw, server_hostname=server_name or hostname):
+            with ctx.wrap_socket(raw, server_hostname=name):
                 return True
-        except ssl.SSLError:
-            return False
-        except ConnectionResetError:
+        except (ssl.SSLError, ConnectionResetError):
             return False

@@ -107,7 +107,7 @@ class Patience:
 INVALIDATION_AWS = Patience(10.0, 90)
 CERTIFICATE_AWS = Patience(20.0, 120)
 # Against the local backend, whose delays are seconds (settings HOSTLAB_*_SECONDS).
-LOCAL = Patience(0.1, 600)
+LOCAL = Patience(0.25, 480)
 
 
 def _patience(client, aws: Patience) -> Patience:

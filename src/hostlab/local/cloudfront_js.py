@@ -12,7 +12,7 @@ Sources:
 - Event and result shapes: CF-DG functions-event-structure.html.
 - Restrictions (no eval / Function constructor, no timers, logs truncated at 10 KB, compute utilization):
   CF-DG edge-functions-restrictions.html and functions-javascript-runtime-features.html.
-- 2 MB memory per function, 10 KB function size: CF-DG cloudfront-limits.html (quotas on CloudFront Functions).
+- 2 MB memory per function, 10 KB function size: CF-DG cloudfront-limits.html (CloudFront Functions quotas).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ KILL_AFTER_SECONDS = 0.2
 # timers do not exist in QuickJS's bare context already; require() knows no module locally.
 _PRELUDE = r"""
 (function () {
-  var logs = [], logBytes = 0, limit = %(log_limit)d;
+  var logs = [], logBytes = 0, limit = __LOG_LIMIT__;
   globalThis.__cf_reset = function () { logs = []; logBytes = 0; };
   globalThis.__cf_logs = function () { return JSON.stringify(logs); };
   var fmt = function (v) {
@@ -68,7 +68,7 @@ _PRELUDE = r"""
     throw new Error("Cannot find module '" + name + "' (modules are not emulated locally)");
   };
 })();
-""" % {"log_limit": LOG_LIMIT_BYTES}
+""".replace("__LOG_LIMIT__", str(LOG_LIMIT_BYTES))
 
 # Calls the handler on a JSON event and stores the (possibly asynchronous) outcome where Python can read it.
 _INVOKE = r"""
@@ -84,7 +84,9 @@ function __cf_invoke(eventJson) {
   try {
     var out = handler(JSON.parse(eventJson));
     if (out && typeof out.then === 'function') {
-      if (!%(allow_async)s) { throw new Error('The handler returned a Promise; async handlers need cloudfront-js-2.0'); }
+      if (!__ALLOW_ASYNC__) {
+        throw new Error('The handler returned a Promise; async handlers need cloudfront-js-2.0');
+      }
       out.then(settle, fail);
     } else { settle(out); }
   } catch (e) { fail(e); }
@@ -98,7 +100,7 @@ class FunctionCodeError(ValueError):
 
 @dataclass
 class FunctionRun:
-    """The outcome of one run: the returned object (or None), logs, error text, compute utilization (0-100)."""
+    """One run: the returned object (or None), logs, error text, compute utilization (0-100)."""
 
     output: Any = None
     logs: list[str] = field(default_factory=list)
@@ -135,11 +137,13 @@ class CompiledFunction:
         try:
             ctx.eval(self.code)
         except quickjs.JSException as exc:
-            raise FunctionCodeError(f"The function code is not valid JavaScript: {_first_line(exc)}") from None
+            raise FunctionCodeError(
+                f"The function code is not valid JavaScript: {_first_line(exc)}"
+            ) from None
         if ctx.eval("typeof handler") != "function":
             raise FunctionCodeError("The function code must define a function named handler")
         allow_async = "true" if self.runtime == "cloudfront-js-2.0" else "false"
-        ctx.eval(_INVOKE % {"allow_async": allow_async})
+        ctx.eval(_INVOKE.replace("__ALLOW_ASYNC__", allow_async))
         # The memory quota covers the run, not the engine's own start-up, so it is set after compiling.
         ctx.set_memory_limit(MEMORY_LIMIT_BYTES)
         return ctx, ctx.get("__cf_invoke")
@@ -161,11 +165,17 @@ class CompiledFunction:
                 done = ctx.eval("__cf_done")
                 raw = ctx.eval("__cf_result === undefined ? null : __cf_result")
             except quickjs.JSException as exc:  # time or memory limit hit outside the handler's own try
-                elapsed, error, done, logs, raw = time.perf_counter() - started, _limit_message(exc), True, [], None
+                elapsed, error, done, logs, raw = (
+                    time.perf_counter() - started,
+                    _limit_message(exc),
+                    True,
+                    [],
+                    None,
+                )
             if error is None and not done:
                 error = "The handler's Promise never settled"
             if error is not None:
-                # A failed run may leave half-built globals or an exhausted heap behind: start clean next time.
+                # A failed run may leave half-built globals or an exhausted heap: start clean next time.
                 self._ctx = self._invoke = None
         output = json.loads(raw) if (error is None and raw is not None) else None
         return FunctionRun(output=output, logs=logs, error=error, compute_utilization=_utilization(elapsed))
@@ -178,7 +188,9 @@ def _utilization(elapsed: float) -> int:
 def _limit_message(exc: BaseException) -> str:
     text = _first_line(exc)
     if "interrupted" in text:
-        return f"InternalError: the function ran longer than {KILL_AFTER_SECONDS * 1000:.0f} ms and was stopped"
+        return (
+            f"InternalError: the function ran longer than {KILL_AFTER_SECONDS * 1000:.0f} ms and was stopped"
+        )
     if text in ("null", "") or "out of memory" in text:
         return "MemoryError: the function exceeded its memory limit"
     return text

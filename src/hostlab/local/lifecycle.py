@@ -78,6 +78,12 @@ def answers(api_url: str, timeout: float = ANSWER_TIMEOUT_SECONDS) -> bool:
         return False
 
 
+def answers_soon(api_url: str, attempts: int = 3) -> bool:
+    """answers(), given a few chances: a backend busy on 2 cores may miss one 2-second window, and calling
+    a running backend dead would be worse than a short wait."""
+    return any(answers(api_url) for _ in range(attempts))
+
+
 def _read_pid(settings: Settings) -> int | None:
     try:
         return int(settings.pid_file.read_text().strip())
@@ -228,7 +234,7 @@ def ensure_running(settings: Settings, note: Note = _stderr_note) -> tuple[State
     with _locked(settings, timeout=settings.start_timeout + STOP_GRACE_SECONDS):
         state = read_state(settings.state_file)
         if state is not None and procs.is_hostlab_server(state.pid):
-            if answers(state.api_url):
+            if answers_soon(state.api_url):
                 _note_differences(state, settings, note)
                 return state, False
             raise BackendError(
@@ -297,7 +303,7 @@ def status(settings: Settings) -> Status:
     """Whether the backend runs, and where and since when (from its state)."""
     state = read_state(settings.state_file)
     if state is not None and procs.is_hostlab_server(state.pid):
-        if answers(state.api_url):
+        if answers_soon(state.api_url):
             return Status(True, settings.home, state, "")
         detail = f"pid {state.pid} runs but does not answer; `hostlab down` stops it"
         return Status(False, settings.home, state, detail)

@@ -124,11 +124,12 @@ class AppRunnerBackend(ExtensionBackend):
             for optional in ("EncryptionConfiguration", "ObservabilityConfiguration"):
                 if params.get(optional):
                     config[optional] = params[optional]
-            service_id = new_service_id()
-            subdomain = new_subdomain()
+            # Validated before any id is drawn, so a refused call leaves the seeded sequence alone.
             config["AutoScalingConfigurationSummary"] = self._auto_scaling(
                 params.get("AutoScalingConfigurationArn")
             )
+            service_id = new_service_id()
+            subdomain = new_subdomain()
             service = Service(
                 name=name,
                 id=service_id,

@@ -7,7 +7,6 @@ imports moto.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +17,6 @@ from hostlab.local.controlplane import cloudfront_errors as errors
 from hostlab.local.controlplane.cloudfront_distributions import Distribution, DistributionStore, Lookups
 from hostlab.local.controlplane.cloudfront_functions import FunctionStore
 from hostlab.local.controlplane.cloudfront_policies import PolicyStore
-
-# The edge's JavaScript runtime (part 2 of the project) runs TestFunction when it is installed.
-JS_RUNTIME_MODULE = "hostlab.local.cloudfront_js"
 
 
 @dataclass
@@ -122,20 +118,16 @@ class CloudFrontAccount:
         except (TypeError, ValueError) as exc:
             # ASSUMPTION: wording; the event object is a JSON document (CF-DG test-function.html).
             raise errors.invalid_argument(f"The EventObject is not valid JSON: {exc}") from None
-        runtime = _js_runtime()
-        if runtime is None:
-            raise errors.CloudFrontError(
-                "UnsupportedOperation",
-                f"TestFunction needs the local edge's JavaScript runtime ({JS_RUNTIME_MODULE}), "
-                "which is not installed.",
-            )
+        # Imported on first use: the JavaScript engine is only needed by TestFunction (and the edge).
+        from hostlab.local import cloudfront_js
+
         try:
-            outcome = runtime.run_function(
+            outcome = cloudfront_js.run_function(
                 stage_record.code.decode(),
                 event,
-                runtime=stage_record.config.get("Runtime", "cloudfront-js-2.0"),
+                runtime=stage_record.config.get("Runtime", cloudfront_js.DEFAULT_RUNTIME),
             )
-        except runtime.FunctionCodeError as exc:
+        except cloudfront_js.FunctionCodeError as exc:
             raise errors.test_function_failed(str(exc)) from None
         # The runtime answers TestResult's own fields (API reference TestResult).
         result = {key: outcome[key] for key in TEST_RESULT_FIELDS if outcome.get(key) not in (None, "")}
@@ -144,12 +136,3 @@ class CloudFrontAccount:
 
 
 TEST_RESULT_FIELDS = ("FunctionOutput", "FunctionExecutionLogs", "FunctionErrorMessage", "ComputeUtilization")
-
-
-def _js_runtime() -> Any | None:
-    try:
-        return importlib.import_module(JS_RUNTIME_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != JS_RUNTIME_MODULE:
-            raise
-        return None

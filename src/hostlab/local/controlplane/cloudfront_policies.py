@@ -48,13 +48,23 @@ MAX_CUSTOM_POLICIES = 20
 DEFAULT_TTL_FLOOR = 86_400
 MAX_TTL_FLOOR = 31_536_000
 
-# Enumerations from botocore's CloudFront model (CachePolicyHeaderBehavior, ...); the server checks them.
-CACHE_HEADER_BEHAVIORS = ["none", "whitelist"]
-CACHE_COOKIE_BEHAVIORS = ["none", "whitelist", "allExcept", "all"]
-CACHE_QUERY_STRING_BEHAVIORS = ["none", "whitelist", "allExcept", "all"]
-ORIGIN_HEADER_BEHAVIORS = ["none", "whitelist", "allViewer", "allViewerAndWhitelistCloudFront", "allExcept"]
-ORIGIN_COOKIE_BEHAVIORS = ["none", "whitelist", "all", "allExcept"]
-ORIGIN_QUERY_STRING_BEHAVIORS = ["none", "whitelist", "all", "allExcept"]
+# The three parts of a policy: (config key, behaviour key, names key, behaviours allowed). The enumerations
+# are botocore's CloudFront model's (CachePolicyHeaderBehavior, ...); the server checks them.
+CACHE_PARTS = [
+    ("HeadersConfig", "HeaderBehavior", "Headers", ["none", "whitelist"]),
+    ("CookiesConfig", "CookieBehavior", "Cookies", ["none", "whitelist", "allExcept", "all"]),
+    ("QueryStringsConfig", "QueryStringBehavior", "QueryStrings", ["none", "whitelist", "allExcept", "all"]),
+]
+ORIGIN_REQUEST_PARTS = [
+    (
+        "HeadersConfig",
+        "HeaderBehavior",
+        "Headers",
+        ["none", "whitelist", "allViewer", "allViewerAndWhitelistCloudFront", "allExcept"],
+    ),
+    ("CookiesConfig", "CookieBehavior", "Cookies", ["none", "whitelist", "all", "allExcept"]),
+    ("QueryStringsConfig", "QueryStringBehavior", "QueryStrings", ["none", "whitelist", "all", "allExcept"]),
+]
 # Behaviours that take a list of names (API reference CachePolicyHeadersConfig and friends).
 LISTING_BEHAVIORS = {"whitelist", "allExcept", "allViewerAndWhitelistCloudFront"}
 
@@ -91,33 +101,33 @@ def _check_comment(config: dict[str, Any]) -> None:
         raise errors.invalid_argument(f"The parameter Comment is longer than {MAX_COMMENT} characters.")
 
 
-def _check_names_config(
-    section: dict[str, Any],
-    behavior_key: str,
-    list_key: str,
-    allowed: list[str],
-    path: str,
-    kind: Kind,
-    what: str,
+def _lower_camel(name: str) -> str:
+    return name[0].lower() + name[1:]
+
+
+def _check_parts(
+    container: dict[str, Any], parts: list[tuple[str, str, str, list[str]]], path: str, kind: Kind
 ) -> None:
-    behavior = section.get(behavior_key)
-    if behavior not in allowed:
-        raise errors.validation_error(
-            behavior, f"{path}.{behavior_key[0].lower()}{behavior_key[1:]}", allowed
-        )
-    names = items_of(section.get(list_key))
-    if behavior in LISTING_BEHAVIORS and not names:
-        # ASSUMPTION: wording, and that an empty allow/deny list is refused rather than read as "none".
-        raise errors.invalid_argument(
-            f"The parameter {list_key} is required when {behavior_key} is {behavior}."
-        )
-    if behavior not in LISTING_BEHAVIORS and names:
-        # ASSUMPTION: wording; names only mean something for list behaviours.
-        raise errors.invalid_argument(
-            f"The parameter {list_key} cannot be used when {behavior_key} is {behavior}."
-        )
-    if len(names) > MAX_NAMES_PER_LIST:
-        raise errors.too_many_in_policy(kind, what)
+    """Check the headers / cookies / query strings parts of a policy; absent parts mean "none"."""
+    for config_key, behavior_key, names_key, allowed in parts:
+        section = container.setdefault(config_key, {behavior_key: "none"})
+        behavior = section.get(behavior_key)
+        if behavior not in allowed:
+            where = f"{path}.{_lower_camel(config_key)}.{_lower_camel(behavior_key)}"
+            raise errors.validation_error(behavior, where, allowed)
+        names = items_of(section.get(names_key))
+        if behavior in LISTING_BEHAVIORS and not names:
+            # ASSUMPTION: wording, and that an empty allow/deny list is refused rather than read as "none".
+            raise errors.invalid_argument(
+                f"The parameter {names_key} is required when {behavior_key} is {behavior}."
+            )
+        if behavior not in LISTING_BEHAVIORS and names:
+            # ASSUMPTION: wording; names only mean something for list behaviours.
+            raise errors.invalid_argument(
+                f"The parameter {names_key} cannot be used when {behavior_key} is {behavior}."
+            )
+        if len(names) > MAX_NAMES_PER_LIST:
+            raise errors.too_many_in_policy(kind, names_key)
 
 
 def _ttl(config: dict[str, Any], key: str, default: int) -> int:
@@ -145,45 +155,10 @@ def validate_cache_policy_config(raw: dict[str, Any]) -> dict[str, Any]:
 
     # ASSUMPTION: a config without ParametersInCacheKeyAndForwardedToOrigin means "nothing in the key".
     params = config.setdefault(
-        "ParametersInCacheKeyAndForwardedToOrigin",
-        {
-            "EnableAcceptEncodingGzip": False,
-            "HeadersConfig": {"HeaderBehavior": "none"},
-            "CookiesConfig": {"CookieBehavior": "none"},
-            "QueryStringsConfig": {"QueryStringBehavior": "none"},
-        },
+        "ParametersInCacheKeyAndForwardedToOrigin", {"EnableAcceptEncodingGzip": False}
     )
-    path = "cachePolicyConfig.parametersInCacheKeyAndForwardedToOrigin"
-    headers = params.setdefault("HeadersConfig", {"HeaderBehavior": "none"})
-    cookies = params.setdefault("CookiesConfig", {"CookieBehavior": "none"})
-    query = params.setdefault("QueryStringsConfig", {"QueryStringBehavior": "none"})
-    _check_names_config(
-        headers,
-        "HeaderBehavior",
-        "Headers",
-        CACHE_HEADER_BEHAVIORS,
-        f"{path}.headersConfig",
-        "cache",
-        "Headers",
-    )
-    _check_names_config(
-        cookies,
-        "CookieBehavior",
-        "Cookies",
-        CACHE_COOKIE_BEHAVIORS,
-        f"{path}.cookiesConfig",
-        "cache",
-        "Cookies",
-    )
-    _check_names_config(
-        query,
-        "QueryStringBehavior",
-        "QueryStrings",
-        CACHE_QUERY_STRING_BEHAVIORS,
-        f"{path}.queryStringsConfig",
-        "cache",
-        "QueryStrings",
-    )
+    _check_parts(params, CACHE_PARTS, "cachePolicyConfig.parametersInCacheKeyAndForwardedToOrigin", "cache")
+    headers, cookies, query = params["HeadersConfig"], params["CookiesConfig"], params["QueryStringsConfig"]
     gzip = bool(params.get("EnableAcceptEncodingGzip"))
     brotli = bool(params.get("EnableAcceptEncodingBrotli"))
     params["EnableAcceptEncodingGzip"] = gzip
@@ -213,37 +188,8 @@ def validate_origin_request_policy_config(raw: dict[str, Any]) -> dict[str, Any]
     """The OriginRequestPolicyConfig as CloudFront stores it, or the error CloudFront answers."""
     config = normalise_quantities(copy.deepcopy(raw))
     _check_comment(config)
-    path = "originRequestPolicyConfig"
-    headers = config.setdefault("HeadersConfig", {"HeaderBehavior": "none"})
-    cookies = config.setdefault("CookiesConfig", {"CookieBehavior": "none"})
-    query = config.setdefault("QueryStringsConfig", {"QueryStringBehavior": "none"})
-    _check_names_config(
-        headers,
-        "HeaderBehavior",
-        "Headers",
-        ORIGIN_HEADER_BEHAVIORS,
-        f"{path}.headersConfig",
-        "origin_request",
-        "Headers",
-    )
-    _check_names_config(
-        cookies,
-        "CookieBehavior",
-        "Cookies",
-        ORIGIN_COOKIE_BEHAVIORS,
-        f"{path}.cookiesConfig",
-        "origin_request",
-        "Cookies",
-    )
-    _check_names_config(
-        query,
-        "QueryStringBehavior",
-        "QueryStrings",
-        ORIGIN_QUERY_STRING_BEHAVIORS,
-        f"{path}.queryStringsConfig",
-        "origin_request",
-        "QueryStrings",
-    )
+    _check_parts(config, ORIGIN_REQUEST_PARTS, "originRequestPolicyConfig", "origin_request")
+    headers = config["HeadersConfig"]
     named = {h.lower() for h in items_of(headers.get("Headers"))}
     if (
         headers["HeaderBehavior"] in ("whitelist", "allViewerAndWhitelistCloudFront")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable
@@ -22,7 +23,7 @@ import moto.backend_index as _backend_index
 import moto.cloudfront.urls as _cloudfront_urls
 import moto.core.responses as _core_responses
 from moto.acm.models import acm_backends
-from moto.cloudfront.models import CloudFrontBackend, cloudfront_backends
+from moto.cloudfront.models import CloudFrontBackend, Invalidation, cloudfront_backends
 from moto.cloudfront.models import random_id as cloudfront_random_id
 from moto.cloudfront.responses import CloudFrontResponse
 from moto.core.base_backend import BackendDict, BaseBackend
@@ -139,7 +140,7 @@ def _install_apprunner(settings: Settings) -> None:
 # CloudFront: cache/origin request policies, FunctionAssociations, ETags, IfMatch, PublishFunction
 # ---------------------------------------------------------------------------------------------------------
 
-# Touch points on moto.cloudfront (each checked by tests/test_moto_glue.py):
+# Touch points on moto.cloudfront (each checked by tests/test_cloudfront_glue.py):
 #   cloudfront_backends.backend          the class BackendDict instantiates per account: ours subclasses it
 #   CloudFrontBackend.get_distribution   moto's invalidation code reads distributions through it
 #   CloudFrontBackend.distributions      the dict moto's invalidation code checks ids in: we share ours
@@ -147,11 +148,15 @@ def _install_apprunner(settings: Settings) -> None:
 #   BaseBackend._url_module              where the server reads a backend's routes from (moto.cloudfront.urls)
 #   moto.cloudfront.urls.url_paths       the server's CloudFront routes: every route dispatches to our
 #                                        response class, plus the routes moto lacks
-#   CloudFrontResponse                   moto's request parsing (_get_param) and XML serialisation
+#   CloudFrontResponse                   moto's request parsing (_get_param) and XML serialisation;
+#                                        call_action runs one request (we hold a lock around it)
 #   moto.acm.models.acm_backends         ACM certificates (us-east-1) for ViewerCertificate.ACMCertificateArn
-# The rules themselves live in cloudfront_*.py, which know nothing of moto.
+#   moto.cloudfront.models.Invalidation  its status, "COMPLETED" in moto, becomes CloudFront's "Completed"
+# The rules themselves live in cloudfront_*.py, which know nothing of moto. They import ServiceException
+# from this module, so this section imports them inside functions (no import cycle).
 
 _cloudfront_deploy_seconds = Settings().cloudfront_deploy_seconds
+_cloudfront_lock = threading.RLock()
 
 
 def _cloudfront_generators() -> Any:
@@ -160,8 +165,9 @@ def _cloudfront_generators() -> Any:
     return Generators(
         # Policy IDs are UUIDs (CF-DG using-managed-cache-policies.html shows the format).
         uuid=lambda: str(mock_random.uuid4()),
+        # AWS's documentation examples: distribution IDs like EDFDVBD6EXAMPLE (14 characters, "E" first),
+        # domains like d111111abcdef8.cloudfront.net, ETags like E2QWRUHAPOMQZL.
         distribution_id=lambda: "E" + cloudfront_random_id(length=13),
-        # Distribution domains look like d111111abcdef8.cloudfront.net (API reference DistributionSummary).
         domain_name=lambda: "d" + cloudfront_random_id(uppercase=False, length=13) + ".cloudfront.net",
         etag=lambda: "E" + cloudfront_random_id(length=13),
         clock=lambda: datetime.now(UTC),
@@ -226,6 +232,13 @@ def _list_result(key: str, items: list[Any], next_marker: str | None, max_items:
 
 class _CloudFrontResponseWithGaps(CloudFrontResponse):
     """moto's CloudFront responses; what moto lacks or gets wrong is answered by CloudFrontAccount."""
+
+    def call_action(self) -> Any:
+        # moto's server answers requests on several threads; a CloudFront call reads and changes state of
+        # one account and, for alias uniqueness, looks across accounts. One lock keeps each call atomic
+        # (they take well under a millisecond).
+        with _cloudfront_lock:
+            return super().call_action()
 
     @property
     def hostlab(self) -> Any:
@@ -439,9 +452,27 @@ _CLOUDFRONT_EXTRA_PATHS = [
 ]
 
 
+def _completed_as_cloudfront_says() -> None:
+    """moto 5.2.5 gives a finished invalidation the status "COMPLETED"; CloudFront says "Completed"
+    (API reference, Invalidation: "When the invalidation batch is finished, the status is Completed"), which
+    is what botocore's InvalidationCompleted waiter matches. Touch point: moto.cloudfront.models.Invalidation.
+    """
+    original = Invalidation.__init__
+    if getattr(original, "_hostlab_completed", False):
+        return
+
+    def init(self, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.status = "Completed"
+
+    init._hostlab_completed = True  # type: ignore[attr-defined]
+    Invalidation.__init__ = init  # type: ignore[method-assign]
+
+
 def _install_cloudfront(settings: Settings) -> None:
     global _cloudfront_deploy_seconds
     _cloudfront_deploy_seconds = settings.cloudfront_deploy_seconds
+    _completed_as_cloudfront_says()
     paths = _cloudfront_urls.url_paths
     for path in list(paths):
         paths[path] = _CloudFrontResponseWithGaps.dispatch

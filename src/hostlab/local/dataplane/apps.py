@@ -214,7 +214,8 @@ class AppProcesses:
         generation = next(self._generations)
         address, port = self.addresses.next(config.port)
         if port != config.port:
-            log.warning("%s: port %d is taken on loopback; the app gets port %d", service_name, config.port, port)
+            log.warning("%s: port %d is taken on loopback; the app gets port %d",
+                        service_name, config.port, port)
         argv, runs_start_command = command_for(config)
         if not runs_start_command:
             log.info("%s: StartCommand is not the demo app's; running the bundled demo app", service_name)

@@ -203,7 +203,8 @@ class ApiState:
             token = None
             while True:  # botocore defines no paginator for App Runner's ListServices
                 page = client.list_services(**({"NextToken": token} if token else {}))
-                services += [self._service_view(client, summary) for summary in page.get("ServiceSummaryList", [])]
+                summaries = page.get("ServiceSummaryList", [])
+                services += [self._service_view(client, summary) for summary in summaries]
                 token = page.get("NextToken")
                 if not token:
                     break

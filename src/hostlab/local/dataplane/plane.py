@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import logging
 import socket
+import time
 
 from hostlab.local.dataplane.proxy import ConnectProxy
 from hostlab.local.dataplane.tls import LocalCA
@@ -103,7 +104,9 @@ class DataPlane:
         """Stop everything started, in reverse order; one failing part does not keep the others running."""
         while self._started:
             name, part = self._started.pop()
+            began = time.monotonic()
             try:
                 part.stop()
             except Exception:
                 log.exception("stopping %s failed", name)
+            log.info("stopped %s in %.2f s", name, time.monotonic() - began)

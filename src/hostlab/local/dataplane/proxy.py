@@ -43,6 +43,8 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 CHUNK_BYTES = 64 * 1024
 # Largest response head accepted from a plain-HTTP upstream.
 MAX_HEAD_BYTES = 64 * 1024
+# How often the accept loop checks for stop(): stop() waits at most this long for it.
+SHUTDOWN_POLL_SECONDS = 0.1
 # Pending connections the kernel queues while every thread is busy (socketserver's default is 5).
 BACKLOG = 128
 
@@ -357,7 +359,12 @@ class ConnectProxy:
     def start(self) -> None:
         """Bind (OSError if the port is taken) and serve in a background thread."""
         self._server = _ProxyServer(self._address, self._route)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="connect-proxy", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+            name="connect-proxy",
+            daemon=True,
+        )
         self._thread.start()
 
     @property

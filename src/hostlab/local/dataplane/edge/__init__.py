@@ -83,18 +83,32 @@ def make_client(api_url: str):
 
 
 class Edge:
-    def __init__(self, settings: Settings, ca: LocalCA, api_url: str, *, resolve: Resolver | None = None,
-                 clock: Callable[[], float] | None = None, client=None):
+    def __init__(
+        self,
+        settings: Settings,
+        ca: LocalCA,
+        api_url: str,
+        *,
+        resolve: Resolver | None = None,
+        clock: Callable[[], float] | None = None,
+        client=None,
+    ):
         self.settings = settings
         self.ca = ca
         self.client = client or make_client(api_url)
         self.cache = ResponseCache(clock or time.monotonic)
-        # Freshness bound of the configuration snapshot (config.py explains why this makes deploys deterministic).
-        self.store = ConfigStore(self.client, max_age=min(0.1, settings.cloudfront_deploy_seconds),
-                                 on_change=self.cache.flush)
+        # Freshness bound of the configuration snapshot: below the control plane's deploy delay, which is what
+        # makes deploys deterministic (config.py); capped so function and policy changes show within a second.
+        self.store = ConfigStore(
+            self.client,
+            max_age=min(1.0, 0.9 * settings.cloudfront_deploy_seconds),
+            on_change=self.cache.flush,
+        )
         self.origins = OriginPool(ca, resolve)
         self.functions = FunctionRunner()
-        self.pipeline = Pipeline(self.store, self.cache, self.origins, self.functions, clock or time.monotonic)
+        self.pipeline = Pipeline(
+            self.store, self.cache, self.origins, self.functions, clock or time.monotonic
+        )
         self._lock = threading.Lock()
         self._https: dict[tuple[str, ...], ViewerListener] = {}
         self._http: ViewerListener | None = None
@@ -105,7 +119,7 @@ class Edge:
         """Resolve origin domains the way viewers' names resolve (called by plane.py before start())."""
         self.origins.resolve = route
 
-    # -- lifecycle --------------------------------------------------------------------------------------------
+    # -- lifecycle -------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         with self._lock:
@@ -124,14 +138,14 @@ class Edge:
             listener.stop()
         self.origins.close()
 
-    # -- routing ----------------------------------------------------------------------------------------------
+    # -- routing ---------------------------------------------------------------------------------------------
 
     def route(self, hostname: str, port: int) -> tuple[str, int] | None:
         """The listener serving ``hostname`` on ``port`` (443 or 80), or None for names no deployed and
         enabled distribution has."""
         if not self._running or port not in (80, 443):
             return None
-        dist = self.store.current().distribution_for(hostname)
+        dist = self.store.current(hostname).distribution_for(hostname)
         if dist is None:
             return None
         if port == 80:
@@ -144,8 +158,13 @@ class Edge:
             if listener is None:
                 ctx = self.ca.server_context(DEFAULT_CERT_NAMES, versions)
                 ctx.sni_callback = self._sni_callback(versions)
-                listener = ViewerListener(self.settings.host, self.pipeline, scheme="https", ssl_context=ctx,
-                                          name="https-" + "-".join(versions))
+                listener = ViewerListener(
+                    self.settings.host,
+                    self.pipeline,
+                    scheme="https",
+                    ssl_context=ctx,
+                    name="https-" + "-".join(versions),
+                )
                 listener.start()
                 self._https[versions] = listener
             return listener
@@ -156,7 +175,7 @@ class Edge:
         def choose(sslobj, servername, _ctx):
             if not servername:
                 return None
-            dist = self.store.current().distribution_for(servername)
+            dist = self.store.current(servername).distribution_for(servername)
             if dist is None or servername.lower() not in dist.aliases:
                 return None
             key = (tuple(sorted(dist.aliases)), versions)

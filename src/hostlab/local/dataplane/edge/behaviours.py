@@ -3,7 +3,7 @@
 CF-DG distribution-web-values-specify.html, "Path Pattern":
 - the path is compared with the path patterns in the order the behaviours are listed; the first match wins and
   the default behaviour (pattern ``*``) is processed last;
-- ``*`` matches 0 or more characters (slashes included: ``images/*.jpg`` covers subdirectories), ``?`` exactly 1;
+- ``*`` matches 0 or more characters (slashes too: ``images/*.jpg`` covers subdirectories), ``?`` exactly 1;
 - patterns are case-sensitive (``*.jpg`` does not apply to ``LOGO.JPG``);
 - a leading ``/`` in the pattern makes no difference;
 - query strings and cookies are not considered.

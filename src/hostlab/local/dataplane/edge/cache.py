@@ -6,12 +6,13 @@ Sources (CF-DG = CloudFront Developer Guide):
     with MinTTL > 0: the header clamped between MinTTL and MaxTTL;
   * no caching header: DefaultTTL (MinTTL 0) or max(MinTTL, DefaultTTL);
   * Expires: until that date, capped by MaxTTL (clamped as above when MinTTL > 0); max-age beats Expires;
-  * no-cache / no-store / private: not cached with MinTTL 0, cached for MinTTL otherwise (also the CachePolicyConfig
-    "Important" note in the API reference, aws-facts §7).
+  * no-cache / no-store / private: not cached with MinTTL 0, cached for MinTTL otherwise (also the
+    CachePolicyConfig "Important" note in the API reference, aws-facts §7).
 - HTTPStatusCodes.html: 404, 405, 414, 500, 501, 502, 503, 504 are always cached; 400, 403, 412, 415 only when
   the origin sends max-age or s-maxage; an origin that does not respond counts as a 5xx.
-- custom-error-pages-expiration.html: errors are cached for the larger of the header value and the error caching
-  minimum TTL (10 s default, per code via CustomErrorResponses ErrorCachingMinTTL), the header capped by MaxTTL;
+- custom-error-pages-expiration.html: errors are cached for the larger of the header value and the error
+  caching minimum TTL (10 s default, per code via CustomErrorResponses ErrorCachingMinTTL), the header capped
+  by MaxTTL;
   no-store / no-cache / private stop caching only for 404, 410, 414 and 501; 416 is never cached.
 - RequestAndResponseBehaviorCustomOrigin.html, "HTTP methods": only GET and HEAD (and optionally OPTIONS)
   responses are cached.
@@ -60,8 +61,12 @@ def _forbids_storing(cc: ResponseCacheControl) -> bool:
     return bool(cc.no_cache or cc.no_store or cc.private)
 
 
-def response_ttl(status: int, headers: list[tuple[str, str]], rules: CacheRules,
-                 error_min_ttls: dict[int, float] | None = None) -> float:
+def response_ttl(
+    status: int,
+    headers: list[tuple[str, str]],
+    rules: CacheRules,
+    error_min_ttls: dict[int, float] | None = None,
+) -> float:
     """Seconds to cache an origin response under ``rules``; 0 means do not cache."""
     if rules.caching_disabled:
         return 0.0
@@ -77,8 +82,13 @@ def response_ttl(status: int, headers: list[tuple[str, str]], rules: CacheRules,
     return min(max(lifetime, rules.min_ttl), rules.max_ttl)
 
 
-def _error_ttl(status: int, lifetime: float | None, cc: ResponseCacheControl, rules: CacheRules,
-               error_min_ttls: dict[int, float]) -> float:
+def _error_ttl(
+    status: int,
+    lifetime: float | None,
+    cc: ResponseCacheControl,
+    rules: CacheRules,
+    error_min_ttls: dict[int, float],
+) -> float:
     explicit_age = cc.max_age is not None or cc.s_maxage is not None
     if status not in ALWAYS_CACHED_ERRORS and not (status in CACHED_ERRORS_WITH_MAX_AGE and explicit_age):
         return 0.0
@@ -89,7 +99,9 @@ def _error_ttl(status: int, lifetime: float | None, cc: ResponseCacheControl, ru
     return max(header, minimum)
 
 
-def generated_error_ttl(status: int, rules: CacheRules, error_min_ttls: dict[int, float] | None = None) -> float:
+def generated_error_ttl(
+    status: int, rules: CacheRules, error_min_ttls: dict[int, float] | None = None
+) -> float:
     """TTL of a 502/504 the edge generated because the origin failed (treated as a 5xx from the origin)."""
     return response_ttl(status, [], rules, error_min_ttls)
 
@@ -141,8 +153,9 @@ class ResponseCache:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
-            ttl: float) -> CachedResponse:
+    def put(
+        self, key: tuple, status: int, reason: str, headers: list[tuple[str, str]], body: bytes, ttl: float
+    ) -> CachedResponse:
         now = self.clock()
         entry = CachedResponse(status, reason, headers, body, stored_at=now, expires_at=now + ttl)
         with self._lock:

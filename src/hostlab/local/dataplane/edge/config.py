@@ -7,12 +7,12 @@ Model of deployment (documented in docs/behaviours.md, "CloudFront edge"):
   edge location serves the old configuration until the change reaches it, then the new one
   (CF-DG distribution-web-values-specify.html, "Origin domain name": "Until the distribution configuration is
   updated in a given edge location, CloudFront continues to forward requests to the previous HTTP server").
-- Freshness is what makes it deterministic: a snapshot is used only while it is younger than ``max_age``
-  (min(0.1 s, the control plane's deploy delay)); an older one is re-read synchronously before the request is
-  served. So once the API says Deployed, the next request uses the new configuration: whoever sees Deployed
-  at time T sent an update at least ``deploy delay`` earlier, and any snapshot older than that is re-read.
-  To keep the hot path free of API calls, a request that finds the snapshot past half its life starts a
-  background re-read and is served from the current one.
+- Two rules make "once the API says Deployed, the next request uses the new configuration" hold without a
+  race: (1) a request for a name whose distribution was InProgress in the snapshot re-reads synchronously;
+  (2) any snapshot older than ``max_age`` (min(0.1 s, the control plane's deploy delay)) is re-read
+  synchronously. A snapshot taken after the update saw InProgress (rule 1); one taken before it is older
+  than the deploy delay by the time Deployed can be observed (rule 2). Otherwise requests are served from the
+  snapshot with no API call; one that finds it past half its life starts a background re-read.
 - A new deployed version also empties that distribution's cache (``on_change``). ASSUMPTION: on AWS cached
   objects survive a configuration change, but deployment takes minutes, so short-lived cached errors have
   expired by then; locally deployment takes seconds and a cached 502 would outlive the fix.
@@ -39,21 +39,25 @@ log = logging.getLogger(__name__)
 
 # IDs of AWS's managed policies (CF-DG using-managed-cache-policies.html and
 # using-managed-origin-request-policies.html; aws-facts §3). Their settings never change.
-MANAGED_CACHE_POLICIES = frozenset({
-    "658327ea-f89d-4fab-a63d-7e88639e58f6",  # CachingOptimized
-    "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",  # CachingOptimizedForUncompressedObjects
-    "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",  # CachingDisabled
-    "83da9c7e-98b4-4e11-a168-04f0df8e2c65",  # UseOriginCacheControlHeaders
-    "4cc15a8a-d715-48a4-82b8-cc0b614638fe",  # UseOriginCacheControlHeaders-QueryStrings
-})
-MANAGED_ORIGIN_REQUEST_POLICIES = frozenset({
-    "216adef6-5c7f-47e4-b989-5492eafa07d3",  # AllViewer
-    "b689b0a8-53d0-40ab-baf2-68738e2966ac",  # AllViewerExceptHostHeader
-    "33f36d7e-f396-46d9-90e0-52428a34d9dc",  # AllViewerAndCloudFrontHeaders-2022-06
-    "59781a5b-3903-41f3-afcb-af62929ccde1",  # CORS-CustomOrigin
-    "acba4595-bd28-49b8-b9fe-13317c0390fa",  # UserAgentRefererHeaders
-    "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf",  # CORS-S3Origin
-})
+MANAGED_CACHE_POLICIES = frozenset(
+    {
+        "658327ea-f89d-4fab-a63d-7e88639e58f6",  # CachingOptimized
+        "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",  # CachingOptimizedForUncompressedObjects
+        "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",  # CachingDisabled
+        "83da9c7e-98b4-4e11-a168-04f0df8e2c65",  # UseOriginCacheControlHeaders
+        "4cc15a8a-d715-48a4-82b8-cc0b614638fe",  # UseOriginCacheControlHeaders-QueryStrings
+    }
+)
+MANAGED_ORIGIN_REQUEST_POLICIES = frozenset(
+    {
+        "216adef6-5c7f-47e4-b989-5492eafa07d3",  # AllViewer
+        "b689b0a8-53d0-40ab-baf2-68738e2966ac",  # AllViewerExceptHostHeader
+        "33f36d7e-f396-46d9-90e0-52428a34d9dc",  # AllViewerAndCloudFrontHeaders-2022-06
+        "59781a5b-3903-41f3-afcb-af62929ccde1",  # CORS-CustomOrigin
+        "acba4595-bd28-49b8-b9fe-13317c0390fa",  # UserAgentRefererHeaders
+        "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf",  # CORS-S3Origin
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class Snapshot:
     by_host: dict[str, Distribution] = field(default_factory=dict)
     functions: dict[str, LiveFunction] = field(default_factory=dict)
     taken_at: float = float("-inf")
+    # Names of distributions that were InProgress when the snapshot was taken.
+    pending: frozenset[str] = frozenset()
 
     def distribution_for(self, hostname: str) -> Distribution | None:
         return self.by_host.get(hostname.lower().rstrip("."))
@@ -95,10 +101,14 @@ class ConfigStore:
         self._functions: dict[str, LiveFunction] = {}
         self.refreshes = 0  # visible to tests and benchmarks
 
-    # -- freshness --------------------------------------------------------------------------------------------
+    # -- freshness -------------------------------------------------------------------------------------------
 
-    def current(self) -> Snapshot:
+    def current(self, hostname: str | None = None) -> Snapshot:
+        """A snapshot fresh enough to serve ``hostname`` (or any name) now."""
         snap = self._snapshot
+        if hostname is not None and hostname.lower().rstrip(".") in snap.pending:
+            # The distribution may have turned Deployed since: only a read begun now can tell.
+            return self._refresh_if_older_than(-1.0)
         age = time.monotonic() - snap.taken_at
         if age <= self.max_age / 2:
             return snap
@@ -127,8 +137,9 @@ class ConfigStore:
         with self._background_lock:
             if self._background is not None and self._background.is_alive():
                 return
-            self._background = threading.Thread(target=self._background_refresh, name="edge-config",
-                                                daemon=True)
+            self._background = threading.Thread(
+                target=self._background_refresh, name="edge-config", daemon=True
+            )
             self._background.start()
 
     def _background_refresh(self) -> None:
@@ -137,7 +148,7 @@ class ConfigStore:
         except Exception:  # a background refresh must never kill the process; the next request retries
             log.exception("background refresh of the CloudFront configuration failed")
 
-    # -- reading ----------------------------------------------------------------------------------------------
+    # -- reading ---------------------------------------------------------------------------------------------
 
     def _read(self) -> Snapshot:
         taken_at = time.monotonic()  # before the calls: the state may change while they run
@@ -147,11 +158,15 @@ class ConfigStore:
             log.warning("cannot list distributions (%s); serving the previous configuration", exc)
             return Snapshot(self._snapshot.by_host, self._snapshot.functions, taken_at)
         live_ids = set()
+        pending: set[str] = set()
         for summary in summaries:
             dist_id = summary["Id"]
             live_ids.add(dist_id)
             if summary.get("Status") != "Deployed":
-                continue  # keep serving the last deployed version we saw, if any
+                # Keep serving the last deployed version we saw, if any, and re-read on its next request.
+                aliases = (summary.get("Aliases") or {}).get("Items") or []
+                pending.update(n.lower() for n in (summary["DomainName"], *aliases))
+                continue
             try:
                 self._adopt(summary)
             except (BotoCoreError, ClientError, ConfigError) as exc:
@@ -165,7 +180,7 @@ class ConfigStore:
                 for hostname in seen.distribution.hostnames:
                     by_host[hostname] = seen.distribution
         functions = self._read_functions()
-        return Snapshot(by_host, functions, taken_at)
+        return Snapshot(by_host, functions, taken_at, frozenset(pending))
 
     def _list_distributions(self) -> list[dict]:
         items, marker = [], None
@@ -190,23 +205,35 @@ class ConfigStore:
         if seen is not None and seen.distribution.version == version:
             seen.last_modified = summary.get("LastModifiedTime")
             return
-        distribution = parse_distribution(dist_id, summary["DomainName"], raw, cache_policies=cache_policies,
-                                          origin_request_policies=request_policies, version=version)
-        self._seen[dist_id] = _Seen(summary.get("LastModifiedTime"), etag, raw, summary["DomainName"], distribution)
+        distribution = parse_distribution(
+            dist_id,
+            summary["DomainName"],
+            raw,
+            cache_policies=cache_policies,
+            origin_request_policies=request_policies,
+            version=version,
+        )
+        self._seen[dist_id] = _Seen(
+            summary.get("LastModifiedTime"), etag, raw, summary["DomainName"], distribution
+        )
         if seen is not None:
             self.on_change(dist_id)
 
     def _policies_for(self, raw: dict) -> tuple[dict[str, dict], dict[str, dict], list[str]]:
         behaviors = [raw["DefaultCacheBehavior"], *((raw.get("CacheBehaviors") or {}).get("Items") or [])]
         cache_ids = sorted({b["CachePolicyId"] for b in behaviors if b.get("CachePolicyId")})
-        request_ids = sorted({b["OriginRequestPolicyId"] for b in behaviors if b.get("OriginRequestPolicyId")})
+        request_ids = sorted(
+            {b["OriginRequestPolicyId"] for b in behaviors if b.get("OriginRequestPolicyId")}
+        )
         cache, request, versions = {}, {}, []
         for policy_id in cache_ids:
             etag, config = self._policy(policy_id, "cache", policy_id in MANAGED_CACHE_POLICIES)
             cache[policy_id] = config
             versions.append(f"{policy_id}={etag}")
         for policy_id in request_ids:
-            etag, config = self._policy(policy_id, "origin-request", policy_id in MANAGED_ORIGIN_REQUEST_POLICIES)
+            etag, config = self._policy(
+                policy_id, "origin-request", policy_id in MANAGED_ORIGIN_REQUEST_POLICIES
+            )
             request[policy_id] = config
             versions.append(f"{policy_id}={etag}")
         return cache, request, versions
@@ -227,9 +254,12 @@ class ConfigStore:
         return self._policies[policy_id]
 
     def _read_functions(self) -> dict[str, LiveFunction]:
-        names = {ref.name for seen in self._seen.values()
-                 for behavior in (*seen.distribution.behaviors, seen.distribution.default_behavior)
-                 for ref in behavior.functions}
+        names = {
+            ref.name
+            for seen in self._seen.values()
+            for behavior in (*seen.distribution.behaviors, seen.distribution.default_behavior)
+            for ref in behavior.functions
+        }
         functions: dict[str, LiveFunction] = {}
         for name in sorted(names):
             try:
@@ -239,7 +269,9 @@ class ConfigStore:
                 if known is None or known.etag != etag:
                     fetched = self.client.get_function(Name=name, Stage="LIVE")
                     code = fetched["FunctionCode"].read().decode()
-                    runtime = described["FunctionSummary"]["FunctionConfig"].get("Runtime", "cloudfront-js-1.0")
+                    runtime = described["FunctionSummary"]["FunctionConfig"].get(
+                        "Runtime", "cloudfront-js-1.0"
+                    )
                     known = LiveFunction(name, fetched.get("ETag", etag), runtime, code)
                 functions[name] = known
             except (BotoCoreError, ClientError) as exc:

@@ -26,19 +26,27 @@ from hostlab.local.dataplane.edge.messages import EdgeResponse
 POP = "LOCAL1-P1"
 
 CONNECT_FAILED = "CloudFront wasn't able to connect to the origin."
-ORIGIN_TIMEOUT = ("CloudFront attempted to establish a connection with the origin, but either the attempt failed "
-                  "or the origin closed the connection.")
+ORIGIN_TIMEOUT = (
+    "CloudFront attempted to establish a connection with the origin, but either the attempt failed "
+    "or the origin closed the connection."
+)
 BAD_REQUEST = "Bad request."
 # ASSUMPTION (wording): the page CloudFront shows when a viewer-request function breaks a restriction.
 FUNCTION_INVALID = "The CloudFront function tried to add, delete, or change a read-only header."
 # ASSUMPTION (wording): the page for a function that threw or exceeded its limits (503, CF-DG
 # http-503-service-unavailable.html, "function execution error").
-FUNCTION_FAILED = "The CloudFront function associated with the CloudFront distribution is invalid or could not run."
+FUNCTION_FAILED = (
+    "The CloudFront function associated with the CloudFront distribution is invalid or could not run."
+)
 # ASSUMPTION (wording): the 403 page for a method the behaviour does not allow.
-METHOD_NOT_ALLOWED = ("This distribution is not configured to allow the HTTP request method that was used for this "
-                      "request. The distribution supports only cachable requests.")
-_ADVICE = ("We can't connect to the server for this app or website at this time. There might be too much traffic "
-           "or a configuration error. Try again later, or contact the app or website owner.")
+METHOD_NOT_ALLOWED = (
+    "This distribution is not configured to allow the HTTP request method that was used for this "
+    "request. The distribution supports only cachable requests."
+)
+_ADVICE = (
+    "We can't connect to the server for this app or website at this time. There might be too much traffic "
+    "or a configuration error. Try again later, or contact the app or website owner."
+)
 
 
 def new_request_id() -> str:
@@ -94,9 +102,17 @@ def reason_phrase(status: int) -> str:
         return ""
 
 
-def generated(status: int, body: bytes, request_id: str, *, via: str | None, x_cache: str,
-              content_type: str = "text/html", extra: list[tuple[str, str]] | None = None,
-              close: bool = False) -> EdgeResponse:
+def generated(
+    status: int,
+    body: bytes,
+    request_id: str,
+    *,
+    via: str | None,
+    x_cache: str,
+    content_type: str = "text/html",
+    extra: list[tuple[str, str]] | None = None,
+    close: bool = False,
+) -> EdgeResponse:
     """A response CloudFront makes itself (Server: CloudFront)."""
     headers = [
         ("Server", "CloudFront"),
@@ -108,18 +124,26 @@ def generated(status: int, body: bytes, request_id: str, *, via: str | None, x_c
     return EdgeResponse(status, reason_phrase(status), headers, body, close=close)
 
 
-def error_response(status: int, reason: str, request_id: str, *, via: str | None = None,
-                   close: bool = False) -> EdgeResponse:
-    return generated(status, error_page(status, reason, request_id), request_id, via=via,
-                     x_cache="Error from cloudfront", close=close)
+def error_response(
+    status: int, reason: str, request_id: str, *, via: str | None = None, close: bool = False
+) -> EdgeResponse:
+    return generated(
+        status,
+        error_page(status, reason, request_id),
+        request_id,
+        via=via,
+        x_cache="Error from cloudfront",
+        close=close,
+    )
 
 
 def redirect_to_https(location: str, request_id: str, via: str | None) -> EdgeResponse:
     """301 for ViewerProtocolPolicy redirect-to-https (CF-DG using-https-viewers-to-cloudfront.html)."""
     body = (
-        "<html>\r\n<head><title>301 Moved Permanently</title></head>\r\n<body>\r\n"
-        "<center><h1>301 Moved Permanently</h1></center>\r\n<hr><center>CloudFront</center>\r\n"
-        "</body>\r\n</html>\r\n"
-    ).encode()
-    return generated(301, body, request_id, via=via, x_cache="Redirect from cloudfront",
-                     extra=[("Location", location)])
+        b"<html>\r\n<head><title>301 Moved Permanently</title></head>\r\n<body>\r\n"
+        b"<center><h1>301 Moved Permanently</h1></center>\r\n<hr><center>CloudFront</center>\r\n"
+        b"</body>\r\n</html>\r\n"
+    )
+    return generated(
+        301, body, request_id, via=via, x_cache="Redirect from cloudfront", extra=[("Location", location)]
+    )

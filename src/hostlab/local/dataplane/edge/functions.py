@@ -7,8 +7,8 @@ Sources (CF-DG = CloudFront Developer Guide):
   with "/"; header names must be lower-case and are converted back with each word capitalised
   (functions-event-structure.html). A changed uri does not change the cache behaviour or origin.
 - Disallowed headers are not exposed and cannot be added; read-only headers in viewer-request events are
-  Content-Length, Host, Transfer-Encoding and Via; breaking either rule fails validation and CloudFront returns
-  502 (edge-functions-restrictions.html, "HTTP headers").
+  Content-Length, Host, Transfer-Encoding and Via; breaking either rule fails validation and CloudFront
+  returns 502 (edge-functions-restrictions.html, "HTTP headers").
 - A function that throws or exceeds its limits gives 503 (http-503-service-unavailable.html, "function
   execution error").
 - Viewer-request functions run before the cache lookup, and not when CloudFront redirects HTTP to HTTPS
@@ -33,13 +33,35 @@ from hostlab.local.dataplane.edge.messages import (
     split_query,
 )
 
-DISALLOWED_HEADERS = frozenset({
-    "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-    "trailer", "upgrade", "x-accel-buffering", "x-accel-charset", "x-accel-limit-rate", "x-accel-redirect",
-    "x-amzn-auth", "x-amzn-cf-billing", "x-amzn-cf-id", "x-amzn-cf-xff", "x-amzn-errortype", "x-amzn-fle-profile",
-    "x-amzn-header-count", "x-amzn-header-order", "x-amzn-lambda-integration-tag", "x-amzn-requestid", "x-cache",
-    "x-forwarded-proto", "x-real-ip",
-})
+DISALLOWED_HEADERS = frozenset(
+    {
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "trailer",
+        "upgrade",
+        "x-accel-buffering",
+        "x-accel-charset",
+        "x-accel-limit-rate",
+        "x-accel-redirect",
+        "x-amzn-auth",
+        "x-amzn-cf-billing",
+        "x-amzn-cf-id",
+        "x-amzn-cf-xff",
+        "x-amzn-errortype",
+        "x-amzn-fle-profile",
+        "x-amzn-header-count",
+        "x-amzn-header-order",
+        "x-amzn-lambda-integration-tag",
+        "x-amzn-requestid",
+        "x-cache",
+        "x-forwarded-proto",
+        "x-real-ip",
+    }
+)
 DISALLOWED_PREFIXES = ("x-amz-cf-", "x-edge-")
 READ_ONLY_VIEWER_REQUEST = frozenset({"content-length", "host", "transfer-encoding", "via"})
 
@@ -146,8 +168,14 @@ class FunctionRunner:
             self._compiled.setdefault(key, compiled)
             return self._compiled[key]
 
-    def run_viewer_request(self, fn: LiveFunction, req: ViewerRequest, distribution_id: str,
-                           distribution_domain: str, request_id: str) -> FunctionOutcome:
+    def run_viewer_request(
+        self,
+        fn: LiveFunction,
+        req: ViewerRequest,
+        distribution_id: str,
+        distribution_domain: str,
+        request_id: str,
+    ) -> FunctionOutcome:
         compiled = self._get(fn)
         if isinstance(compiled, FunctionCodeError):
             return FunctionOutcome(status=503, detail=str(compiled))
@@ -159,7 +187,9 @@ class FunctionRunner:
         out = run.output
         try:
             if not isinstance(out, dict):
-                raise ValueError(f"the handler returned {type(out).__name__}, not a request or response object")
+                raise ValueError(
+                    f"the handler returned {type(out).__name__}, not a request or response object"
+                )
             if "statusCode" in out:
                 return FunctionOutcome(response=_to_response(out), logs=logs)
             return FunctionOutcome(request=_to_request(out, event["request"], req), logs=logs)
@@ -201,8 +231,11 @@ def _to_request(out: dict, original: dict, req: ViewerRequest) -> ViewerRequest:
     if cookies_out == original["cookies"]:
         headers += [(n, v) for n, v in req.headers if n.lower() == "cookie"]
     else:
-        pairs = [(name, value) for name, entry in cookies_out.items()
-                 for value in _values(entry, original["cookies"].get(name))]
+        pairs = [
+            (name, value)
+            for name, entry in cookies_out.items()
+            for value in _values(entry, original["cookies"].get(name))
+        ]
         if pairs:
             headers.append(("Cookie", join_cookies(pairs)))
 
@@ -212,10 +245,24 @@ def _to_request(out: dict, original: dict, req: ViewerRequest) -> ViewerRequest:
     elif query_out == original["querystring"]:
         query = req.query
     else:
-        query = join_query([(name, value) for name, entry in query_out.items()
-                            for value in _values(entry, original["querystring"].get(name))])
-    return ViewerRequest(req.method, uri, query, headers, req.body, req.scheme, req.client_ip, req.client_port,
-                         req.http_version)
+        query = join_query(
+            [
+                (name, value)
+                for name, entry in query_out.items()
+                for value in _values(entry, original["querystring"].get(name))
+            ]
+        )
+    return ViewerRequest(
+        req.method,
+        uri,
+        query,
+        headers,
+        req.body,
+        req.scheme,
+        req.client_ip,
+        req.client_port,
+        req.http_version,
+    )
 
 
 def _to_response(out: dict) -> EdgeResponse:

@@ -72,7 +72,7 @@ class _ViewerHandler(socketserver.StreamRequestHandler):
         while keep_open:
             try:
                 keep_open = self._one_request()
-            except (TimeoutError, socket.timeout, ConnectionError, ssl.SSLError):
+            except (TimeoutError, ConnectionError, ssl.SSLError):
                 return
 
     def _one_request(self) -> bool:
@@ -105,15 +105,26 @@ class _ViewerHandler(socketserver.StreamRequestHandler):
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         path, _, query = target.partition("?")
         client_ip, client_port = self.client_address[:2]
-        req = ViewerRequest(method, path, query, pairs, body, self.server.scheme, client_ip, client_port,
-                            version.split("/", 1)[1])
+        req = ViewerRequest(
+            method,
+            path,
+            query,
+            pairs,
+            body,
+            self.server.scheme,
+            client_ip,
+            client_port,
+            version.split("/", 1)[1],
+        )
         try:
             resp = self.server.pipeline.handle(req)
         except Exception:
             log.exception("edge failed on %s %s", method, target)
             resp = errors.error_response(500, errors.BAD_REQUEST, errors.new_request_id(), close=True)
         connection = (req.header("connection") or "").lower()
-        close = resp.close or "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
+        close = (
+            resp.close or "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
+        )
         resp.close = close
         self._write(resp, head_only=(method == "HEAD"))
         return not close
@@ -136,7 +147,7 @@ class _ViewerHandler(socketserver.StreamRequestHandler):
         lengths = {v.strip() for n, v in headers if n.lower() == "content-length"}
         chunked = any(n.lower() == "transfer-encoding" and "chunked" in v.lower() for n, v in headers)
         expects = any(n.lower() == "expect" and v.strip().lower() == "100-continue" for n, v in headers)
-        if chunked and lengths or len(lengths) > 1:
+        if (chunked and lengths) or len(lengths) > 1:
             raise _BadRequest
         if (chunked or lengths) and expects:
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -192,7 +203,9 @@ class _ViewerServer(socketserver.ThreadingTCPServer):
     request_queue_size = 256
     block_on_close = False
 
-    def __init__(self, address: tuple[str, int], pipeline: Pipeline, scheme: str, ssl_context: ssl.SSLContext | None):
+    def __init__(
+        self, address: tuple[str, int], pipeline: Pipeline, scheme: str, ssl_context: ssl.SSLContext | None
+    ):
         self.pipeline = pipeline
         self.scheme = scheme
         self.ssl_context = ssl_context
@@ -206,8 +219,15 @@ class _ViewerServer(socketserver.ThreadingTCPServer):
 class ViewerListener:
     """One listening socket on loopback serving viewers with ``pipeline``."""
 
-    def __init__(self, host: str, pipeline: Pipeline, *, scheme: str, ssl_context: ssl.SSLContext | None = None,
-                 name: str = ""):
+    def __init__(
+        self,
+        host: str,
+        pipeline: Pipeline,
+        *,
+        scheme: str,
+        ssl_context: ssl.SSLContext | None = None,
+        name: str = "",
+    ):
         self.name = name or scheme
         self._server = _ViewerServer((host, 0), pipeline, scheme, ssl_context)
         self._thread: threading.Thread | None = None
@@ -218,8 +238,12 @@ class ViewerListener:
         return str(host), int(port)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name=f"edge-{self.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name=f"edge-{self.name}",
+            daemon=True,
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -208,9 +208,7 @@ def parse_origin_request_policy(config: dict) -> ForwardRules:
     names = [n.lower() for n in _items(headers.get("Headers"))]
     cloudfront = frozenset(n for n in names if n.startswith(CLOUDFRONT_HEADER_PREFIX))
     viewer_names = [n for n in names if not n.startswith(CLOUDFRONT_HEADER_PREFIX)]
-    if header_behavior == "allViewer":
-        header_sel = EVERYTHING
-    elif header_behavior == "allViewerAndWhitelistCloudFront":
+    if header_behavior == "allViewer" or header_behavior == "allViewerAndWhitelistCloudFront":
         header_sel = EVERYTHING
     elif header_behavior in ("none", "whitelist", "allExcept"):
         header_sel = _selection(header_behavior, viewer_names, lower=True)
@@ -240,7 +238,9 @@ def parse_forwarded_values(behavior: dict) -> CacheRules:
     cookie_sel = {
         "none": NOTHING,
         "all": EVERYTHING,
-        "whitelist": _selection("whitelist", _items(cookies.get("WhitelistedNames")), lower=False, wildcards=True),
+        "whitelist": _selection(
+            "whitelist", _items(cookies.get("WhitelistedNames")), lower=False, wildcards=True
+        ),
     }.get(forward)
     if cookie_sel is None:
         raise ConfigError(f"unknown Cookies.Forward {forward!r}")
@@ -265,8 +265,9 @@ def parse_forwarded_values(behavior: dict) -> CacheRules:
     )
 
 
-def parse_behavior(raw: dict, *, default: bool, cache_policies: dict[str, dict], origin_request_policies:
-                   dict[str, dict]) -> Behavior:
+def parse_behavior(
+    raw: dict, *, default: bool, cache_policies: dict[str, dict], origin_request_policies: dict[str, dict]
+) -> Behavior:
     policy_id = raw.get("CachePolicyId") or ""
     if policy_id:
         if policy_id not in cache_policies:
@@ -285,7 +286,9 @@ def parse_behavior(raw: dict, *, default: bool, cache_policies: dict[str, dict],
     allowed = frozenset(_items(methods)) or frozenset({"GET", "HEAD"})
     cached = frozenset(_items(methods.get("CachedMethods"))) or frozenset({"GET", "HEAD"})
     functions = tuple(
-        FunctionRef(name=item["FunctionARN"].rsplit("/", 1)[-1], arn=item["FunctionARN"], event_type=item["EventType"])
+        FunctionRef(
+            name=item["FunctionARN"].rsplit("/", 1)[-1], arn=item["FunctionARN"], event_type=item["EventType"]
+        )
         for item in _items(raw.get("FunctionAssociations"))
     )
     return Behavior(
@@ -324,16 +327,27 @@ def parse_origin(raw: dict) -> Origin:
     )
 
 
-def parse_distribution(dist_id: str, domain_name: str, config: dict, *, cache_policies: dict[str, dict],
-                       origin_request_policies: dict[str, dict], version: str = "") -> Distribution:
+def parse_distribution(
+    dist_id: str,
+    domain_name: str,
+    config: dict,
+    *,
+    cache_policies: dict[str, dict],
+    origin_request_policies: dict[str, dict],
+    version: str = "",
+) -> Distribution:
     """A DistributionConfig (plus the policies it names, keyed by ID) -> Distribution."""
     origins = {o.id: o for o in (parse_origin(raw) for raw in _items(config.get("Origins")))}
     kwargs = {"cache_policies": cache_policies, "origin_request_policies": origin_request_policies}
     default = parse_behavior(config["DefaultCacheBehavior"], default=True, **kwargs)
-    behaviors = tuple(parse_behavior(raw, default=False, **kwargs) for raw in _items(config.get("CacheBehaviors")))
+    behaviors = tuple(
+        parse_behavior(raw, default=False, **kwargs) for raw in _items(config.get("CacheBehaviors"))
+    )
     for behavior in (*behaviors, default):
         if behavior.target_origin_id not in origins:
-            raise ConfigError(f"behavior {behavior.path_pattern!r} targets unknown origin {behavior.target_origin_id}")
+            raise ConfigError(
+                f"behavior {behavior.path_pattern!r} targets unknown origin {behavior.target_origin_id}"
+            )
     cert = config.get("ViewerCertificate") or {}
     error_ttls = {}
     for item in _items(config.get("CustomErrorResponses")):
@@ -348,7 +362,9 @@ def parse_distribution(dist_id: str, domain_name: str, config: dict, *, cache_po
         behaviors=behaviors,
         default_behavior=default,
         viewer_tls=ViewerTls(
-            default_certificate=bool(cert.get("CloudFrontDefaultCertificate", not cert.get("ACMCertificateArn"))),
+            default_certificate=bool(
+                cert.get("CloudFrontDefaultCertificate", not cert.get("ACMCertificateArn"))
+            ),
             minimum_protocol_version=cert.get("MinimumProtocolVersion") or "TLSv1",
         ),
         error_caching_min_ttl=error_ttls,

@@ -9,8 +9,9 @@ Sources (CF-DG = CloudFront Developer Guide):
   list fails inside the handshake, as on AWS.
 - Certificate: one of its names must match the origin domain name or, when Host is forwarded, the Host value;
   an invalid, expired or self-signed certificate fails too; either way 502 (http-502-bad-gateway.html).
-- SNI: the forwarded Host when Host is forwarded, else the origin domain. http-502-bad-gateway.html tells to test
-  a Host-forwarding origin with ``openssl s_client -servername <CNAME>``, i.e. CloudFront sends the Host as SNI.
+- SNI: the forwarded Host when Host is forwarded, else the origin domain. http-502-bad-gateway.html tells to
+  test a Host-forwarding origin with ``openssl s_client -servername <CNAME>``, i.e. CloudFront sends the Host
+  as SNI.
 - Connection attempts (1-3, default 3) and connection timeout (1-10 s, default 10); response (read) timeout
   between packets (default 30 s); for GET and HEAD a timed-out response is retried up to the number of
   attempts, other methods are not retried (distribution-web-values-specify.html, "Origin response timeout").
@@ -128,7 +129,7 @@ class OriginPool:
         assert failure is not None
         raise failure
 
-    # -- one exchange, on a pooled connection when one is idle ------------------------------------------------
+    # -- one exchange, on a pooled connection when one is idle -----------------------------------------------
 
     def _exchange(self, route: _Route, origin: Origin, req: OriginRequest) -> OriginResponse:
         conn = self._checkout(route, origin.keepalive_timeout)
@@ -150,7 +151,9 @@ class OriginPool:
         self._release(route, conn)
         return response
 
-    def _send(self, conn: http.client.HTTPConnection, req: OriginRequest, read_timeout: float) -> OriginResponse:
+    def _send(
+        self, conn: http.client.HTTPConnection, req: OriginRequest, read_timeout: float
+    ) -> OriginResponse:
         try:
             conn.sock.settimeout(read_timeout)
             conn.putrequest(req.method, req.target, skip_host=True, skip_accept_encoding=True)
@@ -159,7 +162,7 @@ class OriginPool:
             conn.endheaders(req.body or None)
             resp = conn.getresponse()
             body = resp.read()
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             conn.close()
             raise OriginFailure("read_timeout", f"no response within {read_timeout:g} s") from None
         except _STALE:
@@ -195,7 +198,7 @@ class OriginPool:
                     conn.close()
             self._idle.clear()
 
-    # -- connecting -------------------------------------------------------------------------------------------
+    # -- connecting ------------------------------------------------------------------------------------------
 
     def _connect(self, route: _Route, origin: Origin) -> http.client.HTTPConnection:
         sock = self._tcp(route.address, origin)
@@ -215,9 +218,10 @@ class OriginPool:
                 sock = socket.create_connection(address, timeout=origin.connection_timeout)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 return sock
-            except (TimeoutError, socket.timeout):
-                last = OriginFailure("connect_timeout", f"no connection to {address} within "
-                                     f"{origin.connection_timeout:g} s")
+            except TimeoutError:
+                last = OriginFailure(
+                    "connect_timeout", f"no connection to {address} within {origin.connection_timeout:g} s"
+                )
             except OSError as exc:
                 last = OriginFailure("connect", f"cannot connect to {address}: {exc.strerror or exc!r}")
         assert last is not None
@@ -233,8 +237,9 @@ class OriginPool:
             tls = ctx.wrap_socket(sock, server_hostname=route.sni)
         except (ssl.SSLError, OSError) as exc:
             sock.close()
-            raise OriginFailure("tls", f"TLS handshake with {route.sni} failed offering {list(route.versions)}: "
-                                f"{exc}") from None
+            raise OriginFailure(
+                "tls", f"TLS handshake with {route.sni} failed offering {list(route.versions)}: {exc}"
+            ) from None
         cert = tls.getpeercert() or {}
         cert_names = [value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"]
         if not any(dns_name_matches(p, n) for p in cert_names for n in route.names):

@@ -11,7 +11,8 @@ Sources (CF-DG = CloudFront Developer Guide):
 - Cache-key values always reach the origin; an origin request policy adds more; a cache-policy allow list
   beats an origin-request-policy block list (understanding-how-origin-request-policies-and-cache-policies-
   work-together.html).
-- Origin custom headers are added, overwriting a viewer header of the same name (add-origin-custom-headers.html).
+- Origin custom headers are added, overwriting a viewer header of the same name
+  (add-origin-custom-headers.html).
 - Via: the Lambda@Edge origin-request event example shows ``<viewer HTTP version> <id>.cloudfront.net
   (CloudFront)`` on origin requests (lambda-event-structure.html); the value format is the response one
   (RequestAndResponseBehaviorCustomOrigin.html, "Via").
@@ -27,25 +28,70 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hostlab.local.dataplane.edge.messages import (
+    ViewerRequest,
+    join_cookies,
+    join_query,
+    split_cookies,
+    split_query,
+)
 from hostlab.local.dataplane.edge.model import CLOUDFRONT_HEADER_PREFIX, Behavior, CacheRules, Origin
-from hostlab.local.dataplane.edge.messages import ViewerRequest, join_cookies, join_query, split_cookies, split_query
 
 # Forwarded even when nothing is configured (the header table's "CloudFront forwards the header").
-DEFAULT_FORWARDED = frozenset({
-    "cache-control", "content-length", "content-md5", "content-type", "date", "from", "if-match",
-    "if-modified-since", "if-none-match", "if-range", "if-unmodified-since", "max-forwards", "origin", "pragma",
-    "range", "request-range", "via", "warning",
-})
+DEFAULT_FORWARDED = frozenset(
+    {
+        "cache-control",
+        "content-length",
+        "content-md5",
+        "content-type",
+        "date",
+        "from",
+        "if-match",
+        "if-modified-since",
+        "if-none-match",
+        "if-range",
+        "if-unmodified-since",
+        "max-forwards",
+        "origin",
+        "pragma",
+        "range",
+        "request-range",
+        "via",
+        "warning",
+    }
+)
 # Never forwarded, whatever the configuration (removed by CloudFront or hop-by-hop for the connection).
-NEVER_FORWARDED = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-    "trailer", "transfer-encoding", "upgrade", "x-forwarded-proto", "x-real-ip", "x-amz-cf-id",
-    # The edge answers "Expect: 100-continue" itself and has the whole body before it calls the origin.
-    "expect",
-})
+NEVER_FORWARDED = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "x-amz-cf-id",
+        # The edge answers "Expect: 100-continue" itself and has the whole body before it calls the origin.
+        "expect",
+    }
+)
 # Headers the edge sets itself below; the viewer's copies are never passed on as they are.
-_HANDLED = frozenset({"host", "user-agent", "x-forwarded-for", "cookie", "accept-encoding", "authorization",
-                      "via", "content-length"})
+_HANDLED = frozenset(
+    {
+        "host",
+        "user-agent",
+        "x-forwarded-for",
+        "cookie",
+        "accept-encoding",
+        "authorization",
+        "via",
+        "content-length",
+    }
+)
 USER_AGENT = "Amazon CloudFront"
 
 
@@ -66,7 +112,8 @@ def header_selected(behavior: Behavior, name: str) -> bool:
 
 def host_is_forwarded(behavior: Behavior) -> bool:
     """The viewer's Host goes to the origin when a cache policy, an origin request policy (e.g. AllViewer)
-    or legacy forwarding (a whitelist with Host, or ``*``) includes it (CF-DG controlling-origin-requests.html)."""
+    or legacy forwarding (a whitelist with Host, or ``*``) includes it (CF-DG controlling-origin-requests
+    .html)."""
     return header_selected(behavior, "host")
 
 
@@ -104,14 +151,20 @@ def forwarded_query(req: ViewerRequest, behavior: Behavior) -> str:
     cache = behavior.cache
     if cache.legacy and cache.legacy_forward_all_query:
         return req.query
-    pairs = [(n, v) for n, v in split_query(req.query)
-             if cache.query.includes(n) or behavior.forward.query.includes(n)]
+    pairs = [
+        (n, v)
+        for n, v in split_query(req.query)
+        if cache.query.includes(n) or behavior.forward.query.includes(n)
+    ]
     return join_query(pairs)
 
 
 def forwarded_cookies(req: ViewerRequest, behavior: Behavior) -> str:
-    cookies = [(n, v) for n, v in split_cookies(req.headers)
-               if behavior.cache.cookies.includes(n) or behavior.forward.cookies.includes(n)]
+    cookies = [
+        (n, v)
+        for n, v in split_cookies(req.headers)
+        if behavior.cache.cookies.includes(n) or behavior.forward.cookies.includes(n)
+    ]
     return join_cookies(cookies)
 
 
@@ -119,13 +172,24 @@ def via_value(http_version: str, via_id: str) -> str:
     return f"{http_version} {via_id}.cloudfront.net (CloudFront)"
 
 
-def build_origin_request(req: ViewerRequest, behavior: Behavior, origin: Origin, *, request_id: str,
-                         via_id: str, extra_headers: list[tuple[str, str]] | None = None) -> OriginRequest:
+def build_origin_request(
+    req: ViewerRequest,
+    behavior: Behavior,
+    origin: Origin,
+    *,
+    request_id: str,
+    via_id: str,
+    extra_headers: list[tuple[str, str]] | None = None,
+) -> OriginRequest:
     """The request CloudFront sends to ``origin`` for viewer request ``req`` under ``behavior``."""
     headers: list[tuple[str, str]] = []
     for name, value in req.headers:
         lower = name.lower()
-        if lower in NEVER_FORWARDED or lower in _HANDLED or lower.startswith(("x-edge-", CLOUDFRONT_HEADER_PREFIX)):
+        if (
+            lower in NEVER_FORWARDED
+            or lower in _HANDLED
+            or lower.startswith(("x-edge-", CLOUDFRONT_HEADER_PREFIX))
+        ):
             continue
         if lower in DEFAULT_FORWARDED or header_selected(behavior, lower):
             headers.append((name, value))

@@ -14,9 +14,9 @@ Sources (CF-DG = CloudFront Developer Guide):
   the Age header on cached responses (aws-facts §2; CF-DG cache-hit-ratio-explained.html).
 - A cached object past its TTL is revalidated with its ETag / Last-Modified; a 304 serves the cached copy as
   RefreshHit (RequestAndResponseBehaviorCustomOrigin.html, "Conditional requests").
-- Response headers CloudFront removes or replaces: Transfer-Encoding, Trailer, Upgrade, Via (set to CloudFront's),
-  Vary values other than Accept-Encoding, Cookie and forwarded headers (RequestAndResponseBehaviorCustomOrigin
-  .html, "HTTP response headers that CloudFront removes or replaces").
+- Response headers CloudFront removes or replaces: Transfer-Encoding, Trailer, Upgrade, Via (set to
+  CloudFront's), Vary values other than Accept-Encoding, Cookie and forwarded headers
+  (RequestAndResponseBehaviorCustomOrigin.html, "HTTP response headers that CloudFront removes or replaces").
 """
 
 from __future__ import annotations
@@ -37,22 +37,40 @@ from hostlab.local.dataplane.edge.origin_request import build_origin_request, he
 
 log = logging.getLogger(__name__)
 
-# CF-DG cloudfront-limits.html (general quotas) and RequestAndResponseBehaviorCustomOrigin.html, "Maximum length
-# of a request and maximum length of a URL": 20,480 bytes for the request line plus headers, 8,192 bytes for
-# the URL CloudFront builds; beyond either, 413 and the TCP connection is closed.
+# CF-DG cloudfront-limits.html (general quotas) and RequestAndResponseBehaviorCustomOrigin.html, "Maximum
+# length of a request and maximum length of a URL": 20,480 bytes for the request line plus headers, 8,192
+# bytes for the URL CloudFront builds; beyond either, 413 and the TCP connection is closed.
 MAX_REQUEST_HEAD_BYTES = 20_480
 MAX_URL_BYTES = 8_192
 
 # Hop-by-hop or replaced response headers (module docstring); Content-Length is recomputed by the listener.
-_DROPPED_RESPONSE_HEADERS = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
-                                       "trailer", "upgrade", "via", "content-length", "age"})
+_DROPPED_RESPONSE_HEADERS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "via",
+        "content-length",
+        "age",
+    }
+)
 # Headers the edge adds to each response it returns; stored responses keep none of them.
 _EDGE_HEADERS = frozenset({"x-cache", "via", "x-amz-cf-pop", "x-amz-cf-id"})
 
 
 class Pipeline:
-    def __init__(self, store: ConfigStore, cache: ResponseCache, origins: OriginPool, functions: FunctionRunner,
-                 clock: Callable[[], float]):
+    def __init__(
+        self,
+        store: ConfigStore,
+        cache: ResponseCache,
+        origins: OriginPool,
+        functions: FunctionRunner,
+        clock: Callable[[], float],
+    ):
         self.store = store
         self.cache = cache
         self.origins = origins
@@ -67,7 +85,7 @@ class Pipeline:
             return errors.error_response(400, errors.BAD_REQUEST, rid, close=True)
         if len(f"{req.scheme}://{host}{req.target}".encode()) > MAX_URL_BYTES:
             return errors.error_response(413, errors.BAD_REQUEST, rid, close=True)
-        snapshot = self.store.current()
+        snapshot = self.store.current(host)
         dist = snapshot.distribution_for(host)
         if dist is None:
             return errors.error_response(403, errors.BAD_REQUEST, rid)
@@ -101,22 +119,30 @@ class Pipeline:
             req = outcome.request
         return self._serve(req, dist, behavior, rid, via)
 
-    # -- cache and origin -------------------------------------------------------------------------------------
+    # -- cache and origin ------------------------------------------------------------------------------------
 
-    def _serve(self, req: ViewerRequest, dist: Distribution, behavior: Behavior, rid: str, via: str) -> EdgeResponse:
+    def _serve(
+        self, req: ViewerRequest, dist: Distribution, behavior: Behavior, rid: str, via: str
+    ) -> EdgeResponse:
         origin = dist.origins[behavior.target_origin_id]
         scheme = {"http-only": "http", "https-only": "https"}.get(origin.protocol_policy, req.scheme)
-        cacheable = (req.method in behavior.cached_methods and req.method in ("GET", "HEAD", "OPTIONS")
-                     and not behavior.cache.caching_disabled)
+        cacheable = (
+            req.method in behavior.cached_methods
+            and req.method in ("GET", "HEAD", "OPTIONS")
+            and not behavior.cache.caching_disabled
+        )
         key = cache_key(dist.id, req, behavior) if cacheable else None
         entry = self.cache.get(key) if key is not None else None
         now = self.clock()
         if entry is not None and entry.fresh(now):
             x_cache = "Error from cloudfront" if entry.status >= 400 else "Hit from cloudfront"
-            return self._cached(entry.status, entry.reason, entry.headers, entry.body, x_cache, rid, via,
-                                age=entry.age(now))
+            return self._cached(
+                entry.status, entry.reason, entry.headers, entry.body, x_cache, rid, via, age=entry.age(now)
+            )
         validators = entry.validators if entry is not None and entry.status < 400 else []
-        oreq = build_origin_request(req, behavior, origin, request_id=rid, via_id=via, extra_headers=validators)
+        oreq = build_origin_request(
+            req, behavior, origin, request_id=rid, via_id=via, extra_headers=validators
+        )
         self.origin_requests += 1
         try:
             resp = self.origins.fetch(origin, scheme, oreq)
@@ -132,13 +158,23 @@ class Pipeline:
             return out
 
         if entry is not None and validators and resp.status == 304:
-            merged = [*(h for h in entry.headers if h[0].lower() not in {n.lower() for n, _ in resp.headers}),
-                      *self._viewer_headers(resp.headers, behavior)]
+            merged = [
+                *(h for h in entry.headers if h[0].lower() not in {n.lower() for n, _ in resp.headers}),
+                *self._viewer_headers(resp.headers, behavior),
+            ]
             ttl = response_ttl(entry.status, merged, behavior.cache, dist.error_caching_min_ttl)
             entry.headers = merged
             self.cache.refresh(key, entry, ttl)
-            return self._cached(entry.status, entry.reason, entry.headers, entry.body, "RefreshHit from cloudfront",
-                                rid, via, age=0)
+            return self._cached(
+                entry.status,
+                entry.reason,
+                entry.headers,
+                entry.body,
+                "RefreshHit from cloudfront",
+                rid,
+                via,
+                age=0,
+            )
 
         headers = self._viewer_headers(resp.headers, behavior)
         if req.method == "HEAD":  # a HEAD response keeps the length of the body it describes
@@ -150,11 +186,22 @@ class Pipeline:
             elif entry is not None:
                 self.cache.drop(key)
         x_cache = "Error from cloudfront" if resp.status >= 400 else "Miss from cloudfront"
-        return EdgeResponse(resp.status, resp.reason, headers + errors.edge_headers(x_cache, rid, via), resp.body)
+        return EdgeResponse(
+            resp.status, resp.reason, headers + errors.edge_headers(x_cache, rid, via), resp.body
+        )
 
     @staticmethod
-    def _cached(status: int, reason: str, headers: list[tuple[str, str]], body: bytes, x_cache: str, rid: str,
-                via: str, *, age: int) -> EdgeResponse:
+    def _cached(
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        x_cache: str,
+        rid: str,
+        via: str,
+        *,
+        age: int,
+    ) -> EdgeResponse:
         out = [*headers, ("Age", str(age)), *errors.edge_headers(x_cache, rid, via)]
         return EdgeResponse(status, reason, out, body)
 
@@ -166,9 +213,12 @@ class Pipeline:
             if lower in _DROPPED_RESPONSE_HEADERS:
                 continue
             if lower == "vary":
-                kept = [t.strip() for t in value.split(",")
-                        if t.strip().lower() in ("accept-encoding", "cookie") or header_selected(behavior,
-                                                                                            t.strip().lower())]
+                kept = [
+                    t.strip()
+                    for t in value.split(",")
+                    if t.strip().lower() in ("accept-encoding", "cookie")
+                    or header_selected(behavior, t.strip().lower())
+                ]
                 if not kept:
                     continue
                 value = ", ".join(kept)
@@ -177,8 +227,9 @@ class Pipeline:
 
     @staticmethod
     def _function_response(resp: EdgeResponse, rid: str, via: str) -> EdgeResponse:
-        generated = errors.generated(resp.status, resp.body, rid, via=via,
-                                     x_cache="FunctionGeneratedResponse from cloudfront")
+        generated = errors.generated(
+            resp.status, resp.body, rid, via=via, x_cache="FunctionGeneratedResponse from cloudfront"
+        )
         # The function's own headers win over the defaults (Server, Date, Content-Type).
         names = {n.lower() for n, _ in resp.headers}
         headers = [*resp.headers, *((n, v) for n, v in generated.headers if n.lower() not in names)]
