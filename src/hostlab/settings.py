@@ -101,7 +101,9 @@ class Settings:
         tls = tuple(v.strip() for v in env.get("HOSTLAB_APPRUNNER_TLS_VERSIONS", "").split(",") if v.strip())
         known = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
         if unknown := [v for v in tls if v not in known]:
-            raise ValueError(f"HOSTLAB_APPRUNNER_TLS_VERSIONS: unknown version(s) {unknown}; use {sorted(known)}")
+            raise ValueError(
+                f"HOSTLAB_APPRUNNER_TLS_VERSIONS: unknown version(s) {unknown}; use {sorted(known)}"
+            )
         return cls(
             home=home.resolve(),
             api_port=_int(env, "HOSTLAB_PORT", cls.api_port),

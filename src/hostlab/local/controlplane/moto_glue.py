@@ -490,3 +490,16 @@ def install(settings: Settings) -> None:
     _make_request_ids_independent()
     _install_apprunner(settings)
     _install_cloudfront(settings)
+    _issue_acm_certificates_at_once()
+
+
+def _issue_acm_certificates_at_once() -> None:
+    """ACM certificates requested on the local backend are ISSUED on their first describe.
+
+    On AWS, a DNS-validated certificate turns ISSUED once its CNAME record resolves (ACM User Guide,
+    dns-validation.html); there is no DNS here to validate against, so the wait is skipped. moto reads
+    MOTO_ACM_VALIDATION_WAIT (default 60 s) into moto.settings at import time: patch the attribute itself.
+    """
+    import moto.settings as moto_settings
+
+    moto_settings.ACM_VALIDATION_WAIT = 0
