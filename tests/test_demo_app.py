@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -42,7 +43,9 @@ def _start(env_vars: dict[str, str], *, shell: bool) -> tuple[subprocess.Popen, 
         argv = ["/bin/sh", "-c", command.replace("python3", shlex.quote(sys.executable), 1)]
     else:
         argv = [sys.executable, *shlex.split(command)[1:]]
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Own process group: with sh -c the app may be a child of the shell, and killing the group stops both.
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stderr.read().decode()
@@ -51,7 +54,7 @@ def _start(env_vars: dict[str, str], *, shell: bool) -> tuple[subprocess.Popen, 
                 return process, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.02)
-    process.kill()
+    os.killpg(process.pid, signal.SIGKILL)
     raise AssertionError("the demo app did not listen in time")
 
 
@@ -69,7 +72,7 @@ def run_app():
 
     yield run
     for process in started:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=TIMEOUT)
         process.stderr.close()
 

@@ -33,6 +33,31 @@ def wait_until(condition, what: str, timeout: float = 30.0):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+# What this module creates in the session's backend, removed again at the end (cleanup fixture).
+CREATED: dict[str, list[str]] = {"distributions": [], "functions": [], "cache_policies": []}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cleanup(make_client):
+    yield
+    cloudfront = make_client("cloudfront")
+    for dist_id in CREATED["distributions"]:  # disable, wait for the deployment, delete (the API's order)
+        current = cloudfront.get_distribution_config(Id=dist_id)
+        config = {**current["DistributionConfig"], "Enabled": False}
+        cloudfront.update_distribution(Id=dist_id, DistributionConfig=config, IfMatch=current["ETag"])
+    for dist_id in CREATED["distributions"]:
+        wait_deployed(cloudfront, dist_id)
+        cloudfront.delete_distribution(Id=dist_id, IfMatch=cloudfront.get_distribution(Id=dist_id)["ETag"])
+    for name in CREATED["functions"]:
+        cloudfront.delete_function(Name=name, IfMatch=cloudfront.describe_function(Name=name)["ETag"])
+    for policy_id in CREATED["cache_policies"]:
+        cloudfront.delete_cache_policy(
+            Id=policy_id, IfMatch=cloudfront.get_cache_policy(Id=policy_id)["ETag"]
+        )
+    for kind in CREATED.values():
+        kind.clear()
+
+
 def qi(items):
     return {"Quantity": len(items), "Items": list(items)}
 
@@ -97,6 +122,7 @@ def create(
         "DefaultCacheBehavior": behavior,
     }
     dist = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    CREATED["distributions"].append(dist["Id"])
     wait_deployed(cloudfront, dist["Id"])
     return dist["Id"], dist["DomainName"]
 
@@ -112,6 +138,7 @@ def function(cloudfront, code) -> str:
     created = cloudfront.create_function(
         Name=name, FunctionCode=code.encode(), FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-2.0"}
     )
+    CREATED["functions"].append(name)
     published = cloudfront.publish_function(Name=name, IfMatch=created["ETag"])
     return published["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
 
@@ -200,6 +227,7 @@ def test_wrong_cache_policy_serves_alices_account_page_to_bob(cloudfront, servic
             },
         }
     )["CachePolicy"]["Id"]
+    CREATED["cache_policies"].append(policy)
     _, domain = create(cloudfront, app_origin(service), cache_policy=policy)
     alice = proxied.get(f"https://{domain}/account", cookies={"user": "alice"}, timeout=TIMEOUT)
     bob = proxied.get(f"https://{domain}/account", cookies={"user": "bob"}, timeout=TIMEOUT)

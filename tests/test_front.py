@@ -33,6 +33,7 @@ from hostlab.local.dataplane.front_state import (
     ServiceView,
     Snapshot,
     normalise_host,
+    region_of,
     routing_table,
     wildcard_for,
 )
@@ -135,6 +136,8 @@ def test_host_normalisation_and_wildcards():
     assert normalise_host("example.com.") == "example.com"
     assert wildcard_for("abc.eu-west-1.awsapprunner.com") == "*.eu-west-1.awsapprunner.com"
     assert wildcard_for("example.com") is None
+    assert region_of("abc.eu-west-1.awsapprunner.com") == "eu-west-1"
+    assert region_of("abc.not-a-region.awsapprunner.com") is None  # a made-up Host adds no region to read
 
 
 # -- routing through the real front --------------------------------------------------------------------------
@@ -542,4 +545,40 @@ def test_end_to_end_with_the_app_runner_api(apprunner, proxied):
         if status == "OPERATION_IN_PROGRESS":
             wait_until(lambda: apprunner.describe_service(ServiceArn=arn)["Service"]["Status"]
                        != "OPERATION_IN_PROGRESS", what="a settled service")
+        apprunner.delete_service(ServiceArn=arn)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("openssl") is None,
+                    reason="curl or openssl is not installed")
+def test_curl_and_openssl_through_the_proxy(apprunner, client_env):
+    source = demo.source_configuration()
+    created = apprunner.create_service(ServiceName="front-tools", SourceConfiguration=source)
+    arn, url = created["Service"]["ServiceArn"], created["Service"]["ServiceUrl"]
+    try:
+        _wait_status(apprunner, arn, "RUNNING")
+        env = {**os.environ, **client_env}
+
+        def curl(*args: str) -> list[str]:
+            done = subprocess.run(
+                ["curl", "-sS", "--max-time", str(TIMEOUT), "-o", "/dev/null",
+                 "-w", "%{http_code} %{redirect_url}", *args],
+                env=env, capture_output=True, timeout=TIMEOUT * 2, text=True,
+            )
+            return done.stdout.split() or [done.stderr]
+
+        assert curl(f"http://{url}/healthz") == ["301", f"https://{url}/healthz"]
+        assert curl(f"https://{url}/healthz") == ["200"]
+        assert curl(f"https://{url}/healthz", "-H", "Host: unknown.example") == ["404"]
+        proxy = client_env["HTTPS_PROXY"].split("//", 1)[1]
+
+        def s_client(*flags: str) -> subprocess.CompletedProcess:
+            return subprocess.run(
+                ["openssl", "s_client", "-proxy", proxy, "-connect", f"{url}:443", "-servername", url,
+                 "-CAfile", client_env["REQUESTS_CA_BUNDLE"], "-verify_return_error", "-brief", *flags],
+                input=b"", capture_output=True, timeout=TIMEOUT,
+            )
+
+        assert s_client("-tls1_2").returncode == 0
+        assert s_client("-tls1", "-cipher", "DEFAULT@SECLEVEL=0").returncode != 0
+    finally:
         apprunner.delete_service(ServiceArn=arn)

@@ -32,9 +32,6 @@ CELL_TIMEOUT = 300
 NOTEBOOK_DELAYS = {
     "HOSTLAB_APPRUNNER_OPERATION_SECONDS": "0.5",
     "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": "0.5",
-    # moto's ACM marks a DNS-validated certificate ISSUED only after this many seconds (moto/settings.py,
-    # default 60); the backend's server process reads it when it starts.
-    "MOTO_ACM_VALIDATION_WAIT": "0",
 }
 
 

@@ -122,8 +122,11 @@ def health_check_configuration() -> dict:
 
 
 __all__ = [
+    "DEFAULT_SECRET_HEADER",
     "DEMO_APP_PATH",
+    "HEALTH_CHECK_PATH",
     "IMAGE",
+    "PORT",
     "SOURCE_VAR",
     "START_COMMAND",
     "decode_source",

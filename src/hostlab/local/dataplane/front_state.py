@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from hashlib import sha256
 
 import boto3
@@ -141,9 +142,19 @@ def wildcard_for(hostname: str) -> str | None:
     return None
 
 
+@cache
+def apprunner_regions() -> frozenset[str]:
+    """Regions where App Runner exists, from botocore's endpoint data (no network)."""
+    return frozenset(boto3.session.Session().get_available_regions("apprunner"))
+
+
 def region_of(hostname: str) -> str | None:
+    """The region of a default domain, if it names one where App Runner exists (a made-up Host must not
+    make the front read a region the API does not have)."""
     labels = hostname.split(".")
-    return labels[1] if hostname.endswith(APPRUNNER_SUFFIX) and len(labels) == 4 else None
+    if hostname.endswith(APPRUNNER_SUFFIX) and len(labels) == 4 and labels[1] in apprunner_regions():
+        return labels[1]
+    return None
 
 
 def runtime_config(service: dict) -> RuntimeConfig:
