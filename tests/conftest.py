@@ -28,6 +28,8 @@ from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACC
 # Short delays so waiting code is exercised without slowing the suite down.
 TEST_OPERATION_SECONDS = 0.4
 TEST_DEPLOY_SECONDS = 0.4
+# Long enough that a test can use a just-requested certificate while it is still PENDING_VALIDATION.
+TEST_ACM_VALIDATION_SECONDS = 10.0
 
 _session_dir: Path | None = None
 
@@ -40,6 +42,7 @@ def session_backend_env(home: Path) -> dict[str, str]:
         "HOSTLAB_PROXY_PORT": "0",
         "HOSTLAB_APPRUNNER_OPERATION_SECONDS": str(TEST_OPERATION_SECONDS),
         "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": str(TEST_DEPLOY_SECONDS),
+        "HOSTLAB_ACM_VALIDATION_SECONDS": str(TEST_ACM_VALIDATION_SECONDS),
     }
 
 

@@ -4,7 +4,9 @@
 * Terraform: python-hcl2 parses it (terraform itself downloads from HashiCorp, which is out of reach here).
 * The four forms (CloudFormation, Terraform, AWS CLI JSON, boto3) must agree on the values that fix the
   problem: policy IDs, origin TLS versions, secret header, function association.
-* The CloudFront Function runs in V8 (mini-racer) on CloudFront-shaped events.
+* The CloudFront Function runs on CloudFront-shaped events in the project's own functions runtime
+  (hostlab.local.cloudfront_js: QuickJS with CloudFront's restrictions), the one the local edge and
+  TestFunction use.
 * The AWS CLI script and the boto3 script run against the local control plane (tests/conftest.py api_url).
 """
 
@@ -350,10 +352,9 @@ def test_all_four_forms_use_the_same_policy_ids():
 
 @pytest.fixture(scope="module")
 def forwarded_host():
-    from py_mini_racer import MiniRacer
+    from hostlab.local.cloudfront_js import run_function
 
-    ctx = MiniRacer()
-    ctx.eval(FUNCTION_JS.read_text())
+    code = FUNCTION_JS.read_text()
 
     def run(headers: dict) -> dict:
         event = {
@@ -362,7 +363,11 @@ def forwarded_host():
             "viewer": {"ip": "198.51.100.7"},
             "request": {"method": "GET", "uri": "/", "querystring": {}, "headers": headers, "cookies": {}},
         }
-        return json.loads(ctx.eval(f"JSON.stringify(handler({json.dumps(event)}))"))
+        result = run_function(code, event, runtime="cloudfront-js-2.0")
+        assert result["FunctionErrorMessage"] == "", result["FunctionErrorMessage"]
+        # The handler returned the request: TestFunction would wrap it as {"request": ...}.
+        assert json.loads(result["FunctionOutput"]) == {"request": result["output"]}
+        return result["output"]
 
     return run
 

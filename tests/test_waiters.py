@@ -44,9 +44,10 @@ def new_service(apprunner) -> str:
     ]
 
 
-def kept_by_notebook(stderr: str) -> str:
-    """What nbval compares of a stderr stream once it has folded the carriage returns."""
-    (folded,) = coalesce_streams([nbformat.v4.new_output("stream", name="stderr", text=stderr)])
+def kept_by_notebook(stdout: str) -> str:
+    """What a notebook stores of a stdout stream: nbval's fold of the carriage returns, which is the same
+    as nbclient's (``make notebooks``)."""
+    (folded,) = coalesce_streams([nbformat.v4.new_output("stream", name="stdout", text=stdout)])
     return folded.text
 
 
@@ -104,28 +105,51 @@ def test_bad_waiter_requests_are_refused(apprunner, cloudfront):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_wait_shows_progress_then_one_timing_free_line(apprunner, capsys):
+def test_wait_shows_progress_then_ends_on_the_final_state(apprunner, capsys):
     arn = new_service(apprunner)
     assert (
         wait(apprunner_waiter(apprunner, "ServiceRunning"), "App Runner service", ServiceArn=arn) == "RUNNING"
     )
     captured = capsys.readouterr()
-    assert captured.out == "App Runner service: RUNNING\n"
+    # Everything goes to one stream, so it stays in order with what the cell prints around it.
+    assert captured.err == ""
     # The bar showed the polls and the state each one saw...
-    assert re.search(r"App Runner service: .* 1/240 polls, OPERATION_IN_PROGRESS", captured.err)
-    # ...and was erased with a fixed-width blank line, so saved notebook output never varies.
-    assert captured.err.endswith("\r" + " " * waiters.BAR_COLUMNS + "\r")
-    assert kept_by_notebook(captured.err) == " " * waiters.BAR_COLUMNS + "\r"
+    assert re.search(r"App Runner service: .* 1/240 polls, OPERATION_IN_PROGRESS", captured.out)
+    # ...then was blanked and redrawn as the final state, kept with a newline: no timings, no counts.
+    assert captured.out.endswith("\r" + " " * waiters.BAR_COLUMNS + "\r\rApp Runner service: RUNNING\n")
+    assert kept_by_notebook(captured.out) == "App Runner service: RUNNING\n"
+
+
+def test_wait_output_folds_to_the_same_text_however_many_polls(make_client, capsys):
+    # The same wait twice: through InProgress (several polls), then on the Deployed distribution (one poll).
+    # What the bar drew differs; what a notebook keeps must not.
+    cloudfront = client_in_account(make_client, new_account_id())
+    distribution_id = cloudfront.create_distribution(DistributionConfig=distribution_config("fold"))[
+        "Distribution"
+    ]["Id"]
+    drawn, kept = [], []
+    for _ in range(2):
+        wait(distribution_deployed_waiter(cloudfront), "distribution", Id=distribution_id)
+        out = capsys.readouterr().out
+        drawn.append(out)
+        kept.append(kept_by_notebook(f"before\n{out}after\n"))
+    assert "polls, InProgress" in drawn[0] and "InProgress" not in drawn[1]
+    assert drawn[0] != drawn[1]
+    assert kept == ["before\ndistribution: Deployed\nafter\n"] * 2
 
 
 def test_wait_failure_raises_botocore_error_and_prints_no_result(apprunner, capsys):
     arn = new_service(apprunner)
     apprunner_waiter(apprunner, "ServiceRunning").wait(ServiceArn=arn)
     apprunner.delete_service(ServiceArn=arn)
+    capsys.readouterr()
     with pytest.raises(WaiterError, match="DELETED"):
         # Deleting never ends in RUNNING: the waiter fails on DELETED instead of polling to its limit.
         wait(apprunner_waiter(apprunner, "ServiceRunning"), "App Runner service", ServiceArn=arn)
-    assert capsys.readouterr().out == ""
+    out = capsys.readouterr().out
+    # The bar was shown, then erased: no final line claims a state, only the exception speaks.
+    assert "polls" in out
+    assert kept_by_notebook(out).strip() == ""
 
 
 def test_service_deleted_accepts_not_found(apprunner, capsys):
@@ -133,7 +157,7 @@ def test_service_deleted_accepts_not_found(apprunner, capsys):
     assert wait(apprunner_waiter(apprunner, "ServiceDeleted"), "Deleted", ServiceArn=unknown) == (
         "ResourceNotFoundException"
     )
-    assert capsys.readouterr().out == "Deleted: ResourceNotFoundException\n"
+    assert kept_by_notebook(capsys.readouterr().out) == "Deleted: ResourceNotFoundException\n"
     with pytest.raises(WaiterError):
         apprunner_waiter(apprunner, "ServiceRunning").wait(ServiceArn=unknown)
 
@@ -162,6 +186,6 @@ def test_distribution_deployed_waits_through_in_progress(make_client, capsys):
     assert distribution["Status"] == "InProgress"
     state = wait(distribution_deployed_waiter(cloudfront), "CloudFront distribution", Id=distribution["Id"])
     assert state == "Deployed"
-    captured = capsys.readouterr()
-    assert captured.out == "CloudFront distribution: Deployed\n"
-    assert "polls, InProgress" in captured.err
+    out = capsys.readouterr().out
+    assert kept_by_notebook(out) == "CloudFront distribution: Deployed\n"
+    assert "polls, InProgress" in out

@@ -80,6 +80,9 @@ class Settings:
     apprunner_operation_seconds: float = 2.0
     # How long a CloudFront distribution stays InProgress after create/update before Deployed (seconds).
     cloudfront_deploy_seconds: float = 2.0
+    # How long an ACM certificate requested on the local backend stays PENDING_VALIDATION before ISSUED
+    # (seconds). On AWS it is issued once its DNS validation record resolves; there is no DNS here.
+    acm_validation_seconds: float = 2.0
     # ASSUMPTION (not documented by AWS): the TLS versions App Runner's application endpoints accept.
     # AR-DG security-infrastructure.html states TLS 1.2+ for the App Runner *API* only.
     # Measured on the aws backend by the tutorial; override with e.g. "TLSv1,TLSv1.1,TLSv1.2,TLSv1.3".
@@ -115,6 +118,7 @@ class Settings:
             cloudfront_deploy_seconds=_float(
                 env, "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS", cls.cloudfront_deploy_seconds
             ),
+            acm_validation_seconds=_float(env, "HOSTLAB_ACM_VALIDATION_SECONDS", cls.acm_validation_seconds),
             apprunner_tls_versions=tls or cls.apprunner_tls_versions,
             apprunner_request_timeout=_float(
                 env, "HOSTLAB_APPRUNNER_REQUEST_TIMEOUT", cls.apprunner_request_timeout
@@ -132,6 +136,7 @@ class Settings:
             "HOSTLAB_SEED": str(self.seed),
             "HOSTLAB_APPRUNNER_OPERATION_SECONDS": str(self.apprunner_operation_seconds),
             "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": str(self.cloudfront_deploy_seconds),
+            "HOSTLAB_ACM_VALIDATION_SECONDS": str(self.acm_validation_seconds),
             "HOSTLAB_APPRUNNER_TLS_VERSIONS": ",".join(self.apprunner_tls_versions),
             "HOSTLAB_APPRUNNER_REQUEST_TIMEOUT": str(self.apprunner_request_timeout),
             "HOSTLAB_APPRUNNER_PAUSED_STATUS": str(self.apprunner_paused_status),

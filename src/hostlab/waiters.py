@@ -3,7 +3,8 @@
 botocore ships no App Runner waiter, so :func:`apprunner_waiter` builds one from botocore's own waiter
 machinery (a ``WaiterModel`` plus ``create_waiter_with_client``): the polling, delays, acceptors and
 ``WaiterError`` are botocore's. :func:`distribution_deployed_waiter` is botocore's CloudFront waiter with a
-delay and attempt count that fit both backends. :func:`wait` runs any of them behind a tqdm bar.
+delay and attempt count that fit both backends. :func:`wait` runs any of them behind a tqdm bar that ends
+on one line naming the final state.
 
 Poll timing follows the endpoint, so the same notebook code suits both backends: against a loopback
 endpoint (the local backend) waiters poll every quarter second; against AWS they use delays that respect
@@ -186,10 +187,12 @@ def distribution_deployed_waiter(
 # Progress while waiting
 # ---------------------------------------------------------------------------------------------------------
 
-# Fixed width and no timings in the bar: leave=False erases it with exactly this many spaces, so what a
-# notebook keeps of stderr is the same on every run (nbval folds the carriage returns).
+# While polling: a fixed-width bar that counts polls and shows the state the last poll saw. No timings or
+# rates, in the bar or in what it leaves behind, so nothing of it depends on how long AWS took.
 BAR_COLUMNS = 72
 _BAR_FORMAT = "{desc}: {bar} {n_fmt}/{total_fmt} polls{postfix}"
+# When the wait succeeds the same line is redrawn as just "<description>: <final state>" and kept.
+_DONE_FORMAT = "{desc}"
 
 
 def _shown_value(waiter: Waiter, parsed: dict[str, Any]) -> str:
@@ -205,13 +208,31 @@ def _shown_value(waiter: Waiter, parsed: dict[str, Any]) -> str:
     return "-"
 
 
-def wait(waiter: Waiter, description: str, **kwargs: Any) -> str:
-    """Run ``waiter.wait(**kwargs)`` behind a progress bar; print and return the final state.
+def _finish(bar: tqdm, line: str) -> None:
+    """Replace the bar with ``line`` for good (a newline after it).
 
-    The bar (stderr) counts polls and shows the state each poll saw; it is erased when the wait ends. The
-    one line left on stdout is ``"<description>: <final state>"``, which does not depend on timing, so a
-    notebook's saved output is the same on every run and on both backends. A failed wait erases the bar and
-    raises botocore's ``WaiterError`` unchanged.
+    The bar is blanked first, so a final line shorter than the bar leaves no trace of it on a terminal and
+    carries no padding. Every redraw starts with a carriage return, so what a notebook keeps once it folds
+    the carriage returns (nbclient's and nbval's ``coalesce_streams``) is exactly ``line + "\n"``.
+    """
+    bar.clear()
+    bar.bar_format = _DONE_FORMAT
+    bar.set_description_str(line, refresh=False)
+    bar.close()  # leave=True: redraws once with the format above, then writes the newline
+    bar.fp.flush()
+
+
+def wait(waiter: Waiter, description: str, **kwargs: Any) -> str:
+    """Run ``waiter.wait(**kwargs)`` behind a progress bar; return the final state.
+
+    While polling, the bar counts polls and shows the state each poll saw. When the wait succeeds the bar
+    becomes the line ``"<description>: <final state>"`` (for example ``App Runner service: RUNNING``),
+    which does not depend on timing, so a notebook's saved output is the same on every run and on both
+    backends. A failed wait erases the bar and raises botocore's ``WaiterError`` unchanged.
+
+    The bar goes to stdout, not stderr: a notebook stores each stream as one block (nbclient and nbval
+    merge a cell's outputs per stream), so a stderr bar would show up after everything the cell printed,
+    e.g. "distribution: Deployed" below the probe that ran after the deployment.
     """
     client = _CLIENTS.get(waiter)
     if client is None:
@@ -224,8 +245,8 @@ def wait(waiter: Waiter, description: str, **kwargs: Any) -> str:
     bar = tqdm(
         total=waiter.config.max_attempts,
         desc=description,
-        leave=False,
-        file=sys.stderr,
+        leave=True,
+        file=sys.stdout,
         ncols=BAR_COLUMNS,
         bar_format=_BAR_FORMAT,
         mininterval=0,
@@ -240,8 +261,11 @@ def wait(waiter: Waiter, description: str, **kwargs: Any) -> str:
     client.meta.events.register(event, on_poll, unique_id=handler_id)
     try:
         waiter.wait(**kwargs)
+    except BaseException:
+        bar.leave = False  # erase: the exception says what went wrong
+        bar.close()
+        raise
     finally:
         client.meta.events.unregister(event, unique_id=handler_id)
-        bar.close()
-    print(f"{description}: {seen['state']}")
+    _finish(bar, f"{description}: {seen['state']}")
     return seen["state"]

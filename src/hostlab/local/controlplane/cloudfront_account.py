@@ -16,6 +16,7 @@ from typing import Any
 from hostlab.local.controlplane import cloudfront_errors as errors
 from hostlab.local.controlplane.cloudfront_distributions import Distribution, DistributionStore, Lookups
 from hostlab.local.controlplane.cloudfront_functions import FunctionStore
+from hostlab.local.controlplane.cloudfront_invalidations import Invalidation, InvalidationStore
 from hostlab.local.controlplane.cloudfront_policies import PolicyStore
 
 
@@ -27,6 +28,7 @@ class Generators:
     distribution_id: Callable[[], str]
     domain_name: Callable[[], str]  # d1234abcd.cloudfront.net
     etag: Callable[[], str]
+    invalidation_id: Callable[[], str]
     clock: Callable[[], datetime]  # timestamps in answers
     timer: Callable[[], float]  # monotonic seconds, for the deployment clock
 
@@ -48,6 +50,9 @@ class CloudFrontAccount:
         self.origin_request_policies = PolicyStore(
             "origin_request", new_id=g.uuid, new_etag=g.etag, clock=g.clock
         )
+        self.invalidations = InvalidationStore(
+            new_id=g.invalidation_id, clock=g.clock, timer=g.timer, progress_seconds=deploy_seconds
+        )
         self.distributions = DistributionStore(
             account_id=account_id,
             new_id=g.distribution_id,
@@ -57,6 +62,7 @@ class CloudFrontAccount:
             timer=g.timer,
             deploy_seconds=deploy_seconds,
             distributions=distributions,
+            invalidations_in_progress=self.invalidations.in_progress,
         )
         self.functions = FunctionStore(
             arn_prefix=f"arn:aws:cloudfront::{account_id}:function/",
@@ -104,6 +110,27 @@ class CloudFrontAccount:
         self, distribution_id: str, config: dict[str, Any], if_match: str | None
     ) -> Distribution:
         return self.distributions.update(distribution_id, config, if_match, self.lookups())
+
+    def delete_distribution(self, distribution_id: str, if_match: str | None) -> None:
+        self.distributions.delete(distribution_id, if_match)
+        self.invalidations.forget(distribution_id)
+
+    # --- invalidations -----------------------------------------------------------------------------
+    # Each call first needs the distribution: NoSuchDistribution comes before any other answer.
+
+    def create_invalidation(self, distribution_id: str, batch: dict[str, Any] | None) -> Invalidation:
+        self.distributions.get(distribution_id)
+        return self.invalidations.create(distribution_id, batch)
+
+    def get_invalidation(self, distribution_id: str, invalidation_id: str) -> Invalidation:
+        self.distributions.get(distribution_id)
+        return self.invalidations.get(distribution_id, invalidation_id)
+
+    def list_invalidations(
+        self, distribution_id: str, marker: str | None, max_items: str | int | None
+    ) -> tuple[list[Invalidation], str | None, int]:
+        self.distributions.get(distribution_id)
+        return self.invalidations.list(distribution_id, marker, max_items)
 
     # --- functions ---------------------------------------------------------------------------------
 

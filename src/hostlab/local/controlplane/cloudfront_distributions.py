@@ -45,6 +45,7 @@ DEFAULT_READ_TIMEOUT = 30
 DEFAULT_KEEPALIVE_TIMEOUT = 5
 DEFAULT_CONNECTION_ATTEMPTS = 3
 DEFAULT_CONNECTION_TIMEOUT = 10
+LEGACY_MIN_TTL, LEGACY_DEFAULT_TTL, LEGACY_MAX_TTL = 0, 86_400, 31_536_000  # see _fill_legacy_ttls
 MAX_ORIGIN_CUSTOM_HEADERS = 10  # CF-DG cloudfront-limits.html, "Quotas on Custom Headers"
 # CF-DG distribution-web-values-specify.html, "Allowed HTTP methods": GET, HEAD by default.
 DEFAULT_ALLOWED_METHODS = {
@@ -78,8 +79,9 @@ class Distribution:
     last_modified: datetime
     # Monotonic second at which the current change is fully deployed.
     deployed_at: float
-    in_progress_invalidation_batches: int = 0
     timer: Callable[[], float] = field(default=lambda: 0.0, repr=False)
+    # InProgressInvalidationBatches, counted by the account's invalidation store when read.
+    invalidations_in_progress: Callable[[], int] = field(default=lambda: 0, repr=False)
 
     @property
     def status(self) -> str:
@@ -100,7 +102,7 @@ class Distribution:
             "ARN": self.arn,
             "Status": self.status,
             "LastModifiedTime": self.last_modified,
-            "InProgressInvalidationBatches": self.in_progress_invalidation_batches,
+            "InProgressInvalidationBatches": self.invalidations_in_progress(),
             "DomainName": self.domain_name,
             "ActiveTrustedSigners": {"Enabled": False, "Quantity": 0},
             "ActiveTrustedKeyGroups": {"Enabled": False, "Quantity": 0},
@@ -185,6 +187,22 @@ def _check_origin(origin: dict[str, Any], index: int) -> None:
         raise errors.invalid_origin_keepalive_timeout()
 
 
+def _fill_legacy_ttls(behaviour: dict[str, Any]) -> None:
+    """A legacy (ForwardedValues) behaviour's MinTTL / DefaultTTL / MaxTTL as CloudFront keeps them.
+
+    Left out, they are 0 / 86400 / 31536000 (CloudFormation's registry schema for
+    AWS::CloudFront::Distribution, DefaultCacheBehavior and CacheBehavior, as shipped in cfn-lint), with
+    DefaultTTL raised to MinTTL above one day and MaxTTL to DefaultTTL above one year (CF-DG
+    distribution-web-values-specify.html, "Default TTL" and "Maximum TTL"). moto 5.2.5 answers 0 and 0,
+    which would make a legacy behaviour cache nothing on the local edge.
+    """
+    min_ttl = behaviour.setdefault("MinTTL", LEGACY_MIN_TTL)
+    default_ttl = behaviour.setdefault("DefaultTTL", max(LEGACY_DEFAULT_TTL, min_ttl))
+    behaviour.setdefault("MaxTTL", max(LEGACY_MAX_TTL, default_ttl))
+    if not min_ttl <= default_ttl <= behaviour["MaxTTL"]:
+        raise errors.ttl_order()
+
+
 def _check_behaviour(behaviour: dict[str, Any], path: str, origin_ids: set[str], lookups: Lookups) -> None:
     if behaviour.get("TargetOriginId") not in origin_ids:
         raise errors.no_such_origin()
@@ -203,6 +221,8 @@ def _check_behaviour(behaviour: dict[str, Any], path: str, origin_ids: set[str],
         raise errors.no_such_cache_policy()
     if origin_policy and not lookups.origin_request_policy_exists(origin_policy):
         raise errors.no_such_origin_request_policy()
+    if "ForwardedValues" in behaviour:
+        _fill_legacy_ttls(behaviour)
 
     behaviour.setdefault("AllowedMethods", copy.deepcopy(DEFAULT_ALLOWED_METHODS))
     behaviour.setdefault("LambdaFunctionAssociations", {"Quantity": 0})
@@ -345,8 +365,10 @@ class DistributionStore:
         timer: Callable[[], float],
         deploy_seconds: float,
         distributions: dict[str, Distribution] | None = None,
+        invalidations_in_progress: Callable[[str], int] = lambda _id: 0,
     ) -> None:
         self._account_id = account_id
+        self._invalidations_in_progress = invalidations_in_progress
         self._new_id = new_id
         self._new_domain = new_domain
         self._new_etag = new_etag
@@ -377,6 +399,7 @@ class DistributionStore:
             last_modified=self._clock(),
             deployed_at=self._timer() + self._deploy_seconds,
             timer=self._timer,
+            invalidations_in_progress=lambda: self._invalidations_in_progress(distribution_id),
         )
         self.distributions[distribution_id] = distribution
         return distribution

@@ -282,6 +282,12 @@ def distribution_not_disabled() -> CloudFrontError:
     )
 
 
+def ttl_order() -> CloudFrontError:
+    # Legacy behaviours: MinTTL <= DefaultTTL <= MaxTTL. Code and message = API reference (InvalidTTLOrder,
+    # listed by CreateDistribution and UpdateDistribution).
+    return CloudFrontError("InvalidTTLOrder", "The TTL order specified is not valid.")
+
+
 # --- functions ---------------------------------------------------------------------------------------
 
 
@@ -322,3 +328,40 @@ def function_too_large() -> CloudFrontError:
 def test_function_failed(message: str) -> CloudFrontError:
     # Code and status (500) from the API reference (TestFunctionFailed).
     return CloudFrontError("TestFunctionFailed", message)
+
+
+# --- invalidations -----------------------------------------------------------------------------------
+
+
+def invalid_invalidation_paths() -> CloudFrontError:
+    # Observed for a path without the leading "/": "InvalidArgument: Your request contains one or more invalid
+    # invalidation paths." (rust-lang/promote-release pull request 94; milliHQ/terraform-aws-next-js issue
+    # 169). ASSUMPTION: the same answer for the other documented path rules (wildcard not last, over 4,000
+    # characters) and for a batch without paths.
+    return invalid_argument("Your request contains one or more invalid invalidation paths.")
+
+
+def invalidation_caller_reference_reused() -> CloudFrontError:
+    # The API reference (InvalidationBatch.CallerReference) names "InvalidationBatchAlreadyExists" for a
+    # CallerReference reused with other paths, but botocore's model defines no such error and
+    # CreateInvalidation does not list it. What AWS answers, in public reports: "InvalidArgument: Your request
+    # contains a caller reference that was used for a previous invalidation batch for the same distribution."
+    # (jonls/s3-deploy-website issue 26; aws/aws-cdk issue 3878). The reports win.
+    return invalid_argument(
+        "Your request contains a caller reference that was used for a previous invalidation batch "
+        "for the same distribution."
+    )
+
+
+def too_many_invalidations_in_progress() -> CloudFrontError:
+    # Code, status (400) and message = API reference (TooManyInvalidationsInProgress).
+    return CloudFrontError(
+        "TooManyInvalidationsInProgress",
+        "You have exceeded the maximum number of allowable InProgress invalidation batch requests, "
+        "or invalidation objects.",
+    )
+
+
+def no_such_invalidation() -> CloudFrontError:
+    # moto 5.2.5's wording; code and status (404) from the API reference.
+    return CloudFrontError("NoSuchInvalidation", "The specified invalidation does not exist.")

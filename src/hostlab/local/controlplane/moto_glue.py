@@ -23,7 +23,7 @@ import moto.backend_index as _backend_index
 import moto.cloudfront.urls as _cloudfront_urls
 import moto.core.responses as _core_responses
 from moto.acm.models import acm_backends
-from moto.cloudfront.models import CloudFrontBackend, Invalidation, cloudfront_backends
+from moto.cloudfront.models import CloudFrontBackend, cloudfront_backends
 from moto.cloudfront.models import random_id as cloudfront_random_id
 from moto.cloudfront.responses import CloudFrontResponse
 from moto.core.base_backend import BackendDict, BaseBackend
@@ -137,13 +137,14 @@ def _install_apprunner(settings: Settings) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# CloudFront: cache/origin request policies, FunctionAssociations, ETags, IfMatch, PublishFunction
+# CloudFront: cache/origin request policies, FunctionAssociations, ETags, IfMatch, PublishFunction,
+# invalidations
 # ---------------------------------------------------------------------------------------------------------
 
 # Touch points on moto.cloudfront (each checked by tests/test_cloudfront_glue.py):
 #   cloudfront_backends.backend          the class BackendDict instantiates per account: ours subclasses it
-#   CloudFrontBackend.get_distribution   moto's invalidation code reads distributions through it
-#   CloudFrontBackend.distributions      the dict moto's invalidation code checks ids in: we share ours
+#   CloudFrontBackend.get_distribution   moto code that reads a distribution by id goes through it
+#   CloudFrontBackend.distributions      the dict moto's own code (tagging API listing) iterates: we share ours
 #   CloudFrontBackend.tagger             tags of distributions and functions
 #   BaseBackend._url_module              where the server reads a backend's routes from (moto.cloudfront.urls)
 #   moto.cloudfront.urls.url_paths       the server's CloudFront routes: every route dispatches to our
@@ -151,7 +152,8 @@ def _install_apprunner(settings: Settings) -> None:
 #   CloudFrontResponse                   moto's request parsing (_get_param) and XML serialisation;
 #                                        call_action runs one request (we hold a lock around it)
 #   moto.acm.models.acm_backends         ACM certificates (us-east-1) for ViewerCertificate.ACMCertificateArn
-#   moto.cloudfront.models.Invalidation  its status, "COMPLETED" in moto, becomes CloudFront's "Completed"
+# Invalidations are answered here too (cloudfront_invalidations.py): moto's are Completed at once, spelled
+# "COMPLETED", and accept any path.
 # The rules themselves live in cloudfront_*.py, which know nothing of moto. They import ServiceException
 # from this module, so this section imports them inside functions (no import cycle).
 
@@ -170,6 +172,8 @@ def _cloudfront_generators() -> Any:
         distribution_id=lambda: "E" + cloudfront_random_id(length=13),
         domain_name=lambda: "d" + cloudfront_random_id(uppercase=False, length=13) + ".cloudfront.net",
         etag=lambda: "E" + cloudfront_random_id(length=13),
+        # moto's own invalidation IDs: 13 characters from the same seeded random.
+        invalidation_id=lambda: cloudfront_random_id(length=13),
         clock=lambda: datetime.now(UTC),
         timer=time.monotonic,
     )
@@ -362,7 +366,7 @@ class _CloudFrontResponseWithGaps(CloudFrontResponse):
         return self._distribution_answer(distribution)
 
     def delete_distribution(self) -> EmptyResult:
-        self.hostlab.distributions.delete(self._get_param("Id"), self._get_param("IfMatch"))
+        self.hostlab.delete_distribution(self._get_param("Id"), self._get_param("IfMatch"))
         return EmptyResult()
 
     def list_distributions(self) -> ActionResult:
@@ -374,6 +378,27 @@ class _CloudFrontResponseWithGaps(CloudFrontResponse):
         chunk, next_marker = page(records, lambda d: d.id, marker, max_items)
         body = _list_result("DistributionList", [d.summary() for d in chunk], next_marker, max_items)
         body["DistributionList"].update(Marker=marker or "", IsTruncated=next_marker is not None)
+        return ActionResult(body)
+
+    # --- invalidations -----------------------------------------------------------------------------
+
+    def create_invalidation(self) -> ActionResult:
+        invalidation = self.hostlab.create_invalidation(
+            self._get_param("DistributionId"), self._get_param("InvalidationBatch", {})
+        )
+        return ActionResult({"Invalidation": invalidation.resource(), "Location": invalidation.location})
+
+    def get_invalidation(self) -> ActionResult:
+        invalidation = self.hostlab.get_invalidation(self._get_param("DistributionId"), self._get_param("Id"))
+        return ActionResult({"Invalidation": invalidation.resource()})
+
+    def list_invalidations(self) -> ActionResult:
+        marker = self._get_param("Marker")
+        invalidations, next_marker, max_items = self.hostlab.list_invalidations(
+            self._get_param("DistributionId"), marker, self._get_param("MaxItems")
+        )
+        body = _list_result("InvalidationList", [i.summary() for i in invalidations], next_marker, max_items)
+        body["InvalidationList"].update(Marker=marker or "", IsTruncated=next_marker is not None)
         return ActionResult(body)
 
     # --- functions ---------------------------------------------------------------------------------
@@ -452,27 +477,9 @@ _CLOUDFRONT_EXTRA_PATHS = [
 ]
 
 
-def _completed_as_cloudfront_says() -> None:
-    """moto 5.2.5 gives a finished invalidation the status "COMPLETED"; CloudFront says "Completed"
-    (API reference, Invalidation: "When the invalidation batch is finished, the status is Completed"), which
-    is what botocore's InvalidationCompleted waiter matches. Touch point: moto.cloudfront.models.Invalidation.
-    """
-    original = Invalidation.__init__
-    if getattr(original, "_hostlab_completed", False):
-        return
-
-    def init(self, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        self.status = "Completed"
-
-    init._hostlab_completed = True  # type: ignore[attr-defined]
-    Invalidation.__init__ = init  # type: ignore[method-assign]
-
-
 def _install_cloudfront(settings: Settings) -> None:
     global _cloudfront_deploy_seconds
     _cloudfront_deploy_seconds = settings.cloudfront_deploy_seconds
-    _completed_as_cloudfront_says()
     paths = _cloudfront_urls.url_paths
     for path in list(paths):
         paths[path] = _CloudFrontResponseWithGaps.dispatch
@@ -490,16 +497,17 @@ def install(settings: Settings) -> None:
     _make_request_ids_independent()
     _install_apprunner(settings)
     _install_cloudfront(settings)
-    _issue_acm_certificates_at_once()
+    _time_acm_validation(settings)
 
 
-def _issue_acm_certificates_at_once() -> None:
-    """ACM certificates requested on the local backend are ISSUED on their first describe.
+def _time_acm_validation(settings: Settings) -> None:
+    """ACM certificates requested on the local backend turn ISSUED after settings.acm_validation_seconds.
 
     On AWS, a DNS-validated certificate turns ISSUED once its CNAME record resolves (ACM User Guide,
-    dns-validation.html); there is no DNS here to validate against, so the wait is skipped. moto reads
-    MOTO_ACM_VALIDATION_WAIT (default 60 s) into moto.settings at import time: patch the attribute itself.
+    dns-validation.html); there is no DNS here, so a short delay stands in for it and waiting code (botocore's
+    certificate_validated waiter) is still exercised. moto reads MOTO_ACM_VALIDATION_WAIT (default 60 s) into
+    moto.settings at import time and compares against it on each describe: patch the attribute itself.
     """
     import moto.settings as moto_settings
 
-    moto_settings.ACM_VALIDATION_WAIT = 0
+    moto_settings.ACM_VALIDATION_WAIT = settings.acm_validation_seconds
