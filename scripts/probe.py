@@ -6,10 +6,10 @@
 Nothing here knows about hostlab: the local backend is reached through the HTTPS_PROXY and
 REQUESTS_CA_BUNDLE that `hostlab up` exports, and AWS directly, as any requests program would.
 
-For each path: the status, the `server` and `x-cache` headers, the page title (CloudFront's error pages
-have one), the Host and X-Forwarded-Host the demo app received and the public URL it built from them
-(from /echo's JSON), and a redirect's Location (redirects are shown, not followed). A field that is absent
-prints as "-". Exit status 0 when every path got an HTTP answer, 1 otherwise.
+For each path: the status, the `server` and `x-cache` headers ("-" when absent), the body's size and type;
+then, when there is one, the page title (CloudFront's error pages have one), the Host and X-Forwarded-Host
+the demo app received and the public URL it built from them (/echo's JSON), and a redirect's Location
+(redirects are shown, not followed). Exit status 0 when every path got an HTTP answer, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -35,18 +35,25 @@ def echo_fields(response: requests.Response) -> dict:
 
 
 def describe(response: requests.Response) -> list[tuple[str, str]]:
-    echo = echo_fields(response)
-    title = TITLE.search(response.text) if "html" in response.headers.get("content-type", "") else None
-    return [
+    """(label, value) lines for one answer; the app's view only when the answer is /echo's JSON, the page
+    title only for an HTML page, Location only when there is one."""
+    lines = [
         ("status", str(response.status_code)),
         ("server", response.headers.get("server", "-")),
         ("x-cache", response.headers.get("x-cache", "-")),
-        ("page title", " ".join(title.group(1).split()) if title else "-"),
-        ("Host the app saw", echo.get("host") or "-"),
-        ("X-Forwarded-Host", (echo.get("headers") or {}).get("x-forwarded-host") or "-"),
-        ("app's public URL", echo.get("public_url") or "-"),
-        ("location", response.headers.get("location", "-")),
+        ("body", f"{len(response.content)} bytes {response.headers.get('content-type', '')}".strip()),
     ]
+    if "html" in response.headers.get("content-type", "") and (title := TITLE.search(response.text)):
+        lines.append(("page title", " ".join(title.group(1).split())))
+    if echo := echo_fields(response):
+        lines += [
+            ("Host the app saw", echo.get("host") or "-"),
+            ("X-Forwarded-Host", (echo.get("headers") or {}).get("x-forwarded-host") or "-"),
+            ("app's public URL", echo.get("public_url") or "-"),
+        ]
+    if "location" in response.headers:
+        lines.append(("location", response.headers["location"]))
+    return lines
 
 
 def main(argv: list[str]) -> int:

@@ -55,19 +55,23 @@ class Configuration:
     forwarded_host: bool  # the viewer-request function plus the secret origin header (and the app's secret)
 
 
+# CF-DG: the CloudFront Developer Guide, https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/
 CONFIGURATIONS = {
     # AllViewer sends every viewer header, Host included, to the origin (CF-DG
-    # using-managed-origin-request-policies.html); App Runner routes by Host (see docs/behaviours.md).
+    # using-managed-origin-request-policies.html). App Runner's shared Envoy front routes by Host and answers
+    # an unknown one 404 (community evidence, see docs/behaviours.md: AWS does not document it).
     "forward-host": Configuration(("TLSv1.2",), tr.ALL_VIEWER, forwarded_host=False),
-    # The schema default of AWS::CloudFront::Distribution OriginSSLProtocols is [TLSv1, SSLv3] (cfn-lint's
-    # copy of the CloudFormation registry schema); an origin that accepts none of them gives 502 (CF-DG
-    # http-502-bad-gateway.html).
+    # [TLSv1, SSLv3] is the schema default of OriginSSLProtocols in AWS::CloudFront::Distribution (cfn-lint's
+    # copy of the CloudFormation registry schema); when CloudFront cannot negotiate a protocol the origin
+    # accepts it answers 502 (CF-DG http-502-bad-gateway.html). That App Runner refuses TLS 1.0/1.1 is an
+    # ASSUMPTION of the local backend (HOSTLAB_APPRUNNER_TLS_VERSIONS), measured on the aws backend.
     "tls-v1": Configuration(("TLSv1", "SSLv3"), tr.ALL_VIEWER_EXCEPT_HOST_HEADER, forwarded_host=False),
     # Without Host forwarding CloudFront sets Host to the origin's domain name (CF-DG
-    # RequestAndResponseBehaviorCustomOrigin.html, "Host"): routing works, the app's own URLs do not.
+    # RequestAndResponseBehaviorCustomOrigin.html, "Host"): routing works, but the app's own URLs use it.
     "except-host": Configuration(("TLSv1.2",), tr.ALL_VIEWER_EXCEPT_HOST_HEADER, forwarded_host=False),
-    # X-Forwarded-Host may be added by a viewer-request function, Host may not be changed (CF-DG
-    # edge-function-restrictions-all.html); App Runner sets no X-Forwarded-Host itself (apprunner-roadmap 52).
+    # A viewer-request function may add X-Forwarded-Host but not change Host (CF-DG
+    # edge-function-restrictions-all.html); App Runner sets no X-Forwarded-Host of its own
+    # (https://github.com/aws/apprunner-roadmap/issues/52).
     "fixed": Configuration(("TLSv1.2",), tr.ALL_VIEWER_EXCEPT_HOST_HEADER, forwarded_host=True),
 }
 
@@ -112,37 +116,36 @@ def wait_running(apprunner, service_arn: str) -> dict:
     return apprunner.describe_service(ServiceArn=service_arn)["Service"]
 
 
-def ensure_service(apprunner, with_secret: bool) -> tuple[dict, str | None]:
-    """The service, RUNNING, with an origin secret exactly when asked; returns it and its secret.
-
-    A secret already in place is kept, so a re-run of "fixed" changes nothing on either side.
-    """
+def ready_service(apprunner, secret_if_created: str | None) -> dict:
+    """This script's service, RUNNING: the tagged one, or a new one (with ``secret_if_created``)."""
     found = find_services(apprunner)
     if not found:
-        secret = secrets.token_urlsafe(32) if with_secret else None
         created = apprunner.create_service(
             ServiceName=SERVICE_NAME,
-            SourceConfiguration=source_configuration(origin_secret=secret),
+            SourceConfiguration=source_configuration(origin_secret=secret_if_created),
             InstanceConfiguration={"Cpu": "0.25 vCPU", "Memory": "0.5 GB"},
             Tags=[{"Key": TAG_KEY, "Value": TAG_VALUE}],
         )["Service"]
         say(f"created App Runner service {SERVICE_NAME}")
-        return wait_running(apprunner, created["ServiceArn"]), secret
+        return wait_running(apprunner, created["ServiceArn"])
     arn = found[0]["ServiceArn"]
     service = apprunner.describe_service(ServiceArn=arn)["Service"]
     if service["Status"] == "OPERATION_IN_PROGRESS":  # an earlier run was interrupted mid-operation
         service = wait_running(apprunner, arn)
     if service["Status"] != "RUNNING":
         raise SystemExit(f"setup: service {SERVICE_NAME} is {service['Status']}; run `cleanup` and retry")
-    secret = current_secret(service)
-    if bool(secret) == with_secret:
-        say(f"reusing App Runner service {SERVICE_NAME} (origin secret: {'on' if secret else 'off'})")
-        return service, secret
-    secret = secrets.token_urlsafe(32) if with_secret else None
-    # UpdateService replaces the SourceConfiguration; the demo app reads ORIGIN_SECRET at start.
+    state = "on" if current_secret(service) else "off"
+    say(f"reusing App Runner service {SERVICE_NAME} (origin secret: {state})")
+    return service
+
+
+def set_service_secret(apprunner, service: dict, secret: str | None) -> dict:
+    """Turn the app's origin-secret check on (with ``secret``) or off; the app reads it at start, so this is
+    an UpdateService (a new deployment), waited for."""
+    arn = service["ServiceArn"]
     apprunner.update_service(ServiceArn=arn, SourceConfiguration=source_configuration(origin_secret=secret))
-    say(f"updated App Runner service {SERVICE_NAME}: origin secret {'on' if secret else 'off'}")
-    return wait_running(apprunner, arn), secret
+    say(f"updating App Runner service {SERVICE_NAME}: origin secret {'on' if secret else 'off'}")
+    return wait_running(apprunner, arn)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -235,11 +238,12 @@ def apply_configuration(
 
 
 def differs(current: dict, wanted: dict) -> bool:
-    """True when a key ``wanted`` sets has another value in ``current`` (GetDistributionConfig may add
-    keys with their defaults, which are not a difference)."""
+    """True when a key ``wanted`` sets has another value in ``current``. GetDistributionConfig adds keys
+    with their defaults, and leaves Items out of an empty list ({"Quantity": 0}): neither is a difference."""
     if isinstance(wanted, dict):
         return not isinstance(current, dict) or any(differs(current.get(k), v) for k, v in wanted.items())
     if isinstance(wanted, list):
+        current = [] if current is None else current
         return (
             not isinstance(current, list)
             or len(current) != len(wanted)
@@ -304,10 +308,38 @@ def cleanup(apprunner, cloudfront) -> int:
         if apprunner.describe_service(ServiceArn=arn)["Service"]["Status"] == "OPERATION_IN_PROGRESS":
             wait_running(apprunner, arn)  # DeleteService is refused while an operation runs
         apprunner.delete_service(ServiceArn=arn)
-        waiters.wait(waiters.apprunner_waiter(apprunner, "ServiceDeleted"), "App Runner service", ServiceArn=arn)
+        deleted = waiters.apprunner_waiter(apprunner, "ServiceDeleted")
+        waiters.wait(deleted, "App Runner service", ServiceArn=arn)
         say(f"deleted App Runner service {SERVICE_NAME}")
         count += 1
     return count
+
+
+def apply(apprunner, cloudfront, name: str) -> dict[str, str]:
+    """Put configuration ``name`` in place on the service and the distribution; return their domains.
+
+    The order avoids 403s while the secret changes: a distribution may send the secret header before the
+    app checks it (an app without a secret ignores it), and the app must stop checking before the
+    distribution stops sending it.
+    """
+    chosen = CONFIGURATIONS[name]
+    # A plain environment variable keeps this demonstration short; a real deployment keeps the secret in
+    # Secrets Manager or SSM (source_configuration(secrets=...); AR-DG env-variable.html).
+    fresh_secret = secrets.token_urlsafe(32) if chosen.forwarded_host else None
+    service = ready_service(apprunner, secret_if_created=fresh_secret)
+    had = current_secret(service)
+    # A secret already in place is kept, so a re-run of "fixed" changes nothing on either side.
+    secret = (had or fresh_secret) if chosen.forwarded_host else None
+    function_arn = published_function(cloudfront) if chosen.forwarded_host else None
+    if had and not secret:
+        service = set_service_secret(apprunner, service, None)
+    distribution = ensure_distribution(cloudfront, chosen, service["ServiceUrl"], secret, function_arn)
+    if secret and not had:
+        service = set_service_secret(apprunner, service, secret)
+        # Answers cached while the app did not yet trust X-Forwarded-Host must not outlive the change.
+        print("invalidation:", tr.invalidate(cloudfront, distribution["Id"]))
+    say(f"configuration {name!r} is live on {distribution['DomainName']}")
+    return {"DISTRIBUTION_DOMAIN": distribution["DomainName"], "SERVICE_DOMAIN": service["ServiceUrl"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,17 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.configuration == "cleanup":
             say(f"deleted {cleanup(apprunner, cloudfront)} resource(s) tagged {TAG_KEY}={TAG_VALUE}")
         else:
-            chosen = CONFIGURATIONS[args.configuration]
-            service, secret = ensure_service(apprunner, with_secret=chosen.forwarded_host)
-            function_arn = published_function(cloudfront) if chosen.forwarded_host else None
-            distribution = ensure_distribution(
-                cloudfront, chosen, service["ServiceUrl"], secret if chosen.forwarded_host else None, function_arn
-            )
-            say(f"configuration {args.configuration!r} is live on {distribution['DomainName']}")
-            assignments = {
-                "DISTRIBUTION_DOMAIN": distribution["DomainName"],
-                "SERVICE_DOMAIN": service["ServiceUrl"],
-            }
+            assignments = apply(apprunner, cloudfront, args.configuration)
     for name, value in assignments.items():
         print(f"{name}={shlex.quote(value)}")
     return 0

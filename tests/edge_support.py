@@ -1,6 +1,6 @@
 """Test doubles for the edge tests: a CloudFront API double, an echo origin, and config builders.
 
-``FakeCloudFront`` answers the six read calls the edge makes with botocore-shaped dicts, so the edge can be
+``FakeCloudFront`` answers the read calls the edge makes with botocore-shaped dicts, so the edge can be
 tested before (and independently of) the control plane. ``EchoOrigin`` is a real HTTP(S) server on loopback
 that answers with what it received, with knobs for status, headers and delay per path.
 """
@@ -191,6 +191,8 @@ class FakeCloudFront:
         self.cache_policies = copy.deepcopy(MANAGED_CACHE)
         self.origin_request_policies = copy.deepcopy(MANAGED_ORIGIN_REQUEST)
         self.functions: dict[str, dict] = {}
+        # Distribution ID -> [(invalidation ID, paths, completes_at)], in creation order.
+        self.invalidations: dict[str, list[tuple[str, list[str], float]]] = {}
         self.calls: list[str] = []
 
     def add(self, config: dict, *, status: str | None = None, dist_id=None) -> str:
@@ -239,6 +241,25 @@ class FakeCloudFront:
         with self._lock:
             self.distributions[dist_id]["status"] = status
 
+    def invalidate(self, dist_id: str, paths: list[str]) -> str:
+        """Create an invalidation; like the real control plane it is InProgress for ``deploy_seconds``."""
+        invalidation_id = "I" + uuid.uuid4().hex[:12].upper()
+        with self._lock:
+            self.invalidations.setdefault(dist_id, []).append(
+                (invalidation_id, list(paths), time.monotonic() + self.deploy_seconds)
+            )
+        return invalidation_id
+
+    def invalidation_status(self, dist_id: str, invalidation_id: str) -> str:
+        completes_at = next(c for i, _, c in self.invalidations[dist_id] if i == invalidation_id)
+        return "Completed" if time.monotonic() >= completes_at else "InProgress"
+
+    def wait_completed(self, dist_id: str, invalidation_id: str, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.invalidation_status(dist_id, invalidation_id) != "Completed":
+            assert time.monotonic() < deadline, f"{invalidation_id} never reached Completed"
+            time.sleep(0.02)
+
     def put_function(self, name: str, code: str, runtime="cloudfront-js-2.0") -> None:
         with self._lock:
             self.functions[name] = {"code": code, "runtime": runtime, "etag": uuid.uuid4().hex}
@@ -264,6 +285,21 @@ class FakeCloudFront:
         with self._lock:
             d = self.distributions[Id]
             return {"DistributionConfig": copy.deepcopy(d["config"]), "ETag": d["etag"]}
+
+    def list_invalidations(self, DistributionId, **_):
+        self.calls.append("list_invalidations")
+        with self._lock:
+            known = list(self.invalidations.get(DistributionId, []))
+        items = [{"Id": i, "Status": self.invalidation_status(DistributionId, i)} for i, _, _ in known]
+        return {"InvalidationList": {"Items": items, "IsTruncated": False, "Quantity": len(items)}}
+
+    def get_invalidation(self, DistributionId, Id):
+        self.calls.append("get_invalidation")
+        with self._lock:
+            paths = next(p for i, p, _ in self.invalidations[DistributionId] if i == Id)
+        batch = {"Paths": {"Quantity": len(paths), "Items": list(paths)}, "CallerReference": Id}
+        status = self.invalidation_status(DistributionId, Id)
+        return {"Invalidation": {"Id": Id, "Status": status, "InvalidationBatch": batch}}
 
     def get_cache_policy(self, Id):
         self.calls.append("get_cache_policy")

@@ -278,3 +278,71 @@ def test_openssl_s_client_with_the_readers_proxy(cloudfront, service, client_env
     )
     assert "HTTP/1.1 200 OK" in out.stdout, out.stderr
     assert service in out.stdout
+
+
+def invalidate_and_wait(cloudfront, dist_id, paths) -> str:
+    created = cloudfront.create_invalidation(
+        DistributionId=dist_id,
+        InvalidationBatch={"Paths": qi(paths), "CallerReference": uuid.uuid4().hex},
+    )["Invalidation"]
+    cloudfront.get_waiter("invalidation_completed").wait(
+        DistributionId=dist_id, Id=created["Id"], WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}
+    )
+    return cloudfront.get_invalidation(DistributionId=dist_id, Id=created["Id"])["Invalidation"]["Status"]
+
+
+def test_cached_404_outlives_the_fix_until_invalidated(cloudfront, service, proxied):
+    # The tutorial's "the fix didn't work": Host forwarded -> Envoy's 404, cached (404 is always cached, 10 s
+    # by default); the fixed configuration deploys, but the cache still answers the 404 until an invalidation.
+    dist_id, domain = create(
+        cloudfront, app_origin(service), cache_policy=CACHING_OPTIMIZED, request_policy=ALL_VIEWER
+    )
+    assert proxied.get(f"https://{domain}/echo", timeout=TIMEOUT).status_code == 404
+    current = cloudfront.get_distribution_config(Id=dist_id)
+    config = current["DistributionConfig"]
+    config["DefaultCacheBehavior"]["OriginRequestPolicyId"] = ALL_VIEWER_EXCEPT_HOST
+    cloudfront.update_distribution(Id=dist_id, DistributionConfig=config, IfMatch=current["ETag"])
+    wait_deployed(cloudfront, dist_id)
+    stale = proxied.get(f"https://{domain}/echo", timeout=TIMEOUT)
+    assert (stale.status_code, stale.headers["x-cache"]) == (404, "Error from cloudfront")
+    assert "age" in stale.headers  # served from the cache, not by the origin
+    assert invalidate_and_wait(cloudfront, dist_id, ["/echo"]) == "Completed"
+    fixed = proxied.get(f"https://{domain}/echo", timeout=TIMEOUT)
+    assert (fixed.status_code, fixed.headers["x-cache"]) == (200, "Miss from cloudfront")
+    assert fixed.json()["host"] == service
+
+
+def test_completed_invalidation_is_seen_by_the_very_next_request(cloudfront, service, proxied):
+    dist_id, domain = create(cloudfront, app_origin(service), cache_policy=CACHING_OPTIMIZED)
+    numbers = []
+    for _ in range(3):
+        first = proxied.get(f"https://{domain}/echo", timeout=TIMEOUT).json()["request_number"]
+        invalidate_and_wait(cloudfront, dist_id, ["/*"])
+        after = proxied.get(f"https://{domain}/echo", timeout=TIMEOUT)
+        assert after.headers["x-cache"] == "Miss from cloudfront"
+        numbers.append((first, after.json()["request_number"]))
+    assert all(after > first for first, after in numbers)
+
+
+def test_legacy_behaviour_without_ttls_caches_for_the_default_day(cloudfront, service, proxied):
+    # moto answers MinTTL/DefaultTTL/MaxTTL 0 when left out, which would cache nothing; CloudFront keeps
+    # 0 / 86400 / 31536000, so /echo (no Cache-Control) is cached.
+    config = {
+        "CallerReference": uuid.uuid4().hex,
+        "Comment": "edge e2e legacy",
+        "Enabled": True,
+        "Origins": qi([app_origin(service)]),
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "app",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+        },
+    }
+    dist = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    CREATED["distributions"].append(dist["Id"])
+    behaviour = dist["DistributionConfig"]["DefaultCacheBehavior"]
+    assert (behaviour["MinTTL"], behaviour["DefaultTTL"], behaviour["MaxTTL"]) == (0, 86400, 31536000)
+    wait_deployed(cloudfront, dist["Id"])
+    answers = [proxied.get(f"https://{dist['DomainName']}/echo", timeout=TIMEOUT) for _ in range(2)]
+    assert [a.headers["x-cache"] for a in answers] == ["Miss from cloudfront", "Hit from cloudfront"]
+    assert answers[1].json()["request_number"] == answers[0].json()["request_number"]

@@ -220,20 +220,119 @@ def test_errors_are_cached_ten_seconds_by_default(api, http, front, clock):
     assert front.hits["/missing"] == 2
 
 
-def test_a_new_deployed_config_starts_with_an_empty_cache(api, http, front):
+def test_cached_objects_survive_a_config_update_and_its_deployment(api, http, front):
+    # No page says an update purges the cache; objects stay until they expire or are invalidated (config.py).
     dist_id = api.add(distribution_config([origin(APP)], behavior(cache_policy_id=CACHING_OPTIMIZED)))
     api.wait_deployed(dist_id)
-    url = f"https://{api.domain(dist_id)}/flushed"
-    assert [http.get(url, timeout=TIMEOUT).headers["x-cache"] for _ in range(2)] == [
-        "Miss from cloudfront",
-        "Hit from cloudfront",
-    ]
+    url = f"https://{api.domain(dist_id)}/kept"
+    assert http.get(url, timeout=TIMEOUT).headers["x-cache"] == "Miss from cloudfront"
     api.update(
         dist_id,
         distribution_config([origin(APP, read_timeout=20)], behavior(cache_policy_id=CACHING_OPTIMIZED)),
     )
+    assert api.status(dist_id) == "InProgress"
+    during = http.get(url, timeout=TIMEOUT)
     api.wait_deployed(dist_id)
-    assert http.get(url, timeout=TIMEOUT).headers["x-cache"] == "Miss from cloudfront"
+    after = http.get(url, timeout=TIMEOUT)
+    assert [during.headers["x-cache"], after.headers["x-cache"]] == ["Hit from cloudfront"] * 2
+    assert front.hits["/kept"] == 1
+
+
+# --- invalidations ------------------------------------------------------------------------------------------
+
+
+def _cached(http, domain: str, *targets: str) -> None:
+    for target in targets:
+        http.get(f"https://{domain}{target}", timeout=TIMEOUT)
+
+
+def _x_cache(http, domain: str, target: str) -> str:
+    return http.get(f"https://{domain}{target}", timeout=TIMEOUT).headers["x-cache"].split()[0]
+
+
+def test_invalidation_purges_exactly_the_named_paths(api, http):
+    dist_id = api.add(distribution_config([origin(APP)], behavior(cache_policy_id=CACHING_OPTIMIZED)))
+    api.wait_deployed(dist_id)
+    domain = api.domain(dist_id)
+    targets = ["/inv/a.css", "/inv/a.css.map", "/inv/A.css", "/inv/b.css", "/other/a.css"]
+    _cached(http, domain, *targets)
+    api.wait_completed(dist_id, api.invalidate(dist_id, ["/inv/a.css"]))
+    # Exact and case sensitive (CF-DG Invalidation.html): only /inv/a.css goes.
+    assert {t: _x_cache(http, domain, t) for t in targets} == {
+        "/inv/a.css": "Miss",
+        "/inv/a.css.map": "Hit",
+        "/inv/A.css": "Hit",
+        "/inv/b.css": "Hit",
+        "/other/a.css": "Hit",
+    }
+
+
+def test_wildcard_invalidation_purges_a_prefix(api, http):
+    dist_id = api.add(distribution_config([origin(APP)], behavior(cache_policy_id=CACHING_OPTIMIZED)))
+    api.wait_deployed(dist_id)
+    domain = api.domain(dist_id)
+    targets = ["/img/x.png", "/img/sub/y.png", "/img", "/imgs/z.png", "/js/app.js"]
+    _cached(http, domain, *targets)
+    api.wait_completed(dist_id, api.invalidate(dist_id, ["/img/*"]))
+    assert {t: _x_cache(http, domain, t) for t in targets} == {
+        "/img/x.png": "Miss",
+        "/img/sub/y.png": "Miss",
+        "/img": "Hit",
+        "/imgs/z.png": "Hit",
+        "/js/app.js": "Hit",
+    }
+    api.wait_completed(dist_id, api.invalidate(dist_id, ["/*"]))
+    assert {_x_cache(http, domain, t) for t in targets} == {"Miss"}
+
+
+def test_invalidation_paths_include_the_query_strings_in_the_cache_key(api, http):
+    # With query strings in the key, "/q" names the object without a query; "/q*" every version (CF-DG
+    # Invalidation.html, "Forwarding query strings"). Headers and cookies never matter.
+    api.cache_policies["query-key"] = cache_policy(query="all")
+    dist_id = api.add(distribution_config([origin(APP)], behavior(cache_policy_id="query-key")))
+    api.wait_deployed(dist_id)
+    domain = api.domain(dist_id)
+    _cached(http, domain, "/q", "/q?v=1", "/q?v=2")
+    api.wait_completed(dist_id, api.invalidate(dist_id, ["/q", "/q?v=2"]))
+    assert [_x_cache(http, domain, t) for t in ("/q", "/q?v=1", "/q?v=2")] == ["Miss", "Hit", "Miss"]
+    api.wait_completed(dist_id, api.invalidate(dist_id, ["/q*"]))
+    assert [_x_cache(http, domain, t) for t in ("/q", "/q?v=1", "/q?v=2")] == ["Miss"] * 3
+
+
+def test_invalidations_of_one_distribution_leave_another_alone(api, http):
+    first, second = (
+        api.add(distribution_config([origin(APP)], behavior(cache_policy_id=CACHING_OPTIMIZED)))
+        for _ in range(2)
+    )
+    api.wait_deployed(first)
+    api.wait_deployed(second)
+    _cached(http, api.domain(first), "/shared")
+    _cached(http, api.domain(second), "/shared")
+    api.wait_completed(first, api.invalidate(first, ["/*"]))
+    assert _x_cache(http, api.domain(second), "/shared") == "Hit"
+    assert _x_cache(http, api.domain(first), "/shared") == "Miss"
+
+
+def test_request_after_completed_is_never_served_from_a_purged_object(api, http, front, edge):
+    """The notebooks' contract: once a client has seen Completed, its next request misses.
+
+    Each round caches the object, refreshes the edge's snapshot on the spot (the hardest case: the snapshot
+    is as young as it gets when the invalidation is created), then waits for Completed and asks again."""
+    dist_id = api.add(distribution_config([origin(APP)], behavior(cache_policy_id=CACHING_OPTIMIZED)))
+    api.wait_deployed(dist_id)
+    url = f"https://{api.domain(dist_id)}/ordered"
+    misses = []
+    for _ in range(8):
+        assert http.get(url, timeout=TIMEOUT).headers["x-cache"] in (
+            "Miss from cloudfront",
+            "Hit from cloudfront",
+        )
+        edge.store.refresh()
+        invalidation_id = api.invalidate(dist_id, ["/ordered"])
+        api.wait_completed(dist_id, invalidation_id)
+        misses.append(http.get(url, timeout=TIMEOUT).headers["x-cache"])
+    assert misses == ["Miss from cloudfront"] * 8
+    assert front.hits["/ordered"] == 9
 
 
 def test_response_headers_removed_or_replaced(api, http, front):

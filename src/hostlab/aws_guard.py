@@ -74,8 +74,9 @@ def resolve_region(env=None) -> str:
     """The region the aws backend uses: AWS_REGION, AWS_DEFAULT_REGION, the profile's, else us-east-1.
 
     AWS_REGION comes first as in the AWS SDKs' shared configuration
-    (https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html); us-east-1 is the documented
-    default because CloudFront's control plane and the ACM certificates CloudFront uses live there.
+    (https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html). us-east-1 is this project's
+    default (the SDKs have none): CloudFront's control plane lives there, and so must the ACM certificates
+    CloudFront uses (API reference ViewerCertificate, ACMCertificateArn).
     """
     env = os.environ if env is None else env
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):

@@ -76,12 +76,15 @@ class Settings:
     proxy_port: int = 4751
     # Seed for every generated ID, so the same calls give the same IDs and domains.
     seed: int = 42
-    # How long an App Runner operation stays OPERATION_IN_PROGRESS before RUNNING (seconds).
+    # How long an App Runner operation stays OPERATION_IN_PROGRESS before RUNNING (seconds); custom domains
+    # take as long to turn active. ASSUMPTION (timing): AWS documents no duration for either.
     apprunner_operation_seconds: float = 2.0
-    # How long a CloudFront distribution stays InProgress after create/update before Deployed (seconds).
+    # How long a CloudFront distribution stays InProgress after create/update before Deployed (seconds),
+    # and an invalidation InProgress before Completed. ASSUMPTION (timing): AWS documents no duration.
     cloudfront_deploy_seconds: float = 2.0
     # How long an ACM certificate requested on the local backend stays PENDING_VALIDATION before ISSUED
     # (seconds). On AWS it is issued once its DNS validation record resolves; there is no DNS here.
+    # ASSUMPTION (timing): a fixed delay stands in for DNS propagation.
     acm_validation_seconds: float = 2.0
     # ASSUMPTION (not documented by AWS): the TLS versions App Runner's application endpoints accept.
     # AR-DG security-infrastructure.html states TLS 1.2+ for the App Runner *API* only.

@@ -244,6 +244,7 @@ class AppRunnerBackend(ExtensionBackend):
             self._require_status(service, now, (RUNNING,), "AssociateCustomDomain")
             rules.check_domain_name(domain, www)
             live = service.live_domains(now)
+            # ASSUMPTION (code and wording): associating a name the service already has is refused.
             if domain in service.domains:
                 raise InvalidRequestException(f"Domain {domain} is already associated with service {arn}")
             if len(live) >= rules.MAX_CUSTOM_DOMAINS:
@@ -271,6 +272,7 @@ class AppRunnerBackend(ExtensionBackend):
             custom = service.domains.get(domain)
             if custom is None:
                 raise ResourceNotFoundException(f"Domain {domain} is not associated with service {arn}")
+            # ASSUMPTION (code): InvalidStateException is the model's error for a resource in the wrong state.
             if custom.deleting_since is not None:
                 raise InvalidStateException(f"Domain {domain} is already being disassociated")
             # AR-DG manage-custom-domains.html: the returned domain "should show a status of DELETING".
@@ -280,7 +282,8 @@ class AppRunnerBackend(ExtensionBackend):
     # -- tags -----------------------------------------------------------------------------------------
 
     def _tagged(self, arn: str) -> Service:
-        # Only services exist here, so any other App Runner ARN names nothing.
+        # Only services exist here, so any other App Runner ARN names nothing. ASSUMPTION: the answer for
+        # such an ARN is ResourceNotFoundException, as for an unknown service.
         return self._service(arn, clock())
 
     def tag_resource(self, arn: str, tags: list[dict[str, str]]) -> None:

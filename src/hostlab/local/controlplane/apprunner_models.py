@@ -51,7 +51,8 @@ def timestamp(epoch_seconds: float) -> datetime:
 
 def new_service_id() -> str:
     # 32 lower-case hex digits, e.g. 8fe1e10304f84fd2b0df550fe98a71fa (API_Service, ServiceId: "Fixed
-    # length of 32"; example in the AWS CLI reference, apprunner create-service).
+    # length of 32"; example in the AWS CLI reference, apprunner create-service). The same page gives a
+    # dashed-UUID pattern, 36 characters, which contradicts the length; the example decides.
     return mock_random.uuid4().hex
 
 

@@ -359,7 +359,8 @@ def page(items: list[Any], max_results: int | None, next_token: str | None) -> t
     """
     start = 0
     if next_token is not None:
-        # Our tokens are decimal offsets; anything else was not issued by us.
+        # Our tokens are decimal offsets; anything else was not issued by us. ASSUMPTION: AWS answers a
+        # foreign token with InvalidRequestException (the model's only input error).
         if not next_token.isdigit() or int(next_token) > len(items):
             raise InvalidRequestException(f"NextToken {next_token} is not valid")
         start = int(next_token)

@@ -40,6 +40,9 @@ MINIMUM_PROTOCOL_VERSIONS = [
 ]  # botocore's MinimumProtocolVersion enumeration
 # Origin response (read) timeout 1-60 s and keep-alive timeout 1-60 s; defaults 30 s and 5 s; connection
 # attempts 3 and connection timeout 10 s (CF-DG distribution-web-values-specify.html, cloudfront-limits.html).
+# 60 s is the default quota for the response timeout ("Request a higher quota"); an account with a raised
+# quota could set more. The documented ranges of ConnectionAttempts (1-3) and ConnectionTimeout (1-10 s) are
+# not checked here.
 TIMEOUT_RANGE = range(1, 61)
 DEFAULT_READ_TIMEOUT = 30
 DEFAULT_KEEPALIVE_TIMEOUT = 5

@@ -154,7 +154,9 @@ class InvalidationStore:
         self, distribution_id: str, marker: str | None, max_items: str | int | None
     ) -> tuple[list[Invalidation], str | None, int]:
         limit = parse_max_items(max_items)
-        chunk, next_marker = page(self._by_distribution.get(distribution_id, []), lambda i: i.id, marker, limit)
+        chunk, next_marker = page(
+            self._by_distribution.get(distribution_id, []), lambda i: i.id, marker, limit
+        )
         return chunk, next_marker, limit
 
     def in_progress(self, distribution_id: str) -> int:

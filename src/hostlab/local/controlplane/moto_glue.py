@@ -144,7 +144,7 @@ def _install_apprunner(settings: Settings) -> None:
 # Touch points on moto.cloudfront (each checked by tests/test_cloudfront_glue.py):
 #   cloudfront_backends.backend          the class BackendDict instantiates per account: ours subclasses it
 #   CloudFrontBackend.get_distribution   moto code that reads a distribution by id goes through it
-#   CloudFrontBackend.distributions      the dict moto's own code (tagging API listing) iterates: we share ours
+#   CloudFrontBackend.distributions      the dict moto iterates (tagging API listing): we share ours
 #   CloudFrontBackend.tagger             tags of distributions and functions
 #   BaseBackend._url_module              where the server reads a backend's routes from (moto.cloudfront.urls)
 #   moto.cloudfront.urls.url_paths       the server's CloudFront routes: every route dispatches to our

@@ -48,11 +48,13 @@ from hostlab.local.dataplane.front_state import RuntimeConfig
 
 log = logging.getLogger("hostlab.front.apps")
 
-# Seconds a new deployment gets to accept TCP connections (App Runner's default health check is TCP).
+# Seconds a new deployment gets to accept TCP connections (App Runner's default health check is TCP: API
+# reference HealthCheckConfiguration, Protocol). The 20 s budget is local.
 START_TIMEOUT_SECONDS = 20.0
 # Seconds between SIGTERM and SIGKILL when stopping.
 STOP_GRACE_SECONDS = 3.0
-# Seconds to connect to an app on loopback (Envoy's default upstream connect timeout is 5 s).
+# Seconds to connect to an app on loopback (Envoy's default cluster connect_timeout is 5 s; ASSUMPTION: App
+# Runner keeps it).
 CONNECT_TIMEOUT_SECONDS = 5.0
 # Idle keep-alive connections kept per deployment; more concurrent requests open extra ones.
 POOL_SIZE = 64

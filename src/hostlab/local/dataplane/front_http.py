@@ -62,12 +62,15 @@ BACKLOG = 128
 
 CONNECT_FAILURE = (b"upstream connect error or disconnect/reset before headers. reset reason: connection "
                    b"failure, transport failure reason: delayed connect error: 111")
+# ASSUMPTION: when the app drops the connection App Runner shows Envoy's own text for that reset reason
+# (only the "connection failure" variant above has been reported from App Runner).
 CONNECTION_TERMINATED = (b"upstream connect error or disconnect/reset before headers. reset reason: "
                          b"connection termination")
 NO_HEALTHY_UPSTREAM = b"no healthy upstream"
 REQUEST_TIMEOUT = b"upstream request timeout"
 
-# Hop-by-hop headers (RFC 9110 section 7.6.1), plus Expect: Envoy answers 100-continue itself.
+# Hop-by-hop headers (RFC 9110 section 7.6.1), plus Expect. ASSUMPTION: App Runner keeps Envoy's default of
+# answering 100-continue itself rather than passing Expect to the app.
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te",
     "trailer", "transfer-encoding", "upgrade", "expect",
@@ -108,6 +111,8 @@ def upstream_headers(headers: list[tuple[str, str]], client_ip: str, scheme: str
             forwarded_for.append(value.strip())
         elif key not in ("x-forwarded-proto", "x-request-id"):
             out.append((key, value))
+    # AR-DG network-incoming.html ("Headers") only says the source address is kept in X-Forwarded-For.
+    # ASSUMPTION: an incoming value is kept and the address appended, as Envoy does by default.
     out.append(("x-forwarded-for", ", ".join([*forwarded_for, client_ip])))
     out.append(("x-forwarded-proto", scheme))
     out.append(("x-request-id", str(uuid.uuid4())))

@@ -7,7 +7,8 @@ Rooms, one job each:
     cache_key.py       the cache key from a cache policy or legacy ForwardedValues
     origin_request.py  the request sent to the origin: headers, Host, cookies, query strings
     origin.py          connecting to origins: resolution, TLS restricted to OriginSslProtocols, pooling
-    cache.py           TTLs, error caching, the response store
+    cache.py           TTLs, error caching, the response store and its purges
+    invalidations.py   applying CloudFront invalidations (read through the API) to the cache
     functions.py       viewer-request CloudFront Functions (engine in hostlab.local.cloudfront_js)
     errors.py          the responses CloudFront generates itself (error pages, redirects, edge headers)
     pipeline.py        one request through all of the above
@@ -33,6 +34,7 @@ from botocore.config import Config
 from hostlab.local.dataplane.edge.cache import ResponseCache
 from hostlab.local.dataplane.edge.config import ConfigStore
 from hostlab.local.dataplane.edge.functions import FunctionRunner
+from hostlab.local.dataplane.edge.invalidations import InvalidationFeed
 from hostlab.local.dataplane.edge.listener import ViewerListener
 from hostlab.local.dataplane.edge.model import Distribution
 from hostlab.local.dataplane.edge.origin import OriginPool, Resolver
@@ -97,12 +99,15 @@ class Edge:
         self.ca = ca
         self.client = client or make_client(api_url)
         self.cache = ResponseCache(clock or time.monotonic)
-        # Freshness bound of the configuration snapshot: below the control plane's deploy delay, which is what
-        # makes deploys deterministic (config.py); capped so function and policy changes show within a second.
+        self.invalidations = InvalidationFeed(self.client, self.cache.purge)
+        # Freshness bound of the configuration snapshot: below the control plane's deploy delay (which is also
+        # how long an invalidation stays InProgress), which is what makes deploys and invalidations
+        # deterministic (config.py); capped so function and policy changes show within a second.
         self.store = ConfigStore(
             self.client,
             max_age=min(1.0, 0.9 * settings.cloudfront_deploy_seconds),
-            on_change=self.cache.flush,
+            on_gone=self.cache.flush,
+            invalidations=self.invalidations,
         )
         self.origins = OriginPool(ca, resolve)
         self.functions = FunctionRunner()

@@ -9,7 +9,9 @@ Sources (CF-DG = CloudFront Developer Guide):
   * no-cache / no-store / private: not cached with MinTTL 0, cached for MinTTL otherwise (also the
     CachePolicyConfig "Important" note in the API reference, aws-facts §7).
 - HTTPStatusCodes.html: 404, 405, 414, 500, 501, 502, 503, 504 are always cached; 400, 403, 412, 415 only when
-  the origin sends max-age or s-maxage; an origin that does not respond counts as a 5xx.
+  the origin sends max-age or s-maxage; an origin that does not respond counts as a 5xx. 410 is cached like
+  404: custom-error-pages-expiration.html names it among the cached codes whose no-store is honoured (the
+  2023 copy of HTTPStatusCodes.html in awsdocs/amazon-cloudfront-developer-guide does not list it yet).
 - custom-error-pages-expiration.html: errors are cached for the larger of the header value and the error
   caching minimum TTL (10 s default, per code via CustomErrorResponses ErrorCachingMinTTL), the header capped
   by MaxTTL;
@@ -30,6 +32,7 @@ from datetime import UTC, datetime
 from werkzeug.datastructures import ResponseCacheControl
 from werkzeug.http import parse_cache_control_header, parse_date
 
+from hostlab.local.dataplane.edge.cache_key import distribution_of, object_path
 from hostlab.local.dataplane.edge.model import CacheRules
 
 ALWAYS_CACHED_ERRORS = frozenset({404, 405, 410, 414, 500, 501, 502, 503, 504})
@@ -133,11 +136,23 @@ class CachedResponse:
         return found
 
 
+def invalidation_matches(paths: list[str]) -> Callable[[str], bool]:
+    """Does an object path fall under one of these invalidation paths? Exact, or a prefix before a final
+    "*"; case sensitive (CF-DG Invalidation.html, "Invalidation paths")."""
+    exact = frozenset(p for p in paths if not p.endswith("*"))
+    prefixes = tuple(p[:-1] for p in paths if p.endswith("*"))
+    return lambda path: path in exact or path.startswith(prefixes)
+
+
 class ResponseCache:
     """A bounded, thread-safe LRU store of responses; keys start with the distribution ID.
 
     ASSUMPTION: at most ``max_entries`` objects; CloudFront evicts rarely requested objects early too
     (Expiration.html), so eviction is within the documented behaviour.
+
+    Purges (invalidations, a deleted distribution) count per distribution. A request reads the count
+    (:meth:`epoch`) before it goes to the origin and hands it to :meth:`put` / :meth:`refresh`, which store
+    nothing when a purge came in between: an answer fetched before an invalidation never outlives it.
     """
 
     def __init__(self, clock: Callable[[], float], max_entries: int = 10_000):
@@ -145,6 +160,12 @@ class ResponseCache:
         self.max_entries = max_entries
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple, CachedResponse] = OrderedDict()
+        self._purges: dict[str, int] = {}
+
+    def epoch(self, distribution_id: str) -> int:
+        """How many purges the distribution has had; pass it to put() / refresh()."""
+        with self._lock:
+            return self._purges.get(distribution_id, 0)
 
     def get(self, key: tuple) -> CachedResponse | None:
         with self._lock:
@@ -154,32 +175,58 @@ class ResponseCache:
             return entry
 
     def put(
-        self, key: tuple, status: int, reason: str, headers: list[tuple[str, str]], body: bytes, ttl: float
+        self,
+        key: tuple,
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        ttl: float,
+        *,
+        epoch: int | None = None,
     ) -> CachedResponse:
         now = self.clock()
         entry = CachedResponse(status, reason, headers, body, stored_at=now, expires_at=now + ttl)
         with self._lock:
+            if self._purged_since(key, epoch):
+                return entry
             self._entries[key] = entry
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return entry
 
-    def refresh(self, key: tuple, entry: CachedResponse, ttl: float) -> None:
+    def refresh(self, key: tuple, entry: CachedResponse, ttl: float, *, epoch: int | None = None) -> None:
         """After a 304 from the origin: the stored object is current again for ``ttl`` seconds."""
         now = self.clock()
         with self._lock:
             entry.stored_at, entry.expires_at = now, now + ttl
-            self._entries[key] = entry
+            if not self._purged_since(key, epoch):
+                self._entries[key] = entry
+
+    def _purged_since(self, key: tuple, epoch: int | None) -> bool:
+        return epoch is not None and self._purges.get(distribution_of(key), 0) != epoch
 
     def drop(self, key: tuple) -> None:
         with self._lock:
             self._entries.pop(key, None)
 
     def flush(self, distribution_id: str) -> None:
+        """Forget everything of a distribution (it was deleted)."""
+        self._remove(distribution_id, lambda _key: True)
+
+    def purge(self, distribution_id: str, paths: list[str]) -> int:
+        """Remove the distribution's objects that the invalidation paths name; returns how many."""
+        matches = invalidation_matches(paths)
+        return self._remove(distribution_id, lambda key: matches(object_path(key)))
+
+    def _remove(self, distribution_id: str, doomed_key: Callable[[tuple], bool]) -> int:
         with self._lock:
-            for key in [k for k in self._entries if k[0] == distribution_id]:
+            self._purges[distribution_id] = self._purges.get(distribution_id, 0) + 1
+            doomed = [k for k in self._entries if distribution_of(k) == distribution_id and doomed_key(k)]
+            for key in doomed:
                 del self._entries[key]
+        return len(doomed)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -11,7 +11,7 @@ ASSUMPTION: the order of query string parameters is kept as received (CloudFront
 
 from __future__ import annotations
 
-from hostlab.local.dataplane.edge.messages import ViewerRequest, split_cookies, split_query
+from hostlab.local.dataplane.edge.messages import ViewerRequest, join_query, split_cookies, split_query
 from hostlab.local.dataplane.edge.model import CLOUDFRONT_HEADER_PREFIX, Behavior
 from hostlab.local.dataplane.edge.origin_request import cloudfront_header_value, normalized_accept_encoding
 
@@ -35,3 +35,15 @@ def cache_key(distribution_id: str, req: ViewerRequest, behavior: Behavior) -> C
     # GET and HEAD share CloudFront's key, but a cached HEAD response has no body to give a GET viewer.
     method = "HEAD" if req.method == "HEAD" else req.method
     return (distribution_id, method, req.path, query, tuple(headers), cookies, encoding)
+
+
+def distribution_of(key: CacheKey) -> str:
+    return key[0]
+
+
+def object_path(key: CacheKey) -> str:
+    """The path an invalidation compares with: the URL path plus the query strings in the cache key, as
+    received (CF-DG Invalidation.html: with query strings in the key, "you must include the query strings
+    when invalidating files")."""
+    path, query = key[2], key[3]
+    return path + (f"?{join_query(list(query))}" if query else "")

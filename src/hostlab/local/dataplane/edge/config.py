@@ -9,13 +9,26 @@ Model of deployment (documented in docs/behaviours.md, "CloudFront edge"):
   updated in a given edge location, CloudFront continues to forward requests to the previous HTTP server").
 - Two rules make "once the API says Deployed, the next request uses the new configuration" hold without a
   race: (1) a request for a name whose distribution was InProgress in the snapshot re-reads synchronously;
-  (2) any snapshot older than ``max_age`` (min(0.1 s, the control plane's deploy delay)) is re-read
-  synchronously. A snapshot taken after the update saw InProgress (rule 1); one taken before it is older
-  than the deploy delay by the time Deployed can be observed (rule 2). Otherwise requests are served from the
-  snapshot with no API call; one that finds it past half its life starts a background re-read.
-- A new deployed version also empties that distribution's cache (``on_change``). ASSUMPTION: on AWS cached
-  objects survive a configuration change, but deployment takes minutes, so short-lived cached errors have
-  expired by then; locally deployment takes seconds and a cached 502 would outlive the fix.
+  (2) any snapshot older than ``max_age`` is re-read synchronously; the edge sets max_age to
+  min(1 s, 0.9 x the control plane's deploy delay), below that delay. A snapshot taken after the update saw
+  InProgress (rule 1); one taken before it is older than the deploy delay by the time Deployed can be
+  observed (rule 2). Otherwise requests are served from the snapshot with no API call; one that finds it
+  past half its life starts a background re-read.
+- Cached objects survive a new deployed version: a configuration change does not purge the cache; objects
+  stay until they expire or are invalidated. ASSUMPTION: no AWS page says it in as many words; it rests on
+  CF-DG Invalidation.html (to remove a file "before it expires", invalidate it or rename it) and the
+  re:Post knowledge-center article cloudfront-clear-cache (cached files are served until they expire;
+  invalidate to serve updates at once), and a community write-up says it of configuration changes
+  (tech-reader.blog, 2026-01, "AWS CloudFront Error: Why Didn't My Change Apply?"). A cached 404 can
+  therefore outlive the fix that cures it, which is the tutorial's "the fix didn't work". Only a
+  distribution that is gone from the list loses its cache (``on_gone``).
+- Invalidations: every refresh lists the invalidations of each distribution the edge serves and applies
+  the ones it has not applied yet (invalidations.py), before the new snapshot is published. Determinism:
+  the control plane keeps an invalidation InProgress for the deploy delay D after CreateInvalidation, and
+  max_age < D. A client that saw Completed asks at t >= t0 + D (t0: creation); the snapshot serving it
+  was begun at t - max_age or later, so after t0; its reading listed the invalidation and purged the
+  cache before the request could look there. (Both clocks are the one monotonic clock of the backend
+  process.) An answer fetched from the origin before the purge is not stored after it (cache.py, epochs).
 - Cache and origin request policies are re-read (GetCachePolicy / GetOriginRequestPolicy) for every refresh
   that finds a distribution using them; the managed policies never change, so they are read once. LIVE
   functions are described (DescribeFunction, Stage=LIVE) on each refresh and their code fetched (GetFunction)
@@ -33,6 +46,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hostlab.local.dataplane.edge.functions import LiveFunction
+from hostlab.local.dataplane.edge.invalidations import InvalidationFeed
 from hostlab.local.dataplane.edge.model import ConfigError, Distribution, parse_distribution
 
 log = logging.getLogger(__name__)
@@ -88,10 +102,18 @@ class _Seen:
 class ConfigStore:
     """Keeps a fresh-enough Snapshot; see the module docstring for the model."""
 
-    def __init__(self, client, *, max_age: float = 0.1, on_change: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        client,
+        *,
+        max_age: float = 0.1,
+        on_gone: Callable[[str], None] | None = None,
+        invalidations: InvalidationFeed | None = None,
+    ):
         self.client = client
         self.max_age = max_age
-        self.on_change = on_change or (lambda _id: None)
+        self.on_gone = on_gone or (lambda _id: None)
+        self.invalidations = invalidations
         self._snapshot = Snapshot()
         self._refresh_lock = threading.Lock()  # one reader at a time; waiters reuse its result
         self._background_lock = threading.Lock()  # only guards starting the background reader
@@ -158,6 +180,7 @@ class ConfigStore:
             log.warning("cannot list distributions (%s); serving the previous configuration", exc)
             return Snapshot(self._snapshot.by_host, self._snapshot.functions, taken_at)
         live_ids = set()
+        newly_served: set[str] = set()
         pending: set[str] = set()
         for summary in summaries:
             dist_id = summary["Id"]
@@ -168,12 +191,18 @@ class ConfigStore:
                 pending.update(n.lower() for n in (summary["DomainName"], *aliases))
                 continue
             try:
-                self._adopt(summary)
+                if self._adopt(summary):
+                    newly_served.add(dist_id)
             except (BotoCoreError, ClientError, ConfigError) as exc:
                 log.warning("distribution %s cannot be served: %s", dist_id, exc)
-        for gone in set(self._seen) - live_ids:
+        gone_ids = set(self._seen) - live_ids
+        for gone in gone_ids:
             del self._seen[gone]
-            self.on_change(gone)
+            self.on_gone(gone)
+        if self.invalidations is not None:
+            self.invalidations.forget(gone_ids)
+            for dist_id in self._seen:
+                self.invalidations.apply(dist_id, newly_served=dist_id in newly_served)
         by_host: dict[str, Distribution] = {}
         for seen in self._seen.values():
             if seen.distribution.enabled:
@@ -192,7 +221,8 @@ class ConfigStore:
                 return items
             marker = page.get("NextMarker")
 
-    def _adopt(self, summary: dict) -> None:
+    def _adopt(self, summary: dict) -> bool:
+        """Take in a Deployed distribution; True when the edge did not serve it before."""
         dist_id = summary["Id"]
         seen = self._seen.get(dist_id)
         if seen is None or seen.last_modified != summary.get("LastModifiedTime"):
@@ -204,7 +234,7 @@ class ConfigStore:
         version = "|".join([etag, *versions])
         if seen is not None and seen.distribution.version == version:
             seen.last_modified = summary.get("LastModifiedTime")
-            return
+            return False
         distribution = parse_distribution(
             dist_id,
             summary["DomainName"],
@@ -216,8 +246,7 @@ class ConfigStore:
         self._seen[dist_id] = _Seen(
             summary.get("LastModifiedTime"), etag, raw, summary["DomainName"], distribution
         )
-        if seen is not None:
-            self.on_change(dist_id)
+        return seen is None
 
     def _policies_for(self, raw: dict) -> tuple[dict[str, dict], dict[str, dict], list[str]]:
         behaviors = [raw["DefaultCacheBehavior"], *((raw.get("CacheBehaviors") or {}).get("Items") or [])]

@@ -8,7 +8,7 @@ Sources (CF-DG = CloudFront Developer Guide):
   (functions-event-structure.html). A changed uri does not change the cache behaviour or origin.
 - Disallowed headers are not exposed and cannot be added; read-only headers in viewer-request events are
   Content-Length, Host, Transfer-Encoding and Via; breaking either rule fails validation and CloudFront
-  returns 502 (edge-functions-restrictions.html, "HTTP headers").
+  returns 502 (edge-function-restrictions-all.html, "HTTP headers").
 - A function that throws or exceeds its limits gives 503 (http-503-service-unavailable.html, "function
   execution error").
 - Viewer-request functions run before the cache lookup, and not when CloudFront redirects HTTP to HTTPS

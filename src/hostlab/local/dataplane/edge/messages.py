@@ -1,8 +1,9 @@
 """The HTTP messages the edge passes between its rooms, and the splitting of query strings and cookies.
 
 Query strings and cookies are split by hand on purpose: CloudFront forwards the values it received unchanged
-when nothing rewrote them (CF-DG edge-functions-restrictions.html, "URI and query string encoding"), and the
-library parsers (urllib.parse.parse_qsl, http.cookies) decode or drop values, which would change the bytes.
+when nothing rewrote them (CF-DG edge-function-restrictions-all.html, "URI, query string, and headers
+encoding"), and the library parsers (urllib.parse.parse_qsl, http.cookies) decode or drop values, which would
+change the bytes.
 """
 
 from __future__ import annotations

@@ -130,8 +130,11 @@ class Origin:
     domain_name: str
     origin_path: str = ""
     custom_headers: tuple[tuple[str, str], ...] = ()
-    # S3 origins (S3OriginConfig) are always reached over HTTPS with TLSv1.2 (CF-DG
-    # RequestAndResponseBehaviorCustomOrigin.html, "Encryption").
+    # Defaults used for S3 origins (no CustomOriginConfig): HTTPS with TLSv1.2. DIVERGES from CF-DG
+    # HTTPandHTTPSRequests.html: "CloudFront then forwards the requests to your Amazon S3 bucket using the
+    # same protocol in which the requests were made" (match-viewer). The tutorial has no S3 origin.
+    # ASSUMPTION: a CustomOriginConfig without OriginSslProtocols offers TLSv1.2 (the API reference gives no
+    # default; the control plane stores none, see cloudfront_distributions._check_origin).
     protocol_policy: str = "https-only"
     http_port: int = 80
     https_port: int = 443
@@ -223,6 +226,19 @@ def parse_origin_request_policy(config: dict) -> ForwardRules:
     )
 
 
+def _legacy_ttls(behavior: dict) -> dict[str, float]:
+    """A legacy behaviour's TTLs; left out, CloudFront's defaults 0 / 86400 / 31536000, DefaultTTL at least
+    MinTTL and MaxTTL at least DefaultTTL (CF-DG distribution-web-values-specify.html, "Default TTL",
+    "Maximum TTL"; CloudFormation's schema defaults). The API answers with them filled in; this matters
+    only for an endpoint that leaves them out."""
+    min_ttl = float(behavior.get("MinTTL") or 0)
+    default_ttl = behavior.get("DefaultTTL")
+    default_ttl = max(86_400.0, min_ttl) if default_ttl is None else float(default_ttl)
+    max_ttl = behavior.get("MaxTTL")
+    max_ttl = max(31_536_000.0, default_ttl) if max_ttl is None else float(max_ttl)
+    return {"min_ttl": min_ttl, "default_ttl": default_ttl, "max_ttl": max_ttl}
+
+
 def parse_forwarded_values(behavior: dict) -> CacheRules:
     """Legacy ForwardedValues plus the behaviour's MinTTL/DefaultTTL/MaxTTL -> CacheRules.
 
@@ -253,10 +269,10 @@ def parse_forwarded_values(behavior: dict) -> CacheRules:
         headers=EVERYTHING if all_headers else _selection("whitelist", header_names, lower=True),
         cookies=cookie_sel,
         query=query_sel,
-        min_ttl=float(behavior.get("MinTTL") or 0),
-        default_ttl=float(behavior.get("DefaultTTL") or 0),
-        max_ttl=float(behavior.get("MaxTTL") or 0),
-        # Legacy behaviours compress when Compress is true, so they forward a normalized Accept-Encoding.
+        **_legacy_ttls(behavior),
+        # Legacy settings forward a normalized Accept-Encoding whenever the viewer's contains gzip or br,
+        # whatever Compress says (CF-DG RequestAndResponseBehaviorCustomOrigin.html, request header table,
+        # "Accept-Encoding").
         gzip=True,
         brotli=True,
         never_cache=all_headers,

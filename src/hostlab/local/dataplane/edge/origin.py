@@ -15,6 +15,9 @@ Sources (CF-DG = CloudFront Developer Guide):
 - Connection attempts (1-3, default 3) and connection timeout (1-10 s, default 10); response (read) timeout
   between packets (default 30 s); for GET and HEAD a timed-out response is retried up to the number of
   attempts, other methods are not retried (distribution-web-values-specify.html, "Origin response timeout").
+  ASSUMPTION: other methods also wait OriginReadTimeout; the 2023 copy of
+  RequestAndResponseBehaviorCustomOrigin.html ("Origin response timeout") gives them a fixed 30 s, the
+  default value anyway.
 - Keep-alive: idle origin connections are reused for OriginKeepaliveTimeout seconds (default 5 s).
 - HTTP/1.1 to custom origins (RequestAndResponseBehaviorCustomOrigin.html, "HTTP version").
 - Name resolution failure: 502 (http-502-bad-gateway.html, "DNS issues").

@@ -70,6 +70,8 @@ NEVER_FORWARDED = frozenset(
         "proxy-connection",
         "te",
         "trailer",
+        # The header table says Transfer-Encoding is forwarded; here the edge has read the whole body and
+        # sends Content-Length instead (a local simplification, see the request body below).
         "transfer-encoding",
         "upgrade",
         "x-forwarded-proto",
@@ -139,7 +141,9 @@ def cloudfront_header_value(name: str, req: ViewerRequest) -> str | None:
 
 def normalized_accept_encoding(value: str | None, rules: CacheRules) -> str | None:
     """CloudFront forwards a normalized Accept-Encoding when the viewer accepts gzip or br and the cache
-    policy enables that compression (CF-DG controlling-the-cache-key.html, "Compression support")."""
+    policy enables that compression (CF-DG controlling-the-cache-key.html, "Compression support"). With
+    both flags false, Accept-Encoding is like any other header: not in the key and not forwarded unless a
+    policy names it (API reference ParametersInCacheKeyAndForwardedToOrigin, EnableAcceptEncodingGzip)."""
     if not value:
         return None
     tokens = {t.split(";", 1)[0].strip().lower() for t in value.split(",")}

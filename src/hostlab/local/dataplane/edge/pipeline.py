@@ -82,6 +82,8 @@ class Pipeline:
         rid = errors.new_request_id()
         host = req.host
         if not host:
+            # RFC 9112 section 3.2: a request without Host gets 400. ASSUMPTION: CloudFront's page, and
+            # that it closes the connection.
             return errors.error_response(400, errors.BAD_REQUEST, rid, close=True)
         if len(f"{req.scheme}://{host}{req.target}".encode()) > MAX_URL_BYTES:
             return errors.error_response(413, errors.BAD_REQUEST, rid, close=True)
@@ -140,6 +142,8 @@ class Pipeline:
                 entry.status, entry.reason, entry.headers, entry.body, x_cache, rid, via, age=entry.age(now)
             )
         validators = entry.validators if entry is not None and entry.status < 400 else []
+        # Read before asking the origin: an invalidation applied meanwhile keeps this answer out of the cache.
+        epoch = self.cache.epoch(dist.id)
         oreq = build_origin_request(
             req, behavior, origin, request_id=rid, via_id=via, extra_headers=validators
         )
@@ -154,7 +158,7 @@ class Pipeline:
                 ttl = generated_error_ttl(failure.status, behavior.cache, dist.error_caching_min_ttl)
                 if ttl > 0:
                     stored = [(n, v) for n, v in out.headers if n.lower() not in _EDGE_HEADERS]
-                    self.cache.put(key, out.status, out.reason, stored, out.body, ttl)
+                    self.cache.put(key, out.status, out.reason, stored, out.body, ttl, epoch=epoch)
             return out
 
         if entry is not None and validators and resp.status == 304:
@@ -164,7 +168,7 @@ class Pipeline:
             ]
             ttl = response_ttl(entry.status, merged, behavior.cache, dist.error_caching_min_ttl)
             entry.headers = merged
-            self.cache.refresh(key, entry, ttl)
+            self.cache.refresh(key, entry, ttl, epoch=epoch)
             return self._cached(
                 entry.status,
                 entry.reason,
@@ -182,7 +186,7 @@ class Pipeline:
         if key is not None:
             ttl = response_ttl(resp.status, resp.headers, behavior.cache, dist.error_caching_min_ttl)
             if ttl > 0:
-                self.cache.put(key, resp.status, resp.reason, headers, resp.body, ttl)
+                self.cache.put(key, resp.status, resp.reason, headers, resp.body, ttl, epoch=epoch)
             elif entry is not None:
                 self.cache.drop(key)
         x_cache = "Error from cloudfront" if resp.status >= 400 else "Miss from cloudfront"
