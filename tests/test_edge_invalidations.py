@@ -13,6 +13,7 @@ from edge_support import FakeClock
 from hostlab.local.dataplane.edge.cache import ResponseCache, invalidation_matches
 from hostlab.local.dataplane.edge.cache_key import object_path
 from hostlab.local.dataplane.edge.invalidations import InvalidationFeed
+from hostlab.local.dataplane.edge.model import parse_forwarded_values
 
 
 def key(dist: str, path: str, query=(), method="GET", headers=(), cookies=()):
@@ -167,3 +168,23 @@ def test_a_forgotten_distribution_starts_over(feed_parts):
     feed.forget(["E1"])
     feed.apply("E1")
     assert purged == [("E1", ["/x"])] * 2
+
+
+# --- legacy behaviours read from an endpoint that leaves the TTLs out --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, (0.0, 86400.0, 31536000.0)),
+        ({"MinTTL": 100000}, (100000.0, 100000.0, 31536000.0)),
+        ({"DefaultTTL": 40000000}, (0.0, 40000000.0, 40000000.0)),
+        ({"MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 0}, (0.0, 0.0, 0.0)),
+    ],
+)
+def test_legacy_ttls_left_out_are_cloudfronts_defaults(given, expected):
+    rules = parse_forwarded_values(
+        {"ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}, **given}
+    )
+    assert (rules.min_ttl, rules.default_ttl, rules.max_ttl) == expected
+    assert rules.caching_disabled is (expected[2] == 0)
