@@ -31,16 +31,15 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
+from bench_support import APP_RUNNER_ORIGIN, distribution_config, start_control_plane, wait_deployed
 
-from hostlab.local.dataplane.edge import Edge
+from hostlab.local.dataplane.edge import Edge, make_client
 from hostlab.local.dataplane.tls import LocalCA
-from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
+from hostlab.settings import Settings
 
-ORIGIN_DOMAIN = "bench.us-east-1.awsapprunner.com"
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+# The origin of distribution_config (CachingDisabled + AllViewerExceptHostHeader, TLSv1.2 to the origin).
+ORIGIN_DOMAIN = APP_RUNNER_ORIGIN
+SETTINGS = Settings(api_port=0, cloudfront_deploy_seconds=0.2)
 TARGET_ADDED_P50_MS = 2.0
 TARGET_RPS = 300.0
 
@@ -70,60 +69,11 @@ def start_origin(ca: LocalCA) -> ThreadingHTTPServer:
     return server
 
 
-def start_control_plane() -> tuple[object, str]:
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per API call
-
-    from hostlab.local.controlplane import install
-
-    install(Settings(api_port=0, cloudfront_deploy_seconds=0.2))
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return server, f"http://{host}:{port}"
-
-
 def create_distribution(api_url: str) -> str:
-    cf = boto3.client(
-        "cloudfront",
-        endpoint_url=api_url,
-        region_name=DEFAULT_REGION,
-        aws_access_key_id=FAKE_ACCESS_KEY_ID,
-        aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
-        config=Config(retries={"max_attempts": 1}),
-    )
-    origin = {
-        "Id": "o",
-        "DomainName": ORIGIN_DOMAIN,
-        "CustomOriginConfig": {
-            "HTTPPort": 80,
-            "HTTPSPort": 443,
-            "OriginProtocolPolicy": "https-only",
-            "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
-        },
-    }
-    behavior = {
-        "TargetOriginId": "o",
-        "ViewerProtocolPolicy": "https-only",
-        "CachePolicyId": CACHING_DISABLED,
-        "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST,
-    }
-    config = {
-        "CallerReference": uuid.uuid4().hex,
-        "Comment": "bench",
-        "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [origin]},
-        "DefaultCacheBehavior": behavior,
-    }
+    cf = make_client(api_url)
+    config = distribution_config(uuid.uuid4().hex, Comment="bench")
     dist = cf.create_distribution(DistributionConfig=config)["Distribution"]
-    deadline = time.monotonic() + 30
-    while cf.get_distribution(Id=dist["Id"])["Distribution"]["Status"] != "Deployed":
-        if time.monotonic() > deadline:
-            raise SystemExit("the distribution never reached Deployed")
-        time.sleep(0.05)
+    wait_deployed(cf, [dist["Id"]])
     return dist["DomainName"]
 
 
@@ -172,9 +122,9 @@ def main() -> None:
     ca = LocalCA(Path(tempfile.mkdtemp(prefix="bench-edge-")))
     origin = start_origin(ca)
     origin_address = ("127.0.0.1", origin.server_address[1])
-    control_plane, api_url = start_control_plane()
+    control_plane, api_url = start_control_plane(SETTINGS)
     edge = Edge(
-        Settings(api_port=0, cloudfront_deploy_seconds=0.2),
+        SETTINGS,
         ca,
         api_url,
         resolve=lambda host, port: origin_address if host == ORIGIN_DOMAIN else None,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import logging
 import socket
 import statistics
 import tempfile
@@ -27,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
+from bench_support import start_control_plane
 
 import hostlab.app as demo
 from hostlab.local.dataplane.front import AppRunnerFront
@@ -34,18 +34,6 @@ from hostlab.local.dataplane.tls import LocalCA
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
 
 TIMEOUT = 10
-
-
-def start_control_plane(settings: Settings):
-    from moto.server import ThreadedMotoServer
-
-    from hostlab.local.controlplane import install
-
-    install(settings)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return server, f"http://{host}:{port}"
 
 
 def measure(connect, host_header: str, requests: int, clients: int) -> tuple[float, list[float]]:
@@ -84,7 +72,6 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server would log every API call
     home = Path(tempfile.mkdtemp(prefix="bench-front-"))
     settings = Settings(home=home, apprunner_operation_seconds=0.2)
     moto_server, api_url = start_control_plane(settings)

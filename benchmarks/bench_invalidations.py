@@ -19,7 +19,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench_edge import ALL_VIEWER_EXCEPT_HOST, CACHING_DISABLED, ORIGIN_DOMAIN, start_control_plane
+from bench_support import distribution_config, start_control_plane, wait_deployed
 
 from hostlab.local.dataplane.edge import Edge, make_client
 from hostlab.local.dataplane.edge.cache import ResponseCache
@@ -30,38 +30,9 @@ from hostlab.settings import Settings
 def create_distributions(cf, count: int) -> list[str]:
     ids = []
     for _ in range(count):
-        config = {
-            "CallerReference": uuid.uuid4().hex,
-            "Comment": "bench",
-            "Enabled": True,
-            "Origins": {
-                "Quantity": 1,
-                "Items": [
-                    {
-                        "Id": "o",
-                        "DomainName": ORIGIN_DOMAIN,
-                        "CustomOriginConfig": {
-                            "HTTPPort": 80,
-                            "HTTPSPort": 443,
-                            "OriginProtocolPolicy": "https-only",
-                            "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
-                        },
-                    }
-                ],
-            },
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "o",
-                "ViewerProtocolPolicy": "https-only",
-                "CachePolicyId": CACHING_DISABLED,
-                "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST,
-            },
-        }
+        config = distribution_config(uuid.uuid4().hex, Comment="bench")
         ids.append(cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
-    deadline = time.monotonic() + 30
-    while any(cf.get_distribution(Id=i)["Distribution"]["Status"] != "Deployed" for i in ids):
-        if time.monotonic() > deadline:
-            raise SystemExit("the distributions never reached Deployed")
-        time.sleep(0.05)
+    wait_deployed(cf, ids)
     return ids
 
 
@@ -105,10 +76,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
-    _server, api_url = start_control_plane()
-    edge = Edge(
-        Settings(api_port=0, cloudfront_deploy_seconds=0.2), LocalCA(Path(tempfile.mkdtemp())), api_url
-    )
+    settings = Settings(api_port=0, cloudfront_deploy_seconds=0.2)
+    _server, api_url = start_control_plane(settings)
+    edge = Edge(settings, LocalCA(Path(tempfile.mkdtemp())), api_url)
     cf = make_client(api_url)
     dist_ids = create_distributions(cf, args.distributions)
 

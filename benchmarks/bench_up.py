@@ -14,29 +14,20 @@ import argparse
 import datetime as dt
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import boto3
+from bench_support import (
+    client_from_env,
+    distribution_config,
+    image_source,
+    isolated_env,
+    parse_exports,
+    run_cli,
+)
 from botocore.config import Config
 from botocore.exceptions import ClientError
-
-HOSTLAB = str(Path(sys.executable).with_name("hostlab"))
-CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # managed cache policy (CF-DG)
-
-
-def isolated_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTLAB_") and "proxy" not in k.lower()}
-    env.pop("AWS_ENDPOINT_URL", None)
-    return {**env, "HOSTLAB_HOME": str(home), "HOSTLAB_PORT": "0", "HOSTLAB_PROXY_PORT": "0"}
-
-
-def exports(stdout: str) -> dict[str, str]:
-    shell = subprocess.run(["sh", "-c", f"{stdout}\nenv -0"], capture_output=True, timeout=10, env={})
-    return dict(item.split("=", 1) for item in shell.stdout.decode().split("\0") if "=" in item)
 
 
 def log_phases(log_file: Path) -> str:
@@ -57,15 +48,15 @@ def log_phases(log_file: Path) -> str:
 def cold_up(home: Path) -> tuple[float, dict[str, str]]:
     began = time.perf_counter()
     env = isolated_env(home)
-    result = subprocess.run([HOSTLAB, "up"], env=env, capture_output=True, text=True, timeout=120)
+    result = run_cli(env, "up", timeout=120)
     elapsed = time.perf_counter() - began
     if result.returncode != 0:
         raise SystemExit(f"hostlab up failed:\n{result.stderr}")
-    return elapsed, exports(result.stdout)
+    return elapsed, parse_exports(result.stdout)
 
 
 def down(home: Path) -> None:
-    subprocess.run([HOSTLAB, "down"], env=isolated_env(home), capture_output=True, timeout=60)
+    run_cli(isolated_env(home), "down", timeout=60)
 
 
 def latency(label: str, call, calls: int) -> None:
@@ -80,35 +71,15 @@ def latency(label: str, call, calls: int) -> None:
     print(f"  {label:<36} median {statistics.median(samples):6.2f} ms   p90 {p90:6.2f} ms   ({calls} calls)")
 
 
-def clients(env: dict[str, str]):
-    def make(service: str):
-        return boto3.client(
-            service,
-            endpoint_url=env["AWS_ENDPOINT_URL"],
-            region_name=env["AWS_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-            config=Config(retries={"max_attempts": 1}),
-        )
-
-    return make
-
-
 def bench_describes(env: dict[str, str], calls: int) -> None:
-    make = clients(env)
+    def make(service: str):
+        return client_from_env(env, service, config=Config(retries={"max_attempts": 1}))
+
     apprunner = make("apprunner")
     try:
-        arn = apprunner.create_service(
-            ServiceName="bench",
-            SourceConfiguration={
-                "ImageRepository": {
-                    "ImageIdentifier": "public.ecr.aws/docker/library/python:3.12-slim",
-                    "ImageRepositoryType": "ECR_PUBLIC",
-                    "ImageConfiguration": {"Port": "8080", "StartCommand": "python -m http.server 8080"},
-                },
-                "AutoDeploymentsEnabled": False,
-            },
-        )["Service"]["ServiceArn"]
+        source = image_source(StartCommand="python -m http.server 8080")
+        service = apprunner.create_service(ServiceName="bench", SourceConfiguration=source)["Service"]
+        arn = service["ServiceArn"]
         latency("apprunner describe_service", lambda: apprunner.describe_service(ServiceArn=arn), calls)
         latency("apprunner list_services", apprunner.list_services, calls)
     except ClientError as exc:
@@ -116,34 +87,8 @@ def bench_describes(env: dict[str, str], calls: int) -> None:
 
     cloudfront = make("cloudfront")
     try:
-        distribution = cloudfront.create_distribution(
-            DistributionConfig={
-                "CallerReference": "bench",
-                "Comment": "bench",
-                "Enabled": True,
-                "Origins": {
-                    "Quantity": 1,
-                    "Items": [
-                        {
-                            "Id": "app",
-                            "DomainName": "example.us-east-1.awsapprunner.com",
-                            "CustomOriginConfig": {
-                                "HTTPPort": 80,
-                                "HTTPSPort": 443,
-                                "OriginProtocolPolicy": "https-only",
-                                "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
-                            },
-                        }
-                    ],
-                },
-                "DefaultCacheBehavior": {
-                    "TargetOriginId": "app",
-                    "ViewerProtocolPolicy": "redirect-to-https",
-                    "CachePolicyId": CACHING_OPTIMIZED,
-                },
-            }
-        )["Distribution"]
-        dist_id = distribution["Id"]
+        config = distribution_config("bench", Comment="bench")
+        dist_id = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
         latency("cloudfront get_distribution", lambda: cloudfront.get_distribution(Id=dist_id), calls)
     except ClientError as exc:
         print(f"  cloudfront: skipped ({exc})")

@@ -41,6 +41,7 @@ from hostlab.app import DEFAULT_SECRET_HEADER, source_configuration
 
 TAG_KEY = "project"
 TAG_VALUE = "hostlab-reproduce"
+TAGS = [{"Key": TAG_KEY, "Value": TAG_VALUE}]  # App Runner's shape; CloudFront wants {"Items": TAGS}
 SERVICE_NAME = "hostlab-reproduce"
 FUNCTION_NAME = "hostlab-reproduce-forwarded-host"
 COMMENT = "hostlab reproduce.sh: CloudFront in front of App Runner"
@@ -111,8 +112,7 @@ def current_secret(service: dict) -> str | None:
 
 
 def wait_running(apprunner, service_arn: str) -> dict:
-    waiter = waiters.apprunner_waiter(apprunner, "ServiceRunning")
-    waiters.wait(waiter, "App Runner service", ServiceArn=service_arn)
+    tr.wait_service_running(apprunner, service_arn)
     return apprunner.describe_service(ServiceArn=service_arn)["Service"]
 
 
@@ -124,7 +124,7 @@ def ready_service(apprunner, secret_if_created: str | None) -> dict:
             ServiceName=SERVICE_NAME,
             SourceConfiguration=source_configuration(origin_secret=secret_if_created),
             InstanceConfiguration={"Cpu": "0.25 vCPU", "Memory": "0.5 GB"},
-            Tags=[{"Key": TAG_KEY, "Value": TAG_VALUE}],
+            Tags=TAGS,
         )["Service"]
         say(f"created App Runner service {SERVICE_NAME}")
         return wait_running(apprunner, created["ServiceArn"])
@@ -165,7 +165,7 @@ def published_function(cloudfront) -> str:
             Name=FUNCTION_NAME,
             FunctionConfig=config,
             FunctionCode=code,
-            Tags={"Items": [{"Key": TAG_KEY, "Value": TAG_VALUE}]},
+            Tags={"Items": TAGS},
         )["ETag"]
     else:
         live_code = None
@@ -264,7 +264,7 @@ def ensure_distribution(cloudfront, chosen: Configuration, origin_domain: str, s
         created = cloudfront.create_distribution_with_tags(
             DistributionConfigWithTags={
                 "DistributionConfig": config,
-                "Tags": {"Items": [{"Key": TAG_KEY, "Value": TAG_VALUE}]},
+                "Tags": {"Items": TAGS},
             }
         )["Distribution"]
         say(f"created distribution {created['Id']}")

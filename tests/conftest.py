@@ -9,7 +9,8 @@ backend during the run (connect() in a notebook run by nbval, whose kernel inher
 that same temporary folder and is stopped with it; a backend the reader runs is never touched.
 
 Fixtures: ``backend`` (its State), ``client_env`` (the variables `hostlab env` prints, for tests that run
-requests/curl/openssl), ``api_url``, ``make_client``, ``apprunner``, ``cloudfront``.
+requests/curl/openssl), ``api_url``, ``make_client``, ``apprunner``, ``cloudfront``, ``account`` (a CloudFront
+client in an account of its own), ``proxied`` (a requests session through the backend's proxy).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from pathlib import Path
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
+from cloudfront_support import client_in_account, new_account_id
 
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
 
@@ -124,3 +127,21 @@ def apprunner(make_client):
 @pytest.fixture
 def cloudfront(make_client):
     return make_client("cloudfront")
+
+
+@pytest.fixture
+def account(make_client):
+    """A CloudFront client in an account no other test uses (tests/cloudfront_support.py says why)."""
+    return client_in_account(make_client, new_account_id())
+
+
+@pytest.fixture
+def proxied(client_env):
+    """A requests session reaching the backend as a reader's prepared shell does: through its CONNECT proxy,
+    trusting its CA, and deaf to any proxy or CA bundle the environment names."""
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = {"https": client_env["HTTPS_PROXY"], "http": client_env["HTTP_PROXY"]}
+    session.verify = client_env["REQUESTS_CA_BUNDLE"]
+    yield session
+    session.close()

@@ -1,4 +1,5 @@
-"""Helpers for tests that start their own backends (each in its own temporary HOSTLAB_HOME)."""
+"""Helpers for tests that start their own backends (each in its own temporary HOSTLAB_HOME), also used by
+benchmarks/bench_up.py."""
 
 from __future__ import annotations
 
@@ -6,11 +7,17 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+import boto3
 import psutil
 
+import hostlab.app as demo
+from hostlab.local import lifecycle
 from hostlab.local.procs import SERVER_MODULE
+from hostlab.settings import Settings
 
 HOSTLAB = str(Path(sys.executable).with_name("hostlab"))  # the console script installed with the package
 CLI_TIMEOUT = 90  # seconds; far above a normal start, only there so a hang fails instead of blocking
@@ -29,6 +36,16 @@ def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def settings_for(home: Path, **extra: str) -> Settings:
+    """The Settings of a backend in ``home`` (isolated_env's variables, plus ``extra``)."""
+    return Settings.from_env(isolated_env(home, **extra))
+
+
+def stop_backend(home: Path, **extra: str) -> None:
+    """Stop the backend of ``home`` if one runs, without notes: the teardown of a test's own backend."""
+    lifecycle.down(settings_for(home, **extra), note=lambda _: None)
+
+
 def run_cli(env: dict[str, str], *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
     """Run `hostlab ARGS` with its stdout and stderr captured through pipes (they must close)."""
     return subprocess.run(
@@ -43,6 +60,32 @@ def parse_exports(stdout: str) -> dict[str, str]:
     )
     pairs = (item.split("=", 1) for item in probe.stdout.decode().split("\0") if "=" in item)
     return dict(pairs)
+
+
+def client_from_env(env: Mapping[str, str], service: str, **options: Any) -> Any:
+    """A boto3 client for the backend ``env`` points at: the variables `hostlab up` exports (parse_exports)
+    or lifecycle.client_env(state)."""
+    return boto3.client(
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        **options,
+    )
+
+
+def image_source(**image_configuration: str) -> dict[str, Any]:
+    """A CreateService SourceConfiguration for the public Python image on App Runner's default port, with
+    automatic deployments off; ``image_configuration`` adds to the Port."""
+    return {
+        "ImageRepository": {
+            "ImageIdentifier": demo.IMAGE,
+            "ImageRepositoryType": "ECR_PUBLIC",
+            "ImageConfiguration": {"Port": str(demo.PORT), **image_configuration},
+        },
+        "AutoDeploymentsEnabled": False,
+    }
 
 
 def server_processes(home: Path) -> list[psutil.Process]:

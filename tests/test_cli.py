@@ -10,9 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from lifecycle_helpers import HOSTLAB, alive, isolated_env, parse_exports, run_cli, server_processes
-
-from hostlab.settings import Settings
+from lifecycle_helpers import (
+    HOSTLAB,
+    alive,
+    isolated_env,
+    parse_exports,
+    run_cli,
+    server_processes,
+    stop_backend,
+)
 
 
 @pytest.fixture
@@ -20,9 +26,7 @@ def home(tmp_path):
     # A space in the path: the export lines must be quoted for `eval` to work.
     path = tmp_path / "state folder"
     yield path
-    from hostlab.local import lifecycle
-
-    lifecycle.down(Settings.from_env(isolated_env(path)), note=lambda _: None)
+    stop_backend(path)
 
 
 def test_up_env_status_down_round_trip(home):

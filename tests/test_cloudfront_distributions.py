@@ -19,13 +19,6 @@ from cloudfront_support import (
     new_account_id,
 )
 
-
-@pytest.fixture
-def account(make_client):
-    """A CloudFront client in an account no other test uses."""
-    return client_in_account(make_client, new_account_id())
-
-
 FAST_WAITER = {"Delay": 0.2, "MaxAttempts": 50}  # the test backend deploys in 0.4 s
 
 

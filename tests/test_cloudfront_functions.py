@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cloudfront_support import client_in_account, distribution_config, error, new_account_id
+from cloudfront_support import distribution_config, error
 
 CODE_V1 = b"""function handler(event) {
   var request = event.request;
@@ -28,12 +28,6 @@ VIEWER_REQUEST = {
         "cookies": {},
     },
 }
-
-
-@pytest.fixture
-def account(make_client):
-    """A CloudFront client in an account no other test uses."""
-    return client_in_account(make_client, new_account_id())
 
 
 @pytest.fixture

@@ -9,20 +9,11 @@ from cloudfront_support import (
     CACHING_DISABLED,
     CACHING_OPTIMIZED,
     cache_policy_config,
-    client_in_account,
     distribution_config,
     error,
     names,
-    new_account_id,
     origin_request_policy_config,
 )
-
-
-@pytest.fixture
-def account(make_client):
-    """A CloudFront client in an account no other test uses."""
-    return client_in_account(make_client, new_account_id())
-
 
 # (ID, name) of every managed policy, from the CloudFront Developer Guide pages.
 MANAGED_CACHE = {

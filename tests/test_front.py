@@ -503,15 +503,6 @@ def test_apps_die_with_the_server(tmp_path):
 # -- through the real backend (control plane + CONNECT proxy) ------------------------------------------------
 
 
-@pytest.fixture
-def proxied(client_env):
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies = {"https": client_env["HTTPS_PROXY"], "http": client_env["HTTP_PROXY"]}
-    session.verify = client_env["REQUESTS_CA_BUNDLE"]
-    return session
-
-
 def _wait_status(apprunner, arn: str, status: str) -> None:
     wait_until(lambda: apprunner.describe_service(ServiceArn=arn)["Service"]["Status"] == status,
                what=f"status {status}")

@@ -16,10 +16,14 @@ import requests
 from lifecycle_helpers import (
     HOSTLAB,
     alive,
+    client_from_env,
+    image_source,
     isolated_env,
     parse_exports,
     run_cli,
     server_processes,
+    settings_for,
+    stop_backend,
     wait_until,
 )
 
@@ -32,11 +36,7 @@ from hostlab.settings import Settings
 def home(tmp_path):
     path = tmp_path / "home"
     yield path
-    lifecycle.down(Settings.from_env(isolated_env(path)), note=lambda _: None)
-
-
-def settings_for(home, **extra) -> Settings:
-    return Settings.from_env(isolated_env(home, **extra))
+    stop_backend(path)
 
 
 def test_concurrent_ups_start_one_backend(home):
@@ -138,24 +138,8 @@ def test_down_leaves_no_process_behind(home):
     assert state is not None
     if "front" not in state.dataplane:
         pytest.skip("the App Runner front is not built yet: no demo app to stop")
-    apprunner = boto3.client(
-        "apprunner",
-        endpoint_url=exported["AWS_ENDPOINT_URL"],
-        region_name=exported["AWS_REGION"],
-        aws_access_key_id=exported["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=exported["AWS_SECRET_ACCESS_KEY"],
-    )
-    service = apprunner.create_service(
-        ServiceName="down-test",
-        SourceConfiguration={
-            "ImageRepository": {
-                "ImageIdentifier": "public.ecr.aws/docker/library/python:3.12-slim",
-                "ImageRepositoryType": "ECR_PUBLIC",
-                "ImageConfiguration": {"Port": "8080"},
-            },
-            "AutoDeploymentsEnabled": False,
-        },
-    )["Service"]
+    apprunner = client_from_env(exported, "apprunner")
+    service = apprunner.create_service(ServiceName="down-test", SourceConfiguration=image_source())["Service"]
 
     def app_answers() -> bool:
         try:
@@ -181,7 +165,7 @@ def test_down_leaves_no_process_behind(home):
 def test_down_is_idempotent_and_spares_a_folder_it_did_not_create(tmp_path):
     keep = tmp_path / "mine.txt"
     keep.write_text("the reader's file")
-    settings = Settings.from_env(isolated_env(tmp_path))
+    settings = settings_for(tmp_path)
     assert lifecycle.down(settings) is False
     state = lifecycle.up(settings)
     assert lifecycle.down(settings) is True
@@ -293,25 +277,9 @@ def test_same_seed_same_ids(tmp_path):
         settings = settings_for(home, HOSTLAB_SEED=seed)
         state = lifecycle.up(settings)
         try:
-            apprunner = boto3.client(
-                "apprunner",
-                endpoint_url=state.api_url,
-                region_name="us-east-1",
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            )
-            service = apprunner.create_service(
-                ServiceName="seeded",
-                SourceConfiguration={
-                    "ImageRepository": {
-                        "ImageIdentifier": "public.ecr.aws/docker/library/python:3.12-slim",
-                        "ImageRepositoryType": "ECR_PUBLIC",
-                        "ImageConfiguration": {"Port": "8080"},
-                    },
-                    "AutoDeploymentsEnabled": False,
-                },
-            )["Service"]
-            return service["ServiceId"], service["ServiceUrl"]
+            apprunner = client_from_env(lifecycle.client_env(state), "apprunner")
+            service = apprunner.create_service(ServiceName="seeded", SourceConfiguration=image_source())
+            return service["Service"]["ServiceId"], service["Service"]["ServiceUrl"]
         finally:
             lifecycle.down(settings, note=lambda _: None)
 

@@ -8,90 +8,34 @@ from __future__ import annotations
 
 import ast
 import io
-import re
 import tokenize
-from pathlib import Path
 
-import nbformat
 import pytest
+from notebook_cells import EMBEDDED_LABELS, code_cells, label_of, read_notebook
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-
-# The labels the post embeds with {{< embed ../../notebooks/<notebook>.ipynb#<label> >}}.
-EMBEDDED_LABELS = {
-    "01-create-service.ipynb": ["service-config", "create-service", "wait-service", "call-service"],
-    "02-attach-cloudfront.ipynb": [
-        "distribution-config",
-        "create-distribution",
-        "wait-distribution",
-        "call-distribution",
-    ],
-    "03-what-breaks.ipynb": [
-        "break-host-404",
-        "break-tls-502",
-        "break-app-host",
-        "break-personal-cache",
-        "break-cached-404",
-        "break-inprogress",
-        "break-bypass",
-    ],
-    "04-fixes.ipynb": [
-        "fix-origin-tls",
-        "fix-host-policy",
-        "fix-function-code",
-        "fix-forwarded-host",
-        "fix-cache-paths",
-        "fix-personal-cache",
-        "fix-viewer-tls",
-        "fix-bypass-403",
-        "fix-summary",
-    ],
-    "05-cleanup.ipynb": ["cleanup-delete", "cleanup-listing"],
-    "06-policy-matrix.ipynb": ["matrix-table", "matrix-heatmap"],
-    "07-costs.ipynb": ["costs-prices", "costs-table", "costs-plot"],
-}
 TUTORIAL = [name for name in EMBEDDED_LABELS if name[:2] in {"01", "02", "03", "04", "05"}]
-LABEL = re.compile(r"^#\| label: (\S+)\s*$")
 # A teaching cell is read in the post and in the notebook: it must fit on a screen.
 MAX_TEACHING_LINES = 40
 
 
-def _read(name: str) -> nbformat.NotebookNode:
-    path = NOTEBOOKS / name
-    assert path.exists(), f"{path} is missing (the post embeds cells from it)"
-    nb = nbformat.read(path, as_version=4)
-    nbformat.validate(nb)
-    return nb
-
-
-def _code_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code"]
-
-
-def _label(cell) -> str | None:
-    first = cell.source.splitlines()[0] if cell.source else ""
-    match = LABEL.match(first)
-    return match.group(1) if match else None
-
-
 @pytest.mark.parametrize("name", sorted(EMBEDDED_LABELS))
 def test_embedded_labels_present_once_as_first_line(name):
-    nb = _read(name)
-    labels = [_label(c) for c in _code_cells(nb)]
+    nb = read_notebook(name)
+    labels = [label_of(c) for c in code_cells(nb)]
     found = [label for label in labels if label]
     assert len(found) == len(set(found)), f"{name}: duplicate labels {sorted(found)}"
     missing = [label for label in EMBEDDED_LABELS[name] if label not in found]
     assert not missing, f"{name}: no code cell starts with '#| label: <name>' for {missing}"
     misplaced = [
-        c.source.splitlines()[0] for c in _code_cells(nb) if "#| label:" in c.source and not _label(c)
+        c.source.splitlines()[0] for c in code_cells(nb) if "#| label:" in c.source and not label_of(c)
     ]
     assert not misplaced, f"{name}: '#| label:' must be the first line of its cell: {misplaced}"
 
 
 @pytest.mark.parametrize("name", sorted(EMBEDDED_LABELS))
 def test_saved_as_run_top_to_bottom_without_errors(name):
-    nb = _read(name)
-    cells = [c for c in _code_cells(nb) if c.source.strip()]
+    nb = read_notebook(name)
+    cells = [c for c in code_cells(nb) if c.source.strip()]
     counts = [c.execution_count for c in cells]
     assert None not in counts, f"{name}: unexecuted code cells (run `make notebooks`)"
     assert counts == list(range(1, len(cells) + 1)), f"{name}: not run top to bottom in one kernel: {counts}"
@@ -103,7 +47,7 @@ def test_saved_as_run_top_to_bottom_without_errors(name):
 
 @pytest.mark.parametrize("name", sorted(EMBEDDED_LABELS))
 def test_never_asks_for_input(name):
-    for cell in _code_cells(_read(name)):
+    for cell in code_cells(read_notebook(name)):
         tree = ast.parse(
             "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("%"))
         )
@@ -116,8 +60,8 @@ def test_never_asks_for_input(name):
 
 @pytest.mark.parametrize("name", TUTORIAL)
 def test_teaching_cells_are_small_and_print_something(name):
-    for cell in _code_cells(_read(name)):
-        label = _label(cell)
+    for cell in code_cells(read_notebook(name)):
+        label = label_of(cell)
         if not label:
             continue
         lines = len(cell.source.splitlines())
@@ -132,7 +76,7 @@ def test_teaching_cells_are_small_and_print_something(name):
 def test_one_switch_only(name):
     """The same code on both backends: only hostlab.connect() reads HOSTLAB_BACKEND, and no cell picks an
     endpoint or reads the environment itself."""
-    for cell in _code_cells(_read(name)):
+    for cell in code_cells(read_notebook(name)):
         tokens = tokenize.generate_tokens(io.StringIO(cell.source).readline)
         code = " ".join(t.string for t in tokens if t.type != tokenize.COMMENT)
         for forbidden in ("HOSTLAB_BACKEND", "os.environ", "getenv", "endpoint_url"):
@@ -141,7 +85,7 @@ def test_one_switch_only(name):
 
 @pytest.mark.parametrize("name", TUTORIAL)
 def test_outputs_are_chosen_fields_not_whole_responses(name):
-    for cell in _code_cells(_read(name)):
+    for cell in code_cells(read_notebook(name)):
         text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
         assert "ResponseMetadata" not in text, f"{name}: cell {cell.execution_count} prints a whole response"
         assert "RequestId" not in text, f"{name}: cell {cell.execution_count} prints a request id"

@@ -18,48 +18,13 @@ import re
 import struct
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
+from notebook_cells import EMBEDDED_LABELS, NOTEBOOKS, cell_with_label, read_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 POST_DIR = ROOT / "posts" / "2026-11-27-cloudfront-apprunner-host-problem"
 POST = POST_DIR / "index.qmd"
-NOTEBOOKS = ROOT / "notebooks"
-
-# The labels the post may embed (agreed with the notebooks). The notebooks may add labels, not rename these.
-EMBEDDABLE = {
-    "01-create-service.ipynb": {"service-config", "create-service", "wait-service", "call-service"},
-    "02-attach-cloudfront.ipynb": {
-        "distribution-config",
-        "create-distribution",
-        "wait-distribution",
-        "call-distribution",
-    },
-    "03-what-breaks.ipynb": {
-        "break-host-404",
-        "break-tls-502",
-        "break-app-host",
-        "break-personal-cache",
-        "break-cached-404",
-        "break-inprogress",
-        "break-bypass",
-    },
-    "04-fixes.ipynb": {
-        "fix-origin-tls",
-        "fix-host-policy",
-        "fix-function-code",
-        "fix-forwarded-host",
-        "fix-cache-paths",
-        "fix-personal-cache",
-        "fix-viewer-tls",
-        "fix-bypass-403",
-        "fix-summary",
-    },
-    "05-cleanup.ipynb": {"cleanup-delete", "cleanup-listing"},
-    "06-policy-matrix.ipynb": {"matrix-table", "matrix-heatmap"},
-    "07-costs.ipynb": {"costs-prices", "costs-table", "costs-plot"},
-}
 
 # Files the post includes verbatim; tests/test_infra.py lints, parses or runs each of them.
 TESTED_INCLUDES = {
@@ -177,24 +142,13 @@ def _embeds() -> list[tuple[str, str, str]]:
     return EMBED.findall(POST.read_text())
 
 
-def _cell_with_label(notebook: Path, label: str):
-    nb = nbformat.read(notebook, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        first = cell.source.lstrip().splitlines()[:1]
-        if first and re.fullmatch(rf"#\|\s*label:\s*{re.escape(label)}\s*", first[0]):
-            return cell
-    return None
-
-
 @pytest.mark.parametrize(("path", "label", "options"), _embeds(), ids=lambda v: str(v).rsplit("/", 1)[-1])
 def test_embed_resolves_to_a_labelled_cell_with_outputs(path, label, options):
     notebook = (POST_DIR / path).resolve()
     assert notebook.parent == NOTEBOOKS, f"{path}: embeds come from notebooks/"
-    assert label in EMBEDDABLE.get(notebook.name, set()), f"{notebook.name}#{label} is not an agreed label"
+    assert label in EMBEDDED_LABELS.get(notebook.name, ()), f"{notebook.name}#{label} is not an agreed label"
     assert notebook.exists(), f"{notebook.name} does not exist (yet)"
-    cell = _cell_with_label(notebook, label)
+    cell = cell_with_label(read_notebook(notebook.name), label)
     assert cell is not None, f"no code cell in {notebook.name} starts with '#| label: {label}'"
     assert cell.outputs, f"{notebook.name}#{label} has no outputs: run the notebook before committing"
     assert not any(o.get("output_type") == "error" for o in cell.outputs), f"{notebook.name}#{label} errored"
@@ -203,7 +157,7 @@ def test_embed_resolves_to_a_labelled_cell_with_outputs(path, label, options):
 
 def test_every_notebook_is_embedded():
     embedded = {Path(path).name for path, _, _ in _embeds()}
-    assert embedded == set(EMBEDDABLE)
+    assert embedded == set(EMBEDDED_LABELS)
 
 
 def test_embed_pattern_sees_every_shortcode():

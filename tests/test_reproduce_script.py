@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import psutil
 import pytest
-from lifecycle_helpers import alive, isolated_env, server_processes
+from lifecycle_helpers import alive, isolated_env, server_processes, stop_backend
 
 from hostlab.local import lifecycle
 from hostlab.settings import Settings
@@ -82,7 +82,7 @@ def domains(output: str) -> tuple[str, str]:
 def home(tmp_path):
     path = tmp_path / "reproduce home"  # a space: every path in the script must be quoted
     yield path
-    lifecycle.down(Settings.from_env(isolated_env(path, **FAST)), note=lambda _: None)
+    stop_backend(path, **FAST)
 
 
 def test_reproduces_the_failures_and_the_fix_then_stops_its_backend(home):

@@ -3,7 +3,7 @@
 A fresh backend (its own state folder, free ports, seeded IDs) means the same calls give the same answers,
 so executing the notebooks twice gives byte-identical files: nbclient keeps no timings
 (``record_timing=False``) and folds carriage returns in streams (``coalesce_streams=True``), which is what
-makes a waiter's erased progress bar leave the same text every time.
+turns a waiter's progress bar into its one final line ("distribution: Deployed") however many polls it drew.
 
     python -m hostlab.notebook_runner              refresh notebooks/*.ipynb in place (make notebooks)
     python -m hostlab.notebook_runner NB [NB ...]  refresh only those, in the order given

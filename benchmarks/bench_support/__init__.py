@@ -1,0 +1,75 @@
+"""What the benchmarks share: moto's server with the project's extensions in the benchmark's own process,
+waiting for distributions to deploy, and, from the tests' helper modules (one copy serves both), a backend in
+a throwaway HOSTLAB_HOME and a distribution in front of an App Runner-like origin.
+
+A package rather than a benchmarks/*.py module, so that `make bench`, which runs every one of those, does not
+run it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hostlab.settings import Settings
+
+# The tests' helpers are plain modules in tests/: pytest puts that folder on sys.path, a benchmark run as a
+# script does it here.
+TESTS_DIR = Path(__file__).resolve().parents[2] / "tests"
+if str(TESTS_DIR) not in sys.path:
+    sys.path.append(str(TESTS_DIR))
+
+from cloudfront_support import APP_RUNNER_ORIGIN, distribution_config  # noqa: E402
+from lifecycle_helpers import (  # noqa: E402
+    HOSTLAB,
+    client_from_env,
+    image_source,
+    isolated_env,
+    parse_exports,
+    run_cli,
+)
+
+__all__ = [
+    "APP_RUNNER_ORIGIN",
+    "HOSTLAB",
+    "client_from_env",
+    "distribution_config",
+    "image_source",
+    "isolated_env",
+    "parse_exports",
+    "run_cli",
+    "start_control_plane",
+    "wait_deployed",
+]
+
+DEPLOY_TIMEOUT = 30.0  # seconds; the benchmarks deploy in 0.2 s, this only turns a hang into an exit
+
+
+def start_control_plane(settings: Settings) -> tuple[Any, str]:
+    """moto's server with the project's extensions, in this process on a free loopback port:
+    (the server, to stop at the end; its API URL)."""
+    from moto.server import ThreadedMotoServer
+
+    from hostlab.local.controlplane import install
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access-log line per API call
+    install(settings)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+def wait_deployed(cloudfront, distribution_ids: list[str]) -> None:
+    """Poll GetDistribution until every one of ``distribution_ids`` is Deployed; exit after DEPLOY_TIMEOUT."""
+    deadline = time.monotonic() + DEPLOY_TIMEOUT
+    def status(distribution_id: str) -> str:
+        return cloudfront.get_distribution(Id=distribution_id)["Distribution"]["Status"]
+
+    while any(status(i) != "Deployed" for i in distribution_ids):
+        if time.monotonic() > deadline:
+            raise SystemExit("the distributions never reached Deployed")
+        time.sleep(0.05)
