@@ -10,7 +10,8 @@ that same temporary folder and is stopped with it; a backend the reader runs is 
 
 Fixtures: ``backend`` (its State), ``client_env`` (the variables `hostlab env` prints, for tests that run
 requests/curl/openssl), ``api_url``, ``make_client``, ``apprunner``, ``cloudfront``, ``account`` (a CloudFront
-client in an account of its own), ``proxied`` (a requests session through the backend's proxy).
+client in an account of its own), ``proxied`` (a requests session through the backend's proxy), ``hold``
+(keeps the backend's work in progress while a test looks at it: tests/progress_support.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pytest
 import requests
 from botocore.config import Config
 from cloudfront_support import client_in_account, new_account_id
+from progress_support import Hold
 
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
 
@@ -133,6 +135,14 @@ def cloudfront(make_client):
 def account(make_client):
     """A CloudFront client in an account no other test uses (tests/cloudfront_support.py says why)."""
     return client_in_account(make_client, new_account_id())
+
+
+@pytest.fixture
+def hold(api_url):
+    """A progress_support.Hold on the session backend; whatever is still held is released after the test."""
+    holder = Hold(api_url)
+    yield holder
+    holder.close()
 
 
 @pytest.fixture

@@ -94,10 +94,8 @@ def test_every_answered_operation_exists_in_botocore_and_has_a_method(operation)
 
 
 def test_install_routes_every_cloudfront_path_to_the_extended_responses():
-    from hostlab.settings import Settings
-
-    moto_glue._install_cloudfront(Settings(cloudfront_deploy_seconds=0.4))
-    moto_glue._install_cloudfront(Settings(cloudfront_deploy_seconds=0.4))  # idempotent
+    moto_glue._install_cloudfront()
+    moto_glue._install_cloudfront()  # idempotent
     handlers = set(moto_glue._cloudfront_urls.url_paths.values())
     assert handlers == {moto_glue._CloudFrontResponseWithGaps.dispatch}
     assert "{0}/2020-05-31/cache-policy$" in moto_glue._cloudfront_urls.url_paths

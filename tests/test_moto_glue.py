@@ -179,3 +179,32 @@ def test_request_ids_leave_the_seeded_random_alone(installed):
     headers, _ = touch("BaseResponse._enrich_response", lambda: BaseResponse._enrich_response({}, ""))
     require(len(headers.get("x-amzn-requestid", "")) == 52, "the x-amzn-requestid header")
     require(installed.mock_random.getstate() == before, "request ids drawn from moto's seeded random")
+
+
+def test_durations_come_from_moto_state_manager_and_never_drop_below_the_setting(installed):
+    from hostlab.local.controlplane import progress
+
+    moto_api = touch("moto.moto_api", lambda: importlib.import_module("moto.moto_api"))
+    manager = touch("moto.moto_api.state_manager", lambda: moto_api.state_manager)
+    model = progress.APPRUNNER_SERVICE
+    seconds = installed.duration(model)
+    require(
+        touch("state_manager.get_transition", lambda: manager.get_transition(model))
+        == {"progression": "time", "seconds": TEST_OPERATION_SECONDS},
+        "state_manager.register_default_transition / get_transition",
+    )
+    assert seconds() == TEST_OPERATION_SECONDS
+    try:
+        manager.set_transition(model, {"progression": "time", "seconds": 90})
+        assert seconds() == 90  # longer: held
+        manager.set_transition(model, {"progression": "time", "duration": 60})  # the docs' spelling
+        assert seconds() == 60
+        manager.set_transition(model, {"progression": "time", "seconds": 0})
+        assert seconds() == TEST_OPERATION_SECONDS  # never shorter than the setting
+        manager.set_transition(model, {"progression": "immediate"})
+        assert seconds() == TEST_OPERATION_SECONDS
+    finally:
+        manager.unset_transition(model)
+    assert seconds() == TEST_OPERATION_SECONDS
+    with pytest.raises(KeyError, match="no duration"):
+        installed.duration("apprunner::vpc_connector")

@@ -30,9 +30,9 @@ CELL_TIMEOUT = 300
 # Short delays for executing notebooks: waiting is still exercised (the waiters poll several times) but
 # a whole run stays within seconds. Same names as hostlab.settings reads.
 NOTEBOOK_DELAYS = {
-    "HOSTLAB_APPRUNNER_OPERATION_SECONDS": "0.5",
-    "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": "0.5",
-    "HOSTLAB_ACM_VALIDATION_SECONDS": "0.5",
+    "HOSTLAB_APPRUNNER_OPERATION_SECONDS": "0.2",
+    "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": "0.2",
+    "HOSTLAB_ACM_VALIDATION_SECONDS": "0.2",
 }
 
 

@@ -38,7 +38,7 @@ APPRUNNER_AWS = Polling(delay=10, max_attempts=90)
 # locally and can be too short on AWS, where a deployment can take more than 25 minutes; 20 s x 135 = 45 min.
 CLOUDFRONT_AWS = Polling(delay=20, max_attempts=135)
 # Local backend: operations last seconds (Settings.apprunner_operation_seconds, cloudfront_deploy_seconds).
-LOCAL = Polling(delay=0.25, max_attempts=240)
+LOCAL = Polling(delay=0.05, max_attempts=1200)
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 

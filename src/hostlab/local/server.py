@@ -53,7 +53,7 @@ def _redirect_output(log_file: Path) -> None:
 
 def _start_api(settings: Settings):
     """Start moto's ThreadedMotoServer on settings.host; return it with its URL."""
-    from moto.server import ThreadedMotoServer
+    from hostlab.local.controlplane.moto_glue import ThreadedMotoServer
 
     check_port_free(settings.host, settings.api_port, PORT_VARIABLES["api"])
     server = ThreadedMotoServer(ip_address=settings.host, port=settings.api_port, verbose=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from hostlab.local.controlplane import apprunner_rules as rules
@@ -35,22 +34,13 @@ from hostlab.local.controlplane.apprunner_models import (
     new_subdomain,
     validation_records,
 )
-from hostlab.local.controlplane.moto_glue import BackendDict, ExtensionBackend, mock_random
+from hostlab.local.controlplane.moto_glue import BackendDict, ExtensionBackend, duration, mock_random
+from hostlab.local.controlplane.progress import APPRUNNER_CUSTOM_DOMAIN, APPRUNNER_SERVICE, Countdown
 
-
-@dataclass
-class Timing:
-    """How long App Runner operations take locally (``Settings.apprunner_operation_seconds``)."""
-
-    operation_seconds: float = 2.0
-
-
-TIMING = Timing()
-
-
-def configure(operation_seconds: float) -> None:
-    """Set the local operation time; services keep the duration their operations started with."""
-    TIMING.operation_seconds = operation_seconds
+# How long operations and custom domain (dis)associations last: Settings.apprunner_operation_seconds, or
+# longer through moto's state manager (see moto_glue.duration).
+OPERATION_SECONDS = duration(APPRUNNER_SERVICE)
+DOMAIN_SECONDS = duration(APPRUNNER_CUSTOM_DOMAIN)
 
 
 def clock() -> float:
@@ -139,7 +129,7 @@ class AppRunnerBackend(ExtensionBackend):
                 config=config,
                 tags={tag["Key"]: tag.get("Value", "") for tag in params.get("Tags") or []},
             )
-            operation = service.start(CREATE_SERVICE, now, TIMING.operation_seconds, RUNNING)
+            operation = service.start(CREATE_SERVICE, now, OPERATION_SECONDS, RUNNING)
             self.services[service.arn] = service
             return service, operation
 
@@ -195,7 +185,7 @@ class AppRunnerBackend(ExtensionBackend):
             service.config = config
             # ASSUMPTION: a PAUSED service stays PAUSED after an update.
             resting = service.status(now)
-            return service, service.start(UPDATE_SERVICE, now, TIMING.operation_seconds, resting)
+            return service, service.start(UPDATE_SERVICE, now, OPERATION_SECONDS, resting)
 
     def delete_service(self, arn: str) -> tuple[Service, Operation]:
         with self._lock:
@@ -206,7 +196,7 @@ class AppRunnerBackend(ExtensionBackend):
             self._require_status(
                 service, now, (RUNNING, PAUSED, "CREATE_FAILED", "DELETE_FAILED"), "DeleteService"
             )
-            return service, service.start(DELETE_SERVICE, now, TIMING.operation_seconds, DELETED)
+            return service, service.start(DELETE_SERVICE, now, OPERATION_SECONDS, DELETED)
 
     def pause_service(self, arn: str) -> tuple[Service, Operation]:
         with self._lock:
@@ -214,7 +204,7 @@ class AppRunnerBackend(ExtensionBackend):
             service = self._service(arn, now)
             # API_PauseService: "Pause an active App Runner service."
             self._require_status(service, now, (RUNNING,), "PauseService")
-            return service, service.start(PAUSE_SERVICE, now, TIMING.operation_seconds, PAUSED)
+            return service, service.start(PAUSE_SERVICE, now, OPERATION_SECONDS, PAUSED)
 
     def resume_service(self, arn: str) -> tuple[Service, Operation]:
         with self._lock:
@@ -222,7 +212,7 @@ class AppRunnerBackend(ExtensionBackend):
             service = self._service(arn, now)
             # API_ResumeService resumes a paused service.
             self._require_status(service, now, (PAUSED,), "ResumeService")
-            return service, service.start(RESUME_SERVICE, now, TIMING.operation_seconds, RUNNING)
+            return service, service.start(RESUME_SERVICE, now, OPERATION_SECONDS, RUNNING)
 
     def list_operations(self, arn: str) -> tuple[list[Operation], float]:
         with self._lock:
@@ -254,7 +244,8 @@ class AppRunnerBackend(ExtensionBackend):
                     f"Service {arn} already has {len(live)} custom domains; "
                     f"the maximum is {rules.MAX_CUSTOM_DOMAINS}"
                 )
-            custom = CustomDomain(domain, www, now, TIMING.operation_seconds, validation_records(domain, www))
+            records = validation_records(domain, www)
+            custom = CustomDomain(domain, www, Countdown(now, DOMAIN_SECONDS), records)
             service.domains[domain] = custom
             return service, custom, now
 
@@ -273,10 +264,10 @@ class AppRunnerBackend(ExtensionBackend):
             if custom is None:
                 raise ResourceNotFoundException(f"Domain {domain} is not associated with service {arn}")
             # ASSUMPTION (code): InvalidStateException is the model's error for a resource in the wrong state.
-            if custom.deleting_since is not None:
+            if custom.disassociation is not None:
                 raise InvalidStateException(f"Domain {domain} is already being disassociated")
             # AR-DG manage-custom-domains.html: the returned domain "should show a status of DELETING".
-            custom.deleting_since = now
+            custom.disassociation = Countdown(now, DOMAIN_SECONDS)
             return service, custom, now
 
     # -- tags -----------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """App Runner's resources and how their status moves with time.
 
 Nothing runs in the background: every status is computed when it is read, from the time its operation
-started and how long operations last locally (``Settings.apprunner_operation_seconds``). So a service is
+started and how long operations last locally (a :class:`~.progress.Countdown`; the duration is
+``Settings.apprunner_operation_seconds`` unless moto's state manager lengthens it). So a service is
 OPERATION_IN_PROGRESS for that long after CreateService and then RUNNING, exactly as a waiter polling AWS
 sees it, without a thread per service.
 
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hostlab.local.controlplane.moto_glue import mock_random
+from hostlab.local.controlplane.progress import Countdown, Seconds
 
 # API_Service, Status: CREATE_FAILED | RUNNING | DELETED | DELETE_FAILED | PAUSED | OPERATION_IN_PROGRESS.
 RUNNING = "RUNNING"
@@ -75,30 +77,30 @@ class Operation:
     id: str
     type: str
     target_arn: str
-    started: float
-    duration: float
+    progress: Countdown
     # The service status once this operation has ended (RUNNING, PAUSED or DELETED).
     resting: str
 
     @property
-    def ends(self) -> float:
-        return self.started + self.duration
+    def started(self) -> float:
+        return self.progress.started
 
     def done(self, now: float) -> bool:
-        return now >= self.ends
+        return self.progress.done(now)
 
     def summary(self, now: float) -> dict[str, Any]:
         done = self.done(now)
+        ends = self.progress.ends
         result = {
             "Id": self.id,
             "Type": self.type,
             "Status": "SUCCEEDED" if done else "IN_PROGRESS",
             "TargetArn": self.target_arn,
             "StartedAt": timestamp(self.started),
-            "UpdatedAt": timestamp(self.ends if done else self.started),
+            "UpdatedAt": timestamp(ends if done else self.started),
         }
         if done:
-            result["EndedAt"] = timestamp(self.ends)
+            result["EndedAt"] = timestamp(ends)
         return result
 
 
@@ -114,32 +116,29 @@ class CustomDomain:
 
     name: str
     www: bool
-    associated: float
-    duration: float
+    association: Countdown
     records: list[dict[str, str]]
-    deleting_since: float | None = None
-
-    def _active_since(self) -> float:
-        return self.associated + self.duration
+    # Set by DisassociateCustomDomain.
+    disassociation: Countdown | None = None
 
     def status(self, now: float) -> str:
-        if self.deleting_since is not None:
+        if self.disassociation is not None:
             return DOMAIN_DELETING
-        elapsed = now - self.associated
-        if elapsed >= self.duration:
+        if self.association.done(now):
             return DOMAIN_ACTIVE
-        return DOMAIN_CREATING if elapsed < self.duration / 2 else DOMAIN_PENDING_VALIDATION
+        return DOMAIN_CREATING if self.association.elapsed_share(now) < 0.5 else DOMAIN_PENDING_VALIDATION
 
     def gone(self, now: float) -> bool:
-        return self.deleting_since is not None and now >= self.deleting_since + self.duration
+        return self.disassociation is not None and self.disassociation.done(now)
 
     def describe(self, now: float) -> dict[str, Any]:
         status = self.status(now)
         result: dict[str, Any] = {"DomainName": self.name, "EnableWWWSubdomain": self.www, "Status": status}
         # The recorded responses show no records while "creating".
         if status != DOMAIN_CREATING:
-            validated_at = self.deleting_since if self.deleting_since is not None else now
-            validated = validated_at >= self._active_since()
+            # A domain disassociated before it turned active keeps the records it had then.
+            at = self.disassociation.started if self.disassociation is not None else now
+            validated = self.association.done(at)
             result["CertificateValidationRecords"] = [
                 {**record, "Type": "CNAME", "Status": "SUCCESS" if validated else "PENDING_VALIDATION"}
                 for record in self.records
@@ -192,8 +191,8 @@ class Service:
     def deleted(self, now: float) -> bool:
         return self.status(now) == DELETED
 
-    def start(self, kind: str, started: float, duration: float, resting: str) -> Operation:
-        operation = Operation(new_operation_id(), kind, self.arn, started, duration, resting)
+    def start(self, kind: str, started: float, seconds: Seconds, resting: str) -> Operation:
+        operation = Operation(new_operation_id(), kind, self.arn, Countdown(started, seconds), resting)
         self.operations.append(operation)
         self.updated = started
         return operation
@@ -214,7 +213,7 @@ class Service:
         if status is not None:
             result["Status"] = status
         if self.deleted(now):
-            result["DeletedAt"] = timestamp(self.latest_operation().ends)
+            result["DeletedAt"] = timestamp(self.latest_operation().progress.ends)
         return result
 
     def live_domains(self, now: float) -> list[CustomDomain]:

@@ -4,9 +4,10 @@ moto 5.2.5 rebuilds the config into its own objects and drops what it does not m
 OriginRequestPolicyId on the default behaviour, ...). Here the config is kept as the client sent it, with
 quantities checked and CloudFront's defaults filled in, so GetDistributionConfig gives back what was put.
 
-Deployment: a distribution is InProgress for ``deploy_seconds`` after each create or update, then Deployed
+Deployment: a distribution is InProgress for ``deploy_seconds()`` after each create or update, then Deployed
 (CF-DG distribution-web-creating-console.html: "the value of the Status column ... changes from
-In Progress to Deployed"). The status is computed when read; nothing runs in the background.
+In Progress to Deployed"). The status is computed when read (progress.Countdown); nothing runs in the
+background.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 
 from hostlab.local.controlplane import cloudfront_errors as errors
 from hostlab.local.controlplane.cloudfront_lists import items_of, normalise_quantities
+from hostlab.local.controlplane.progress import Countdown, Seconds
+from hostlab.names import dns_name_matches
 
 ORIGIN_PROTOCOL_POLICIES = ["http-only", "match-viewer", "https-only"]
 SSL_PROTOCOLS = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"]
@@ -80,15 +83,15 @@ class Distribution:
     config: dict[str, Any]
     etag: str
     last_modified: datetime
-    # Monotonic second at which the current change is fully deployed.
-    deployed_at: float
+    # The latest change's deployment, on the monotonic ``timer``.
+    deployment: Countdown
     timer: Callable[[], float] = field(default=lambda: 0.0, repr=False)
     # InProgressInvalidationBatches, counted by the account's invalidation store when read.
     invalidations_in_progress: Callable[[], int] = field(default=lambda: 0, repr=False)
 
     @property
     def status(self) -> str:
-        return "Deployed" if self.timer() >= self.deployed_at else "InProgress"
+        return "Deployed" if self.deployment.done(self.timer()) else "InProgress"
 
     @property
     def location(self) -> str:
@@ -246,15 +249,6 @@ def _check_behaviour(behaviour: dict[str, Any], path: str, origin_ids: set[str],
             )
 
 
-def _covers(certificate_name: str, alias: str) -> bool:
-    """Does a certificate name cover an alias? A wildcard covers one label (CF-DG CNAMEs.html)."""
-    certificate_name, alias = certificate_name.lower().rstrip("."), alias.lower().rstrip(".")
-    if certificate_name.startswith("*."):
-        head, _, rest = alias.partition(".")
-        return bool(head) and rest == certificate_name[2:]
-    return certificate_name == alias
-
-
 def _check_viewer_certificate(config: dict[str, Any], lookups: Lookups) -> None:
     certificate = config.setdefault(
         "ViewerCertificate",
@@ -292,7 +286,7 @@ def _check_viewer_certificate(config: dict[str, Any], lookups: Lookups) -> None:
             raise errors.certificate_not_usable()
         names = found[1]
         for alias in aliases:
-            if not any(_covers(name, alias) for name in names):
+            if not any(dns_name_matches(name, alias) for name in names):
                 raise errors.certificate_does_not_cover(alias)
     # ASSUMPTION: IAM server certificates are accepted unchecked (the tutorial uses ACM).
 
@@ -366,7 +360,7 @@ class DistributionStore:
         new_etag: Callable[[], str],
         clock: Callable[[], datetime],
         timer: Callable[[], float],
-        deploy_seconds: float,
+        deploy_seconds: Seconds,
         distributions: dict[str, Distribution] | None = None,
         invalidations_in_progress: Callable[[str], int] = lambda _id: 0,
     ) -> None:
@@ -400,7 +394,7 @@ class DistributionStore:
             config=config,
             etag=self._new_etag(),
             last_modified=self._clock(),
-            deployed_at=self._timer() + self._deploy_seconds,
+            deployment=Countdown(self._timer(), self._deploy_seconds),
             timer=self._timer,
             invalidations_in_progress=lambda: self._invalidations_in_progress(distribution_id),
         )
@@ -411,25 +405,19 @@ class DistributionStore:
         self, distribution_id: str, raw_config: dict[str, Any], if_match: str | None, lookups: Lookups
     ) -> Distribution:
         distribution = self.get(distribution_id)
-        if not if_match:
-            raise errors.missing_if_match()
-        if if_match != distribution.etag:
-            raise errors.precondition_failed()
+        errors.check_if_match(if_match, distribution.etag)
         config = validate_distribution_config(raw_config, lookups, own_id=distribution_id)
         if config["CallerReference"] != distribution.caller_reference:
             raise errors.illegal_caller_reference_change()
         distribution.config = config
         distribution.etag = self._new_etag()
         distribution.last_modified = self._clock()
-        distribution.deployed_at = self._timer() + self._deploy_seconds
+        distribution.deployment = Countdown(self._timer(), self._deploy_seconds)
         return distribution
 
     def delete(self, distribution_id: str, if_match: str | None) -> None:
         distribution = self.get(distribution_id)
-        if not if_match:
-            raise errors.missing_if_match()
-        if if_match != distribution.etag:
-            raise errors.precondition_failed()
+        errors.check_if_match(if_match, distribution.etag)
         # A distribution must be disabled, and that change deployed, before deletion (CF-DG
         # HowToDeleteDistribution.html). ASSUMPTION: while the disabling is still InProgress the answer is
         # DistributionNotDisabled too.

@@ -56,6 +56,16 @@ def precondition_failed() -> CloudFrontError:
     )
 
 
+def check_if_match(if_match: str | None, etag: str) -> None:
+    """The If-Match rule of every CloudFront update and delete (policies, distributions, functions): a
+    missing value is InvalidIfMatchVersion (400), one other than the resource's current ETag
+    PreconditionFailed (412) (API reference, each operation's Errors)."""
+    if not if_match:
+        raise missing_if_match()
+    if if_match != etag:
+        raise precondition_failed()
+
+
 def inconsistent_quantities() -> CloudFrontError:
     # API reference description of InconsistentQuantities.
     return CloudFrontError(

@@ -193,8 +193,6 @@ class FunctionStore:
 
     def _check_if_match(self, name: str, if_match: str | None, stage_name: str) -> CloudFrontFunction:
         function = self.get(name)
-        if not if_match:
-            raise errors.missing_if_match()
-        if if_match != function.stage(stage_name).etag:
-            raise errors.precondition_failed()
+        # A missing If-Match is reported before a stage that does not exist.
+        errors.check_if_match(if_match, function.stage(stage_name).etag if if_match else "")
         return function

@@ -13,10 +13,10 @@ Sources (CF-DG = CloudFront Developer Guide, Invalidation.html and invalidation-
   in any order. (aws/aws-cdk issue 3878 reports a refusal for an unchanged one-path batch; the documented
   replay is kept.)
 - Status: "InProgress" until the batch is finished, then "Completed" (API reference Invalidation.Status).
-  Here the batch is InProgress for ``progress_seconds`` after CreateInvalidation (the local backend passes
-  settings.cloudfront_deploy_seconds), computed when read: nothing runs in the background. The local edge
-  depends on that delay to apply an invalidation before a client can see it Completed
-  (hostlab.local.dataplane.edge.invalidations).
+  Here the batch is InProgress for ``progress_seconds()`` after CreateInvalidation (the local backend passes
+  settings.cloudfront_deploy_seconds, see moto_glue.duration), computed when read (progress.Countdown):
+  nothing runs in the background. The local edge depends on that delay to apply an invalidation before a
+  client can see it Completed (hostlab.local.dataplane.edge.invalidations).
 
 ASSUMPTION: ListInvalidations answers in creation order (moto's order; the API reference names none).
 Nothing here imports moto; the glue hands in the ID generator (moto's seeded random) and the clocks.
@@ -31,6 +31,7 @@ from typing import Any
 
 from hostlab.local.controlplane import cloudfront_errors as errors
 from hostlab.local.controlplane.cloudfront_lists import items_of, normalise_quantities, page, parse_max_items
+from hostlab.local.controlplane.progress import Countdown, Seconds
 
 MAX_PATH_LENGTH = 4_000
 MAX_FILES_IN_PROGRESS = 3_000
@@ -63,13 +64,13 @@ class Invalidation:
     paths: list[str]
     caller_reference: str
     create_time: datetime
-    # Monotonic second at which the batch is finished.
-    completes_at: float
+    # The batch's progress, on the monotonic ``timer``.
+    progress: Countdown
     timer: Callable[[], float] = field(default=lambda: 0.0, repr=False)
 
     @property
     def status(self) -> str:
-        return "Completed" if self.timer() >= self.completes_at else "InProgress"
+        return "Completed" if self.progress.done(self.timer()) else "InProgress"
 
     @property
     def location(self) -> str:
@@ -104,7 +105,7 @@ class InvalidationStore:
         new_id: Callable[[], str],
         clock: Callable[[], datetime],
         timer: Callable[[], float],
-        progress_seconds: float,
+        progress_seconds: Seconds,
     ) -> None:
         self._new_id = new_id
         self._clock = clock
@@ -130,7 +131,7 @@ class InvalidationStore:
             paths=paths,
             caller_reference=reference,
             create_time=self._clock(),
-            completes_at=self._timer() + self._progress_seconds,
+            progress=Countdown(self._timer(), self._progress_seconds),
             timer=self._timer,
         )
         known.append(invalidation)

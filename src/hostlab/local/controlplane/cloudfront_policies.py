@@ -293,10 +293,7 @@ class PolicyStore:
         policy = self.get(policy_id)
         if policy.managed:
             raise errors.managed_policy_update()
-        if not if_match:
-            raise errors.missing_if_match()
-        if if_match != policy.etag:
-            raise errors.precondition_failed()
+        errors.check_if_match(if_match, policy.etag)
         config = VALIDATORS[self.kind](raw_config)
         self._check_unique_name(config["Name"], exclude=policy_id)
         policy.config = config
@@ -308,10 +305,7 @@ class PolicyStore:
         policy = self.get(policy_id)
         if policy.managed:
             raise errors.managed_policy_delete()
-        if not if_match:
-            raise errors.missing_if_match()
-        if if_match != policy.etag:
-            raise errors.precondition_failed()
+        errors.check_if_match(if_match, policy.etag)
         if in_use(policy_id):
             raise errors.policy_in_use(self.kind)
         del self._custom[policy_id]

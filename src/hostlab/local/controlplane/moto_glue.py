@@ -31,8 +31,11 @@ from moto.core.exceptions import ServiceException as ServiceException
 from moto.core.responses import ActionResult as ActionResult
 from moto.core.responses import BaseResponse as BaseResponse
 from moto.core.responses import EmptyResult as EmptyResult
+from moto.moto_api import state_manager
 from moto.moto_api._internal import mock_random
+from moto.server import ThreadedMotoServer as ThreadedMotoServer
 
+from hostlab.local.controlplane import progress
 from hostlab.settings import Settings
 
 # ---------------------------------------------------------------------------------------------------------
@@ -45,6 +48,9 @@ from hostlab.settings import Settings
 #   BaseBackend._url_module              where a backend's url_bases / url_paths come from
 #   moto.core.responses.gen_amzn_requestid_long   draws every request id from the shared seeded random
 #   moto.moto_api._internal.mock_random  the seeded random behind every generated id
+#   moto.moto_api.state_manager          transitions per model name (POST /moto-api/state-manager/...)
+#   moto.server.ThreadedMotoServer       the server itself (public API; imported here so that this module
+#                                        is the only one naming moto)
 
 GLUE_WRITTEN_FOR = "5.2.5"
 MOTO_VERSION: str = moto.__version__
@@ -73,6 +79,51 @@ def _independent_request_id(headerdict: dict[str, Any] | None = None) -> str:
 
 def _make_request_ids_independent() -> None:
     _core_responses.gen_amzn_requestid_long = _independent_request_id
+
+
+# How long local work lasts. moto's documented way to steer a model's status in server mode is its state
+# manager (docs.getmoto.org configuration/state_transition: POST /moto-api/state-manager/set-transition with
+# a model name and {"progression": "time", ...}; the page spells the length "duration", moto 5.2.5's own
+# models read "seconds" (moto_api/_internal/managed_state_model.py): both are accepted here). Each model
+# below registers the settings' time as its default transition; a transition set through the API is read on
+# every status read (progress.Countdown), and only a longer one counts: the settings' time is the floor the
+# data plane's freshness rules rely on. Other progressions ("immediate", "manual") leave the settings' time
+# in force.
+_DURATION_SETTINGS = {
+    progress.APPRUNNER_SERVICE: "apprunner_operation_seconds",
+    progress.APPRUNNER_CUSTOM_DOMAIN: "apprunner_operation_seconds",
+    progress.CLOUDFRONT_DISTRIBUTION: "cloudfront_deploy_seconds",
+    progress.CLOUDFRONT_INVALIDATION: "cloudfront_deploy_seconds",
+}
+_minimum_seconds: dict[str, float] = {}
+
+
+def _set_durations(settings: Settings) -> None:
+    for model_name, attribute in _DURATION_SETTINGS.items():
+        seconds = float(getattr(settings, attribute))
+        _minimum_seconds[model_name] = seconds
+        state_manager.register_default_transition(model_name, {"progression": "time", "seconds": seconds})
+
+
+def duration(model_name: str) -> progress.Seconds:
+    """The current duration of ``model_name``'s work, as a function read at every status read."""
+    if model_name not in _DURATION_SETTINGS:
+        raise KeyError(f"no duration is modelled for {model_name!r}; known: {sorted(_DURATION_SETTINGS)}")
+
+    def seconds() -> float:
+        floor = _minimum_seconds[model_name]
+        transition = state_manager.get_transition(model_name)
+        if transition.get("progression") != "time":
+            return floor
+        try:
+            return max(floor, float(transition.get("seconds", transition.get("duration", 0))))
+        except (TypeError, ValueError):
+            return floor
+
+    return seconds
+
+
+_set_durations(Settings())  # the defaults until install() applies the server's settings
 
 
 # url_bases / url_paths of services defined outside moto's package, keyed by backend class.
@@ -122,12 +173,11 @@ def register_service(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _install_apprunner(settings: Settings) -> None:
+def _install_apprunner() -> None:
     # Imported here: the App Runner modules import this module's building blocks.
     from hostlab.local.controlplane import apprunner
     from hostlab.local.controlplane.apprunner_responses import AppRunnerResponse
 
-    apprunner.configure(operation_seconds=settings.apprunner_operation_seconds)
     register_service(
         "apprunner",
         apprunner.apprunner_backends,
@@ -157,7 +207,6 @@ def _install_apprunner(settings: Settings) -> None:
 # The rules themselves live in cloudfront_*.py, which know nothing of moto. They import ServiceException
 # from this module, so this section imports them inside functions (no import cycle).
 
-_cloudfront_deploy_seconds = Settings().cloudfront_deploy_seconds
 _cloudfront_lock = threading.RLock()
 
 
@@ -209,7 +258,8 @@ class _CloudFrontBackendWithGaps(CloudFrontBackend):
         self.hostlab = CloudFrontAccount(
             account_id,
             _cloudfront_generators(),
-            deploy_seconds=_cloudfront_deploy_seconds,
+            deploy_seconds=duration(progress.CLOUDFRONT_DISTRIBUTION),
+            invalidation_seconds=duration(progress.CLOUDFRONT_INVALIDATION),
             certificate=lambda arn: _acm_certificate(account_id, arn),
             alias_owner=_cloudfront_alias_owner,
             distributions=self.distributions,
@@ -477,9 +527,7 @@ _CLOUDFRONT_EXTRA_PATHS = [
 ]
 
 
-def _install_cloudfront(settings: Settings) -> None:
-    global _cloudfront_deploy_seconds
-    _cloudfront_deploy_seconds = settings.cloudfront_deploy_seconds
+def _install_cloudfront() -> None:
     paths = _cloudfront_urls.url_paths
     for path in list(paths):
         paths[path] = _CloudFrontResponseWithGaps.dispatch
@@ -495,8 +543,9 @@ def install(settings: Settings) -> None:
     """Apply every extension. Idempotent."""
     seed_ids(settings.seed)
     _make_request_ids_independent()
-    _install_apprunner(settings)
-    _install_cloudfront(settings)
+    _set_durations(settings)
+    _install_apprunner()
+    _install_cloudfront()
     _time_acm_validation(settings)
 
 

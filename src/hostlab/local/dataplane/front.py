@@ -16,7 +16,9 @@ has just *seen* a status through the API is served accordingly on its very next 
   can observe (pause, resume, update, delete, disassociate) first passes through one of those changing
   states for apprunner_operation_seconds (the local control plane's model), so a snapshot that young was
   fetched after the change started and either shows the new status or forces the strict refresh above.
-A background poll (every POLL_SECONDS) also refreshes, so apps start soon after RUNNING even with no traffic.
+The snapshot is kept by snapshots.Refresher: past half that age a background read renews it, so requests
+seldom wait for the API. Its background reader also re-reads when nothing was read for POLL_SECONDS, so
+apps start soon after RUNNING even with no traffic.
 """
 
 from __future__ import annotations
@@ -44,12 +46,14 @@ from hostlab.local.dataplane.front_state import (
     ApiState,
     RoutingTable,
     Snapshot,
-    normalise_host,
     region_of,
     routing_table,
     wildcard_for,
 )
+from hostlab.local.dataplane.servers import Listener
+from hostlab.local.dataplane.snapshots import Refresher
 from hostlab.local.dataplane.tls import LocalCA
+from hostlab.local.hostnames import normalise_host
 from hostlab.settings import DEFAULT_REGION, Settings
 
 log = logging.getLogger("hostlab.front")
@@ -61,10 +65,11 @@ REFRESH_RETRY_SECONDS = 1.0
 # After an app failed to start, wait this long before trying the same configuration again.
 START_RETRY_SECONDS = 5.0
 # An update replaces the app; the old deployment keeps running this long for requests already sent to it.
+# ASSUMPTION: that App Runner moves traffic before stopping the old version (docs/behaviours.md, "An update
+# starts the new version, moves traffic, then stops the old one": no source found).
 DRAIN_SECONDS = 1.0
-# How often the listeners check for stop(): stopping takes at most this long.
-SHUTDOWN_POLL_SECONDS = 0.05
-# Names that can never be App Runner custom domains: no refresh is spent on them.
+# Names that can never be App Runner custom domains: no refresh is spent on them. This matters on the hot
+# path: a CloudFront behaviour that forwards the viewer's Host sends exactly such names here.
 FOREIGN_SUFFIXES = (".cloudfront.net",)
 
 
@@ -85,60 +90,54 @@ class AppRunnerFront:
         resolve_secret = getattr(self.state, "resolve_secret", None)
         self.apps = AppProcesses(settings.apps_dir, resolve_secret=resolve_secret)
         self.max_snapshot_age = min(MAX_SNAPSHOT_AGE, settings.apprunner_operation_seconds)
-        self._snapshot = Snapshot()
-        self._table = RoutingTable()
+        # The routing table of the last snapshot; reading it also reconciles the apps (_read_state).
+        self._tables: Refresher[RoutingTable] = Refresher(
+            self._read_state, RoutingTable(), name="front-state", retry_after=REFRESH_RETRY_SECONDS,
+            poll_every=POLL_SECONDS,
+        )
         self._deployments: dict[str, Deployment] = {}
         self._seen: dict[str, tuple[str, str]] = {}  # arn -> (status, UpdatedAt) at the last reconcile
         self._stable: dict[str, str] = {}  # arn -> last status that was not OPERATION_IN_PROGRESS
         self._start_failures: dict[tuple[str, str], float] = {}  # (arn, fingerprint) -> monotonic time
-        self._refresh_lock = threading.Lock()
-        self._refresh_failed_at = float("-inf")
         self._contexts: dict[tuple[str, ...], ssl.SSLContext] = {}
         self._contexts_lock = threading.Lock()
-        self._servers: list[FrontServer] = []
-        self._threads: list[threading.Thread] = []
-        self._stopping = threading.Event()
+        self._listeners: list[Listener] = []
 
     # -- contract -----------------------------------------------------------------------------------------
 
     def start(self) -> None:
         default = self._context((f"*.{DEFAULT_REGION}{APPRUNNER_SUFFIX}",))
         default.sni_callback = self._on_sni
-        self.https = FrontServer((self.settings.host, 0), HttpsHandler, self, ssl_context=default)
-        self.http = FrontServer((self.settings.host, 0), HttpHandler, self)
-        self._servers = [self.https, self.http]
-        for server, name in ((self.https, "front-https"), (self.http, "front-http")):
-            self._spawn(lambda server=server: server.serve_forever(poll_interval=SHUTDOWN_POLL_SECONDS), name)
-        self._spawn(self._poll, "front-poll")
-        log.info("App Runner front on https %s:%d, http %s:%d", *self.https.server_address[:2],
-                 *self.http.server_address[:2])
+        host = self.settings.host
+        self.https = Listener(FrontServer((host, 0), HttpsHandler, self, ssl_context=default), "front-https")
+        self.http = Listener(FrontServer((host, 0), HttpHandler, self), "front-http")
+        self._listeners = [self.https, self.http]
+        for listener in self._listeners:
+            listener.start()
+        self._tables.start()
+        log.info("App Runner front on https %s:%d, http %s:%d", *self.https_address, *self.http_address)
 
     def stop(self) -> None:
-        self._stopping.set()
-        for server in self._servers:
-            server.shutdown()
-            server.close_connections()
-            server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        with self._refresh_lock:
-            self._deployments.clear()
+        self._tables.close()  # no more reads, so no more apps started
+        for listener in self._listeners:
+            listener.stop()
+        self._deployments.clear()
         self.apps.close()
 
     def route(self, hostname: str, port: int) -> tuple[str, int] | None:
         """The listener serving ``hostname``: every *.awsapprunner.com name (ASSUMPTION: App Runner's
         default domains resolve through a wildcard to the shared front), and every custom domain
         associated with a service, whatever its status (as the reader's DNS record would send it here)."""
-        if port not in (80, 443) or not self._servers:
+        if port not in (80, 443) or not self._listeners:
             return None
         name = normalise_host(hostname)
         if not name.endswith(APPRUNNER_SUFFIX):
-            if name not in self._table.associated and not name.endswith(FOREIGN_SUFFIXES):
-                self.ensure_fresh(time.monotonic())
-            if name not in self._table.associated:
+            table = self._tables.value
+            if name not in table.associated and not name.endswith(FOREIGN_SUFFIXES):
+                table = self._tables.at_least(time.monotonic())
+            if name not in table.associated:
                 return None
-        server = self.https if port == 443 else self.http
-        return server.server_address[0], server.server_address[1]
+        return self.https_address if port == 443 else self.http_address
 
     # -- decisions ----------------------------------------------------------------------------------------
 
@@ -146,13 +145,12 @@ class AppRunnerFront:
         """What to do with a request whose Host header is ``host`` and that arrived at ``arrived``."""
         name = normalise_host(host)
         self._note_region(name)
-        target = self._table.hosts.get(name)
+        target = self._tables.value.hosts.get(name)
         if target is None or target.settling:
             if not name.endswith(FOREIGN_SUFFIXES):
-                self.ensure_fresh(arrived)
+                target = self._tables.at_least(arrived).hosts.get(name)
         else:
-            self.ensure_fresh(time.monotonic() - self.max_snapshot_age)
-        target = self._table.hosts.get(name)
+            target = self._tables.within(self.max_snapshot_age).hosts.get(name)
         if target is None:
             return NOT_FOUND
         status = target.status
@@ -174,26 +172,18 @@ class AppRunnerFront:
     # -- state --------------------------------------------------------------------------------------------
 
     def ensure_fresh(self, not_before: float) -> None:
-        """Make sure the snapshot was fetched at or after ``not_before`` (time.monotonic())."""
-        if self._snapshot.fetched_at >= not_before:
-            return
-        with self._refresh_lock:
-            if self._snapshot.fetched_at >= not_before or self._stopping.is_set():
-                return
-            if time.monotonic() - self._refresh_failed_at < REFRESH_RETRY_SECONDS:
-                return
-            try:
-                snapshot = self.state.snapshot()
-            except Exception as exc:
-                self._refresh_failed_at = time.monotonic()
-                log.warning("App Runner state could not be read (%s); serving the last known state", exc)
-                return
-            self._reconcile(snapshot)
-            self._table = routing_table(snapshot)
-            self._snapshot = snapshot
+        """Make sure the snapshot was read at or after ``not_before`` (time.monotonic())."""
+        self._tables.at_least(not_before)
+
+    def _read_state(self) -> RoutingTable:
+        """One snapshot through the API; apps follow it before its routes are served. Runs under the
+        Refresher's read lock, one at a time."""
+        snapshot = self.state.snapshot()
+        self._reconcile(snapshot)
+        return routing_table(snapshot)
 
     def _reconcile(self, snapshot: Snapshot) -> None:
-        """Start, replace and stop apps to match ``snapshot``. Runs under the refresh lock."""
+        """Start, replace and stop apps to match ``snapshot``."""
         present = set()
         for service in snapshot.services:
             present.add(service.arn)
@@ -229,7 +219,7 @@ class AppRunnerFront:
         self._start_failures.pop((service.arn, fingerprint), None)
         self._deployments[service.arn] = deployment
         if current is not None:
-            # Traffic moves to the new deployment before the old one stops, like App Runner's deployments.
+            # Traffic moves to the new deployment before the old one stops (ASSUMPTION: DRAIN_SECONDS).
             self.apps.retire(current, after=DRAIN_SECONDS if current.alive() else 0)
 
     def _retire(self, arn: str, after: float) -> None:
@@ -242,16 +232,7 @@ class AppRunnerFront:
         region = region_of(name)
         regions = getattr(self.state, "regions", None)
         if region and regions is not None and region not in regions:
-            with self._refresh_lock:
-                regions.add(region)
-                self._snapshot = Snapshot(self._snapshot.services, fetched_at=float("-inf"))
-
-    def _poll(self) -> None:
-        while not self._stopping.wait(POLL_SECONDS):
-            try:
-                self.ensure_fresh(time.monotonic())
-            except Exception:
-                log.exception("front refresh failed")
+            self._tables.expire(lambda: regions.add(region))
 
     # -- TLS ----------------------------------------------------------------------------------------------
 
@@ -271,10 +252,9 @@ class AppRunnerFront:
         name = normalise_host(server_name)
         try:
             self._note_region(name)
-            names = self._table.certificates.get(name)
+            names = self._tables.value.certificates.get(name)
             if names is None and not name.endswith(APPRUNNER_SUFFIX) and not name.endswith(FOREIGN_SUFFIXES):
-                self.ensure_fresh(time.monotonic())
-                names = self._table.certificates.get(name)
+                names = self._tables.at_least(time.monotonic()).certificates.get(name)
             wildcard = wildcard_for(name)
             if names is not None:
                 connection.context = self._context(names)
@@ -286,18 +266,13 @@ class AppRunnerFront:
 
     # -- helpers ------------------------------------------------------------------------------------------
 
-    def _spawn(self, target, name: str) -> None:
-        thread = threading.Thread(target=target, name=name, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
     @property
     def https_address(self) -> tuple[str, int]:
-        return self.https.server_address[:2]
+        return self.https.address
 
     @property
     def http_address(self) -> tuple[str, int]:
-        return self.http.server_address[:2]
+        return self.http.address
 
     def deployment(self, service_arn: str) -> Deployment | None:
         """The deployment currently serving ``service_arn`` (tests and diagnostics)."""

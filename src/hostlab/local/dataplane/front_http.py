@@ -27,14 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import ssl
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 
 import urllib3
@@ -47,18 +45,20 @@ from urllib3.exceptions import (
 )
 from urllib3.util.request import SKIP_HEADER
 
+from hostlab.local.dataplane.apps import CONNECT_TIMEOUT_SECONDS
+from hostlab.local.dataplane.chunked import read_chunked
+from hostlab.local.dataplane.servers import TrackedServer
+
 if TYPE_CHECKING:
     from hostlab.local.dataplane.apps import Deployment
 
 log = logging.getLogger("hostlab.front.http")
 
-# Local values, not AWS behaviour: how long a TLS handshake and an idle keep-alive connection may last.
+# Local value, not AWS behaviour: how long an idle keep-alive connection may last.
 # ASSUMPTION: App Runner's idle timeout is not documented; CloudFront closes idle origin connections
 # after 5 s by default (its keep-alive timeout), long before this.
-HANDSHAKE_TIMEOUT_SECONDS = 10.0
 IDLE_TIMEOUT_SECONDS = 65.0
 CHUNK_BYTES = 64 * 1024
-BACKLOG = 128
 
 CONNECT_FAILURE = (b"upstream connect error or disconnect/reset before headers. reset reason: connection "
                    b"failure, transport failure reason: delayed connect error: 111")
@@ -192,7 +192,7 @@ class HttpsHandler(_FrontHandler):
         """The request body (Content-Length or chunked), or None after answering a malformed one."""
         try:
             if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
-                return _read_chunked(self.rfile)
+                return read_chunked(self.rfile)
             length = self.headers.get("content-length")
             if length is None:
                 return b""
@@ -215,7 +215,9 @@ class HttpsHandler(_FrontHandler):
                 self.command, self.path, body=body if body or self.command not in ("GET", "HEAD") else None,
                 headers=urllib3.HTTPHeaderDict(headers), retries=False, redirect=False,
                 assert_same_host=False, preload_content=False, decode_content=False,
-                timeout=urllib3.Timeout(connect=5.0, read=max(deadline - time.monotonic(), 0.001)),
+                timeout=urllib3.Timeout(
+                    connect=CONNECT_TIMEOUT_SECONDS, read=max(deadline - time.monotonic(), 0.001)
+                ),
             )
         except ReadTimeoutError:
             return self.local_reply(504, REQUEST_TIMEOUT)
@@ -274,7 +276,10 @@ class HttpHandler(_FrontHandler):
     """Port 80: a known service name is redirected to https with 301; anything else is Envoy's 404."""
 
     def handle_any(self):
-        self.close_connection = self.close_connection or self.headers.get("content-length") not in (None, "0")
+        # The body is never read here: a request that has one cannot be followed on this connection.
+        headers = self.headers
+        has_body = headers.get("content-length") not in (None, "0") or "transfer-encoding" in headers
+        self.close_connection = self.close_connection or has_body
         host = self.host_header()
         if not self.server.front.redirects(host, time.monotonic()):
             return self.local_reply(404)
@@ -283,68 +288,9 @@ class HttpHandler(_FrontHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = handle_any
 
 
-def _read_chunked(stream) -> bytes:
-    """A chunked request body (RFC 9112 section 7.1); raises ValueError when malformed."""
-    parts = []
-    while True:
-        line = stream.readline(1026)
-        size = int(line.split(b";", 1)[0].strip(), 16)
-        if size == 0:
-            while stream.readline(8192) not in (b"\r\n", b"\n", b""):
-                pass
-            return b"".join(parts)
-        parts.append(stream.read(size))
-        if stream.readline(3) not in (b"\r\n", b"\n"):
-            raise ValueError("chunk not followed by CRLF")
-
-
-class FrontServer(ThreadingHTTPServer):
-    """A threaded listener that knows its front, optionally speaks TLS, and can close live connections."""
-
-    daemon_threads = True
-    request_queue_size = BACKLOG
+class FrontServer(TrackedServer):
+    """A listener of the front (see servers.py), knowing the front its handlers ask."""
 
     def __init__(self, address, handler, front, ssl_context: ssl.SSLContext | None = None):
         self.front = front
-        self.ssl_context = ssl_context
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def server_bind(self):
-        # HTTPServer.server_bind looks up the host's FQDN, which can wait on DNS; the name is not needed.
-        self.socket.bind(self.server_address)
-        self.server_address = self.socket.getsockname()
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def finish_request(self, request, client_address):
-        connection = request
-        try:
-            if self.ssl_context is not None:
-                request.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
-                # The handshake runs here, on the connection's own thread, never on the accept loop. A
-                # version outside settings.apprunner_tls_versions fails inside it.
-                connection = self.ssl_context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            log.debug("TLS handshake from %s failed: %s", client_address[0], exc)
-            return
-        with self._open_lock:
-            self._open.add(connection)
-        try:
-            self.RequestHandlerClass(connection, client_address, self)
-        finally:
-            with self._open_lock:
-                self._open.discard(connection)
-            if connection is not request:
-                with contextlib.suppress(OSError):
-                    connection.close()
-
-    def handle_error(self, request, client_address):
-        log.debug("connection from %s ended with an error", client_address[0], exc_info=True)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            connections = list(self._open)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+        super().__init__(address, handler, ssl_context)

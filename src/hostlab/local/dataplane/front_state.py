@@ -18,15 +18,14 @@ Routing rules (each with its source):
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from functools import cache
 from hashlib import sha256
 
 import boto3
-from botocore.config import Config
 
-from hostlab.settings import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from hostlab.local.dataplane.api_clients import api_client
+from hostlab.local.hostnames import normalise_host
 
 RUNNING = "RUNNING"
 PAUSED = "PAUSED"
@@ -58,13 +57,9 @@ class ServiceView:
 
 @dataclass(frozen=True)
 class Snapshot:
-    services: tuple[ServiceView, ...] = ()
-    # time.monotonic() when the first call of the refresh was *sent*: everything in the snapshot is at
-    # least that recent, which is what the front's freshness rule needs.
-    fetched_at: float = float("-inf")
+    """Every service the API lists (when the read began is kept by snapshots.Refresher)."""
 
-    def service(self, arn: str) -> ServiceView | None:
-        return next((s for s in self.services if s.arn == arn), None)
+    services: tuple[ServiceView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,11 +80,10 @@ class RuntimeConfig:
 
 @dataclass(frozen=True)
 class HostRoute:
-    """Where a Host header leads: a service, and whether the name is its ServiceUrl or a custom domain."""
+    """Where a Host header leads: a service, in the status the snapshot saw."""
 
     arn: str
     status: str
-    custom_domain: bool = False
     # True while the route itself is changing (service OPERATION_IN_PROGRESS, domain DELETING): the front
     # then insists on a snapshot newer than the request (see front.py).
     settling: bool = False
@@ -105,14 +99,6 @@ class RoutingTable:
     certificates: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def normalise_host(host: str) -> str:
-    """Host header or SNI value -> lower-case name without port or trailing dot."""
-    host = host.strip().lower()
-    if host.startswith("["):  # an IPv6 literal never names a service
-        return host
-    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
-
-
 def routing_table(snapshot: Snapshot) -> RoutingTable:
     table = RoutingTable()
     for service in snapshot.services:
@@ -124,7 +110,7 @@ def routing_table(snapshot: Snapshot) -> RoutingTable:
             if domain.status not in (ACTIVE, DELETING):
                 continue
             for name in domain.hostnames():
-                table.hosts[name] = HostRoute(service.arn, service.status, custom_domain=True,
+                table.hosts[name] = HostRoute(service.arn, service.status,
                                               settling=in_progress or domain.status == DELETING)
                 table.certificates[name] = domain.hostnames()
     return table
@@ -184,10 +170,6 @@ def _timestamp(value) -> str:
 class ApiState:
     """Reads App Runner state through boto3 against ``api_url``, one region set at a time."""
 
-    # Short timeouts: the front blocks a request on a refresh, and the endpoint is on loopback.
-    _CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=15,
-                     max_pool_connections=4)
-
     def __init__(self, api_url: str, regions: set[str]):
         self.api_url = api_url
         self.regions = set(regions)
@@ -196,18 +178,10 @@ class ApiState:
     def client(self, service: str, region: str):
         key = (service, region)
         if key not in self._clients:
-            self._clients[key] = boto3.session.Session().client(
-                service,
-                region_name=region,
-                endpoint_url=self.api_url,
-                aws_access_key_id=FAKE_ACCESS_KEY_ID,
-                aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
-                config=self._CONFIG,
-            )
+            self._clients[key] = api_client(service, self.api_url, region)
         return self._clients[key]
 
     def snapshot(self) -> Snapshot:
-        started = time.monotonic()
         services = []
         for region in sorted(self.regions):
             client = self.client("apprunner", region)
@@ -219,7 +193,7 @@ class ApiState:
                 token = page.get("NextToken")
                 if not token:
                     break
-        return Snapshot(tuple(services), fetched_at=started)
+        return Snapshot(tuple(services))
 
     def _service_view(self, client, summary: dict) -> ServiceView:
         status = summary.get("Status", "")

@@ -20,10 +20,10 @@ import logging
 import re
 import selectors
 import socket
-import socketserver
-import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from hostlab.local.dataplane.servers import Listener, TrackedServer
 
 log = logging.getLogger("hostlab.proxy")
 
@@ -43,10 +43,6 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 CHUNK_BYTES = 64 * 1024
 # Largest response head accepted from a plain-HTTP upstream.
 MAX_HEAD_BYTES = 64 * 1024
-# How often the accept loop checks for stop(): stop() waits at most this long for it.
-SHUTDOWN_POLL_SECONDS = 0.1
-# Pending connections the kernel queues while every thread is busy (socketserver's default is 5).
-BACKLOG = 128
 
 SERVED_NAMES = "*.cloudfront.net, *.awsapprunner.com and the aliases and custom domains configured on them"
 _HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})$")
@@ -169,7 +165,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         upstream = self._open_upstream(host, port)
         if upstream is None:
             return
-        with upstream, self.server.tracking(upstream):
+        with upstream, self.server.track(upstream):
             self.send_response_only(200, "Connection established")
             self.end_headers()
             splice(self.connection, upstream)
@@ -202,7 +198,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         upstream = self._open_upstream(host, port)
         if upstream is None:
             return
-        with upstream, self.server.tracking(upstream):
+        with upstream, self.server.track(upstream):
             upstream.settimeout(SEND_TIMEOUT_SECONDS)
             try:
                 upstream.sendall(self._origin_request_head(url, host, port))
@@ -304,47 +300,10 @@ def _close_after(head: bytes) -> bytes:
     return b"\r\n".join([*kept, b"Connection: close", b"", b""])
 
 
-class _ProxyServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True  # restart right after a stop, while old connections sit in TIME_WAIT
-    block_on_close = False  # stop() closes the tunnels itself
-    request_queue_size = BACKLOG
-
+class _ProxyServer(TrackedServer):
     def __init__(self, address: tuple[str, int], route: Route):
         self.route = route
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
-
-    @contextlib.contextmanager
-    def tracking(self, sock: socket.socket):
-        with self._open_lock:
-            self._open.add(sock)
-        try:
-            yield
-        finally:
-            with self._open_lock:
-                self._open.discard(sock)
-
-    def process_request(self, request, client_address):
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_all(self) -> None:
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request, client_address):
-        log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
 class ConnectProxy:
@@ -353,26 +312,18 @@ class ConnectProxy:
     def __init__(self, host: str, port: int, route: Route):
         self._address = (host, port)
         self._route = route
-        self._server: _ProxyServer | None = None
-        self._thread: threading.Thread | None = None
+        self._listener: Listener | None = None
 
     def start(self) -> None:
         """Bind (OSError if the port is taken) and serve in a background thread."""
-        self._server = _ProxyServer(self._address, self._route)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
-            name="connect-proxy",
-            daemon=True,
-        )
-        self._thread.start()
+        self._listener = Listener(_ProxyServer(self._address, self._route), "connect-proxy")
+        self._listener.start()
 
     @property
     def address(self) -> tuple[str, int]:
-        if self._server is None:
+        if self._listener is None:
             raise RuntimeError("the proxy is not started")
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
+        return self._listener.address
 
     @property
     def url(self) -> str:
@@ -380,12 +331,7 @@ class ConnectProxy:
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
-        """Stop accepting, then end every open connection so no thread stays behind."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.close_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
+        """Stop accepting, then end every open connection (both sides of each tunnel)."""
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None

@@ -2,8 +2,9 @@
 
 Every HTTPS endpoint of the data plane (CloudFront's edge, App Runner's front) presents a leaf certificate
 issued here, and clients trust it through the bundle that ``hostlab up`` exports (REQUESTS_CA_BUNDLE,
-SSL_CERT_FILE, CURL_CA_BUNDLE). trustme does the certificate work; this module only keeps the CA across
-restarts of the same backend and caches leaf certificates.
+SSL_CERT_FILE, CURL_CA_BUNDLE). trustme does the certificate work (including loading a leaf into a context,
+which the ssl module can only do from a file: trustme writes a temporary one and deletes it at once); this
+module only keeps the CA across restarts of the same backend and caches leaf certificates in memory.
 
 Protocol versions use CloudFront's and AWS's names ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"), so a
 distribution's OriginSslProtocols list maps onto a real OpenSSL context and a mismatch fails inside the
@@ -13,7 +14,6 @@ handshake itself, as it does between CloudFront and an origin.
 from __future__ import annotations
 
 import ssl
-import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -39,8 +39,9 @@ _NO_VERSION = {
 
 def restrict_versions(ctx: ssl.SSLContext, versions: Iterable[str]) -> ssl.SSLContext:
     """Allow exactly ``versions`` on ``ctx``; raise ValueError for an empty or unknown list."""
-    wanted = [v for v in _ORDER if v in set(versions)]
-    unknown = set(versions) - set(TLS_VERSIONS)
+    versions = set(versions)  # read once: ``versions`` may be a one-shot iterator
+    wanted = [v for v in _ORDER if v in versions]
+    unknown = versions - set(TLS_VERSIONS)
     if unknown:
         raise ValueError(f"unknown TLS version(s) {sorted(unknown)}; known: {_ORDER}")
     if not wanted:
@@ -76,32 +77,28 @@ class LocalCA:
         # break other HTTPS clients in the same shell.
         self.bundle_pem = self.directory / "bundle.pem"
         self.bundle_pem.write_bytes(cert.read_bytes() + b"\n" + Path(certifi.where()).read_bytes())
-        self._leaf_dir = Path(tempfile.mkdtemp(prefix="leaf-", dir=self.directory))
         self._lock = threading.Lock()
-        self._leaf_files: dict[tuple[str, ...], Path] = {}
+        self._leaves: dict[tuple[str, ...], trustme.LeafCert] = {}
 
-    def leaf_pem(self, hostnames: Iterable[str]) -> Path:
-        """A PEM file with key and chain for ``hostnames`` (wildcards allowed), issued once and cached."""
+    def leaf(self, hostnames: Iterable[str]) -> trustme.LeafCert:
+        """The leaf certificate for ``hostnames`` (wildcards allowed), issued once and kept in memory."""
         names = tuple(sorted(set(hostnames)))
         with self._lock:
-            path = self._leaf_files.get(names)
-            if path is None:
-                leaf = self._ca.issue_cert(*names)
-                path = self._leaf_dir / f"{len(self._leaf_files)}.pem"
-                path.write_bytes(leaf.private_key_and_cert_chain_pem.bytes())
-                self._leaf_files[names] = path
-            return path
+            leaf = self._leaves.get(names)
+            if leaf is None:
+                leaf = self._leaves[names] = self._ca.issue_cert(*names)
+            return leaf
 
     def server_context(self, hostnames: Iterable[str], versions: Iterable[str]) -> ssl.SSLContext:
         """A server context presenting a certificate for ``hostnames``, accepting only ``versions``."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         restrict_versions(ctx, versions)
-        ctx.load_cert_chain(self.leaf_pem(hostnames))
+        self.leaf(hostnames).configure_cert(ctx)
         return ctx
 
     def client_context(self, versions: Iterable[str]) -> ssl.SSLContext:
         """A client context that trusts this CA and offers only ``versions`` (the edge's origin side)."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         restrict_versions(ctx, versions)
-        ctx.load_verify_locations(cafile=str(self.ca_pem))
+        self._ca.configure_trust(ctx)
         return ctx

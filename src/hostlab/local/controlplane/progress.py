@@ -1,0 +1,54 @@
+"""Work that takes a while on AWS, modelled without threads: one rule for every clock of the control plane.
+
+App Runner operations and custom domains, CloudFront deployments and invalidations are each a
+:class:`Countdown`: in progress from the moment they start until their duration has passed, computed
+whenever a status is read. Nothing runs in the background, so a waiter polling the local API sees exactly
+what it would see polling AWS: in progress, then done.
+
+The duration is a function, looked up on every read rather than fixed at the start. The glue
+(moto_glue.duration) answers it from moto's state manager, so ``POST /moto-api/state-manager/set-transition``
+can lengthen work that is already running (tests hold a status that way, then release it) and never shortens
+it below the settings' time, which the data plane's freshness rules rely on (dataplane/front.py,
+dataplane/edge/__init__.py). AWS documents none of these durations: each is an ASSUMPTION setting.
+
+Nothing here imports moto.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Seconds = Callable[[], float]
+
+# Model names in moto's state manager (its "service::model" convention). "cloudfront::distribution" is the
+# name moto itself registers for distributions, which this control plane answers instead.
+APPRUNNER_SERVICE = "apprunner::service"  # CreateService, UpdateService, Pause/Resume/DeleteService
+APPRUNNER_CUSTOM_DOMAIN = "apprunner::custom_domain"  # AssociateCustomDomain, DisassociateCustomDomain
+CLOUDFRONT_DISTRIBUTION = "cloudfront::distribution"  # CreateDistribution, UpdateDistribution
+CLOUDFRONT_INVALIDATION = "cloudfront::invalidation"  # CreateInvalidation
+
+
+def fixed(seconds: float) -> Seconds:
+    """A duration that never changes (plain unit tests)."""
+    return lambda: seconds
+
+
+@dataclass
+class Countdown:
+    """Something that started at ``started`` (seconds on the caller's clock) and lasts ``seconds()``."""
+
+    started: float
+    seconds: Seconds
+
+    @property
+    def ends(self) -> float:
+        return self.started + self.seconds()
+
+    def done(self, now: float) -> bool:
+        return now >= self.ends
+
+    def elapsed_share(self, now: float) -> float:
+        """How far along it is: 0 at the start, 1 (and beyond) once done."""
+        duration = self.seconds()
+        return (now - self.started) / duration if duration > 0 else 1.0

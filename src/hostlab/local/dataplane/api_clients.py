@@ -1,0 +1,34 @@
+"""The boto3 clients through which the data plane reads AWS state: the public API at ``api_url``, never moto's
+internals, with the fake credentials of the local backend.
+
+Short timeouts and one retry: the endpoint is on loopback, and a request may be waiting for the answer.
+Each client comes from its own boto3 Session, because creating clients from boto3's shared default session
+is not thread-safe and the parts create theirs on different threads.
+"""
+
+from __future__ import annotations
+
+import boto3
+from botocore.config import Config
+
+from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+
+CONFIG = Config(
+    retries={"max_attempts": 2, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=15,
+    # Reads are serialised by each part's refresh lock; a few connections cover the background reader too.
+    max_pool_connections=4,
+)
+
+
+def api_client(service: str, api_url: str, region: str = DEFAULT_REGION):
+    """A client for ``service`` against the local endpoint ``api_url``."""
+    return boto3.session.Session().client(
+        service,
+        region_name=region,
+        endpoint_url=api_url,
+        aws_access_key_id=FAKE_ACCESS_KEY_ID,
+        aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
+        config=CONFIG,
+    )

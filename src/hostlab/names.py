@@ -1,0 +1,23 @@
+"""DNS names as certificates see them: one matcher shared by the control plane and the data plane.
+
+Standard library only, so the data plane (which must not import moto) and the control plane can both use it.
+"""
+
+from __future__ import annotations
+
+
+def dns_name_matches(pattern: str, hostname: str) -> bool:
+    """Does the certificate name ``pattern`` cover ``hostname``?
+
+    Exact (case-insensitive, a trailing dot ignored), or a ``*.`` wildcard standing for exactly one
+    left-most label: ``*.example.com`` covers ``www.example.com`` but neither ``example.com`` nor
+    ``a.b.example.com`` (RFC 6125 section 6.4.3; CloudFront checks an alternate domain name against its
+    certificate the same way, a wildcard covering one label: CF-DG CNAMEs.html).
+    """
+    pattern, hostname = pattern.lower().rstrip("."), hostname.lower().rstrip(".")
+    if pattern == hostname:
+        return True
+    if not pattern.startswith("*."):
+        return False
+    label, _, rest = hostname.partition(".")
+    return bool(label) and rest == pattern[2:]
