@@ -1,9 +1,11 @@
-"""Helpers for the CloudFront API tests: isolated accounts, configs, and error unpacking.
+"""Helpers for the control plane API tests: isolated accounts (CloudFront and App Runner tests), CloudFront
+configs, and error unpacking.
 
-Every test that creates state works in an account of its own: CloudFront is global per account, the session's
-backend is shared by the whole test run, and account-wide quotas (20 custom policies) must not depend on
-what other tests did. A new account is reached the way it is on AWS: sts:AssumeRole into a role ARN of that
-account, whose temporary credentials moto's server maps back to the account.
+Every CloudFront test that creates state works in an account of its own: CloudFront is global per account,
+the session's backend is shared by the whole test run, and account-wide quotas (20 custom policies) must not
+depend on what other tests did. App Runner tests that need an empty account (listings, seeded IDs) do the
+same. A new account is reached the way it is on AWS: sts:AssumeRole into a role ARN of that account, whose
+temporary credentials moto's server maps back to the account.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from hostlab.settings import DEFAULT_REGION
 
 APP_RUNNER_ORIGIN = "abc.us-east-1.awsapprunner.com"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -31,13 +35,20 @@ def new_account_id() -> str:
     return f"9{os.getpid() % 100000:05d}{next(_accounts):06d}"
 
 
-def client_in_account(make_client: Callable[..., Any], account_id: str, service: str = "cloudfront") -> Any:
+def client_in_account(
+    make_client: Callable[..., Any],
+    account_id: str,
+    service: str = "cloudfront",
+    region: str = DEFAULT_REGION,
+) -> Any:
+    """A ``service`` client (``make_client``, the conftest fixture) acting in ``account_id``."""
     sts = make_client("sts")
     credentials = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/hostlab-tests", RoleSessionName="cloudfront-tests"
+        RoleArn=f"arn:aws:iam::{account_id}:role/hostlab-tests", RoleSessionName="hostlab-tests"
     )["Credentials"]
     return make_client(
         service,
+        region,
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],

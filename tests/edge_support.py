@@ -20,6 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from hostlab.local.dataplane.tls import LocalCA
 
+# Seconds any socket of these doubles may wait.
+SOCKET_TIMEOUT = 10.0
+
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
@@ -360,11 +363,24 @@ class EchoOrigin:
         self.hits: dict[str, int] = {}
         self.last: dict | None = None
         self._lock = threading.Lock()
+        self.sni: list[str | None] = []  # server names clients sent in their handshakes
+        tls = None
+        if ca is not None:
+            tls = ca.server_context(names, tls_versions)
+            tls.sni_callback = lambda _sslobj, name, _ctx: self.sni.append(name)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True
+            timeout = SOCKET_TIMEOUT  # an idle keep-alive connection from the edge's pool ends in time
+
+            def setup(self):
+                # The handshake runs on this connection's thread, with a timeout, never on the accept loop.
+                if tls is not None:
+                    self.request.settimeout(SOCKET_TIMEOUT)
+                    self.request = tls.wrap_socket(self.request, server_side=True)
+                super().setup()
 
             def version_string(self):
                 return "envoy"  # "Server: envoy", as App Runner's front answers
@@ -415,11 +431,8 @@ class EchoOrigin:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.sni: list[str | None] = []  # server names clients sent in their handshakes
-        if ca is not None:
-            ctx = ca.server_context(names, tls_versions)
-            ctx.sni_callback = lambda _sslobj, name, _ctx: self.sni.append(name)
-            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        # A failed handshake (a test of a certificate or protocol mismatch) is expected: no traceback.
+        self.server.handle_error = lambda *_: None
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True

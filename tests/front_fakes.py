@@ -30,7 +30,6 @@ class FakeState:
         self._services: dict[str, dict] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.snapshots = 0
         self.regions = {REGION}
 
     def add(self, name: str, status: str = "RUNNING", source: dict | None = None,
@@ -70,14 +69,12 @@ class FakeState:
             self.set(arn, status=status)
 
     def snapshot(self) -> Snapshot:
-        started = time.monotonic()
         with self._lock:
-            self.snapshots += 1
             services = tuple(
                 ServiceView(arn, s["name"], s["url"], s["status"], str(s["updated"]), s["domains"])
                 for arn, s in self._services.items()
             )
-        return Snapshot(services, fetched_at=started)
+        return Snapshot(services)
 
     def describe(self, arn: str) -> RuntimeConfig:
         with self._lock:

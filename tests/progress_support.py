@@ -1,12 +1,13 @@
 """Holding the session backend's work in progress, so tests about "while it is still in progress" do not race
 the 0.4 s test clock.
 
-The local control plane reads every duration from moto's state manager on each status read, and lets a
-transition set through ``POST /moto-api/state-manager/set-transition`` lengthen it (moto_glue.duration). A
-test holds a model (say every App Runner service operation) for an hour, checks what it must check while the
-work is in progress, and releases it: from then on the settings' 0.4 s apply again, counted from when the
-work started, so a waiter finishes at once. ``release_on_first_poll`` releases from inside a waiter, which
-makes "the waiter polled through the in-progress state" certain rather than likely.
+The local control plane asks moto's state manager how long each piece of work lasts (moto_glue.timing): work
+started while a longer transition is in force lasts that long, and falls back to the settings' 0.4 s once the
+transition is unset. So a test holds a model (say every App Runner service operation) for an hour, starts
+the work, checks what it must check while the work is in progress, and releases it: the work then finishes
+0.4 s after it started, so a waiter ends at once. Work started before the hold is not affected.
+``release_on_first_poll`` releases from inside a waiter, which makes "the waiter polled through the
+in-progress state" certain rather than likely.
 
 Tests run one at a time against the session backend, and the ``hold`` fixture releases whatever is still
 held when its test ends, so no hold outlives its test.

@@ -2,12 +2,12 @@
 
 Everything goes over HTTP to the ``api_url`` backend: no test reads in-process state. Tests that need a
 clean slate (listings, seeded ids) work in an account of their own, reached through STS AssumeRole as a
-reader would reach a second account, instead of resetting the shared backend.
+reader would reach a second account, instead of resetting the shared backend. Tests about what happens while
+an operation is still in progress hold it there (the ``hold`` fixture) instead of racing the 0.4 s clock.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import time
 import uuid
@@ -15,6 +15,8 @@ import uuid
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from cloudfront_support import client_in_account, new_account_id
+from progress_support import APPRUNNER_CUSTOM_DOMAIN, APPRUNNER_SERVICE
 
 from hostlab.waiters import apprunner_waiter
 
@@ -23,9 +25,6 @@ PRIVATE_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo:latest"
 ECR_ROLE = "arn:aws:iam::123456789012:role/apprunner-ecr-access"
 CODE_CONNECTION = "arn:aws:apprunner:us-east-1:123456789012:connection/gh/0123456789abcdef0123456789abcdef"
 HTTP_TIMEOUT = 10
-
-_accounts = itertools.count(100000000001)
-
 
 def public_source(**image_config):
     config = {"ImageIdentifier": PUBLIC_IMAGE, "ImageRepositoryType": "ECR_PUBLIC"}
@@ -43,19 +42,8 @@ def in_new_account(make_client):
     """Clients in a fresh account: moto maps STS-assumed credentials to the role's account."""
 
     def make(service: str = "apprunner", region: str = "us-east-1"):
-        account = str(next(_accounts))
-        sts = make_client("sts", region)
-        credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/tests", RoleSessionName="tests")[
-            "Credentials"
-        ]
-        client = make_client(
-            service,
-            region,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
-        return account, client
+        account = new_account_id()
+        return account, client_in_account(make_client, account, service, region)
 
     return make
 
@@ -183,7 +171,8 @@ def test_private_ecr_image_with_access_role(apprunner):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_service_goes_from_operation_in_progress_to_running_and_the_waiter_waits(apprunner):
+def test_service_goes_from_operation_in_progress_to_running_and_the_waiter_waits(apprunner, hold):
+    hold(APPRUNNER_SERVICE)
     arn = create(apprunner)["Service"]["ServiceArn"]
     assert status(apprunner, arn) == "OPERATION_IN_PROGRESS"
     operations = apprunner.list_operations(ServiceArn=arn)["OperationSummaryList"]
@@ -194,6 +183,7 @@ def test_service_goes_from_operation_in_progress_to_running_and_the_waiter_waits
     apprunner.meta.events.register(
         "after-call.apprunner.DescribeService", lambda parsed, **_: seen.append(parsed["Service"]["Status"])
     )
+    hold.release_on_first_poll(apprunner, "DescribeService")
     apprunner_waiter(apprunner, "ServiceRunning").wait(ServiceArn=arn)
 
     # The waiter polled through OPERATION_IN_PROGRESS and stopped at RUNNING.
@@ -206,8 +196,9 @@ def test_service_goes_from_operation_in_progress_to_running_and_the_waiter_waits
     assert done["StartedAt"] <= done["EndedAt"] == done["UpdatedAt"]
 
 
-def test_update_service(apprunner):
+def test_update_service(apprunner, hold):
     arn = running_service(apprunner)
+    hold(APPRUNNER_SERVICE)
     response = apprunner.update_service(
         ServiceArn=arn,
         InstanceConfiguration={"Cpu": "2 vCPU", "Memory": "4 GB"},
@@ -230,6 +221,7 @@ def test_update_service(apprunner):
         apprunner.update_service(ServiceArn=arn, InstanceConfiguration={"Cpu": "1 vCPU"})
     assert error_of(excinfo)[0] == "InvalidStateException"
 
+    hold.release()
     apprunner_waiter(apprunner, "ServiceRunning").wait(ServiceArn=arn)
     types = [o["Type"] for o in apprunner.list_operations(ServiceArn=arn)["OperationSummaryList"]]
     assert types == ["UPDATE_SERVICE", "CREATE_SERVICE"]  # newest first
@@ -257,12 +249,13 @@ def test_update_service(apprunner):
     assert "switch" in message
 
 
-def test_pause_and_resume(apprunner):
-    created = create(apprunner)
-    arn = created["Service"]["ServiceArn"]
-    with pytest.raises(ClientError) as excinfo:
-        apprunner.pause_service(ServiceArn=arn)
-    assert error_of(excinfo)[0] == "InvalidStateException"  # still creating
+def test_pause_and_resume(apprunner, hold):
+    with hold(APPRUNNER_SERVICE):
+        created = create(apprunner)
+        arn = created["Service"]["ServiceArn"]
+        with pytest.raises(ClientError) as excinfo:
+            apprunner.pause_service(ServiceArn=arn)
+        assert error_of(excinfo)[0] == "InvalidStateException"  # still creating
 
     apprunner_waiter(apprunner, "ServiceRunning").wait(ServiceArn=arn)
     paused = apprunner.pause_service(ServiceArn=arn)
@@ -295,14 +288,15 @@ def test_pause_and_resume(apprunner):
     ]
 
 
-def test_delete_service(apprunner):
+def test_delete_service(apprunner, hold):
     name = unique_name("gone")
     arn = running_service(apprunner, name=name)
-    deleting = apprunner.delete_service(ServiceArn=arn)
-    assert deleting["Service"]["Status"] == "OPERATION_IN_PROGRESS"
-    with pytest.raises(ClientError) as excinfo:
-        apprunner.delete_service(ServiceArn=arn)
-    assert error_of(excinfo)[0] == "InvalidStateException"
+    with hold(APPRUNNER_SERVICE):
+        deleting = apprunner.delete_service(ServiceArn=arn)
+        assert deleting["Service"]["Status"] == "OPERATION_IN_PROGRESS"
+        with pytest.raises(ClientError) as excinfo:
+            apprunner.delete_service(ServiceArn=arn)
+        assert error_of(excinfo)[0] == "InvalidStateException"
 
     apprunner_waiter(apprunner, "ServiceDeleted").wait(ServiceArn=arn)
     service = apprunner.describe_service(ServiceArn=arn)["Service"]
@@ -351,7 +345,7 @@ def test_list_services_pages(in_new_account):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_custom_domain_becomes_active_with_validation_records(apprunner):
+def test_custom_domain_becomes_active_with_validation_records(apprunner, hold):
     arn = running_service(apprunner)
     url = apprunner.describe_service(ServiceArn=arn)["Service"]["ServiceUrl"]
 
@@ -381,11 +375,12 @@ def test_custom_domain_becomes_active_with_validation_records(apprunner):
         apprunner.associate_custom_domain(ServiceArn=arn, DomainName="app.example.com")
     assert error_of(excinfo)[0] == "InvalidRequestException"
 
-    gone = apprunner.disassociate_custom_domain(ServiceArn=arn, DomainName="app.example.com")
-    assert gone["CustomDomain"]["Status"] == "deleting"
-    with pytest.raises(ClientError) as excinfo:
-        apprunner.disassociate_custom_domain(ServiceArn=arn, DomainName="app.example.com")
-    assert error_of(excinfo)[0] == "InvalidStateException"
+    with hold(APPRUNNER_CUSTOM_DOMAIN):
+        gone = apprunner.disassociate_custom_domain(ServiceArn=arn, DomainName="app.example.com")
+        assert gone["CustomDomain"]["Status"] == "deleting"
+        with pytest.raises(ClientError) as excinfo:
+            apprunner.disassociate_custom_domain(ServiceArn=arn, DomainName="app.example.com")
+        assert error_of(excinfo)[0] == "InvalidStateException"
     deadline = time.monotonic() + 30
     while apprunner.describe_custom_domains(ServiceArn=arn)["CustomDomains"] and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -137,6 +137,8 @@ def test_server_reports_its_own_bind_error(home):
 def test_bad_settings_and_backend_choice_are_usage_errors(home):
     bad_port = run_cli(isolated_env(home, HOSTLAB_PORT="forty"), "up")
     assert bad_port.returncode == 2 and "HOSTLAB_PORT='forty' is not an integer" in bad_port.stderr
+    no_port = run_cli(isolated_env(home, HOSTLAB_PROXY_PORT="70000"), "up")
+    assert no_port.returncode == 2 and "HOSTLAB_PROXY_PORT=70000 is not a TCP port" in no_port.stderr
     aws = run_cli(isolated_env(home, HOSTLAB_BACKEND="aws"), "up")
     assert aws.returncode == 2 and "HOSTLAB_BACKEND=aws" in aws.stderr
     unknown = run_cli(isolated_env(home, HOSTLAB_BACKEND="localstack"), "up")

@@ -18,6 +18,7 @@ from cloudfront_support import (
     names,
     new_account_id,
 )
+from progress_support import CLOUDFRONT_DISTRIBUTION
 
 FAST_WAITER = {"Delay": 0.2, "MaxAttempts": 50}  # the test backend deploys in 0.4 s
 
@@ -495,7 +496,8 @@ def test_other_bad_input(client):
 # --- listing, accounts, invalidations, IDs ---------------------------------------------------------
 
 
-def test_list_distributions_pages_and_reports_status(client):
+def test_list_distributions_pages_and_reports_status(client, hold):
+    hold(CLOUDFRONT_DISTRIBUTION)  # the summaries are read while the distributions still deploy
     ids = [
         client.create_distribution(DistributionConfig=distribution_config(f"list-{n}"))["Distribution"]["Id"]
         for n in range(3)
@@ -579,15 +581,5 @@ def test_cloudfront_is_global_whatever_region_the_client_names(client, make_clie
     distribution_id = client.create_distribution(DistributionConfig=distribution_config("global"))[
         "Distribution"
     ]["Id"]
-    sts = make_client("sts")
-    credentials = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/hostlab-tests", RoleSessionName="other-region"
-    )["Credentials"]
-    elsewhere = make_client(
-        "cloudfront",
-        region="eu-west-1",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    elsewhere = client_in_account(make_client, account_id, region="eu-west-1")
     assert elsewhere.get_distribution(Id=distribution_id)["Distribution"]["Id"] == distribution_id

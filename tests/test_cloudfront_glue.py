@@ -66,7 +66,10 @@ def test_moto_backend_has_what_the_glue_uses():
     assert isinstance(inspect.getattr_static(moto_glue.BaseBackend, "_url_module"), property), (
         f"{VERSION}: BaseBackend._url_module is no longer a property"
     )
-    assert moto_glue.cloudfront_backends.backend is not None
+    # The class BackendDict instantiates per account: ours replaces it and must stay a CloudFrontBackend.
+    assert issubclass(moto_glue.cloudfront_backends.backend, moto_glue.CloudFrontBackend), (
+        f"{VERSION}: cloudfront_backends.backend is not the backend class any more"
+    )
 
 
 def test_moto_url_table_is_a_dict_of_routes():

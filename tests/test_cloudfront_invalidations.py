@@ -1,7 +1,8 @@
 """Invalidations and legacy cache-behaviour TTLs through boto3 against the local control plane.
 
 Sources are next to the rules (controlplane/cloudfront_invalidations.py, cloudfront_errors.py,
-cloudfront_distributions._fill_legacy_ttls); the test backend keeps an invalidation InProgress for 0.4 s.
+cloudfront_distributions._fill_legacy_ttls); the test backend keeps an invalidation InProgress for 0.4 s,
+and tests about what happens while one is InProgress hold it there (the ``hold`` fixture).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from cloudfront_support import (
     names,
     new_account_id,
 )
+from progress_support import CLOUDFRONT_INVALIDATION
 
 FAST_WAITER = {"Delay": 0.1, "MaxAttempts": 100}
 INVALID_PATHS = ("InvalidArgument", "Your request contains one or more invalid invalidation paths.", 400)
@@ -44,19 +46,23 @@ def wait_completed(client, distribution_id, invalidation_id):
 # --- life cycle -------------------------------------------------------------------------------------------
 
 
-def test_invalidation_is_in_progress_then_completed(client, distribution_id):
-    created = client.create_invalidation(
-        DistributionId=distribution_id, InvalidationBatch=batch(["/index.html", "/img/*"], "first")
-    )
-    invalidation = created["Invalidation"]
-    assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
-    assert created["Location"].endswith(f"/distribution/{distribution_id}/invalidation/{invalidation['Id']}")
-    assert invalidation["Status"] == "InProgress"
-    assert invalidation["InvalidationBatch"] == batch(["/index.html", "/img/*"], "first")
-    assert invalidation["CreateTime"].tzinfo is not None
-    assert client.get_distribution(Id=distribution_id)["Distribution"]["InProgressInvalidationBatches"] == 1
-    listed = client.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
-    assert [(i["Id"], i["Status"]) for i in listed["Items"]] == [(invalidation["Id"], "InProgress")]
+def test_invalidation_is_in_progress_then_completed(client, distribution_id, hold):
+    with hold(CLOUDFRONT_INVALIDATION):
+        created = client.create_invalidation(
+            DistributionId=distribution_id, InvalidationBatch=batch(["/index.html", "/img/*"], "first")
+        )
+        invalidation = created["Invalidation"]
+        assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
+        assert created["Location"].endswith(
+            f"/distribution/{distribution_id}/invalidation/{invalidation['Id']}"
+        )
+        assert invalidation["Status"] == "InProgress"
+        assert invalidation["InvalidationBatch"] == batch(["/index.html", "/img/*"], "first")
+        assert invalidation["CreateTime"].tzinfo is not None
+        distribution = client.get_distribution(Id=distribution_id)["Distribution"]
+        assert distribution["InProgressInvalidationBatches"] == 1
+        listed = client.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+        assert [(i["Id"], i["Status"]) for i in listed["Items"]] == [(invalidation["Id"], "InProgress")]
 
     wait_completed(client, distribution_id, invalidation["Id"])
     got = client.get_invalidation(DistributionId=distribution_id, Id=invalidation["Id"])["Invalidation"]
@@ -159,32 +165,36 @@ def test_caller_reference_replays_the_same_batch_and_refuses_another(client, dis
     assert client.list_invalidations(DistributionId=distribution_id)["InvalidationList"]["Quantity"] == 1
 
 
-def test_at_most_15_wildcard_paths_in_progress(client, distribution_id):
+def test_at_most_15_wildcard_paths_in_progress(client, distribution_id, hold):
     too_many = batch([f"/w{n}/*" for n in range(16)], "sixteen")
-    code, message, status = error(
-        client.create_invalidation, DistributionId=distribution_id, InvalidationBatch=too_many
-    )
-    assert (code, status) == ("TooManyInvalidationsInProgress", 400)
-    assert "maximum number of allowable InProgress invalidation" in message
-    fifteen = client.create_invalidation(
-        DistributionId=distribution_id, InvalidationBatch=batch([f"/w{n}/*" for n in range(15)], "fifteen")
-    )["Invalidation"]
     one_more = batch(["/more*"], "one-more")
-    assert error(client.create_invalidation, DistributionId=distribution_id, InvalidationBatch=one_more)[
-        0
-    ] == ("TooManyInvalidationsInProgress")
-    # Individual files count apart from wildcards (CF-DG Invalidation.html).
-    client.create_invalidation(DistributionId=distribution_id, InvalidationBatch=batch(["/file"], "file"))
+    with hold(CLOUDFRONT_INVALIDATION):
+        code, message, status = error(
+            client.create_invalidation, DistributionId=distribution_id, InvalidationBatch=too_many
+        )
+        assert (code, status) == ("TooManyInvalidationsInProgress", 400)
+        assert "maximum number of allowable InProgress invalidation" in message
+        fifteen = client.create_invalidation(
+            DistributionId=distribution_id,
+            InvalidationBatch=batch([f"/w{n}/*" for n in range(15)], "fifteen"),
+        )["Invalidation"]
+        assert error(
+            client.create_invalidation, DistributionId=distribution_id, InvalidationBatch=one_more
+        )[0] == ("TooManyInvalidationsInProgress")
+        # Individual files count apart from wildcards (CF-DG Invalidation.html).
+        client.create_invalidation(DistributionId=distribution_id, InvalidationBatch=batch(["/file"], "file"))
     wait_completed(client, distribution_id, fifteen["Id"])
     client.create_invalidation(DistributionId=distribution_id, InvalidationBatch=one_more)
 
 
-def test_at_most_3000_files_in_progress(client, distribution_id):
+def test_at_most_3000_files_in_progress(client, distribution_id, hold):
     files = [f"/f{n}" for n in range(3000)]
-    client.create_invalidation(DistributionId=distribution_id, InvalidationBatch=batch(files, "all-3000"))
-    assert error(
-        client.create_invalidation, DistributionId=distribution_id, InvalidationBatch=batch(["/one"], "one")
-    )[0] == ("TooManyInvalidationsInProgress")
+    with hold(CLOUDFRONT_INVALIDATION):
+        client.create_invalidation(DistributionId=distribution_id, InvalidationBatch=batch(files, "all-3000"))
+        code, _, _ = error(
+            client.create_invalidation, DistributionId=distribution_id, InvalidationBatch=batch(["/one"], "1")
+        )
+        assert code == "TooManyInvalidationsInProgress"
 
 
 # --- legacy cache behaviours: TTL defaults ----------------------------------------------------------------

@@ -50,7 +50,7 @@ def store(timer):
         new_etag=lambda: f"ETAG{next(counter)}",
         clock=lambda: datetime.now(UTC),
         timer=timer,
-        deploy_seconds=fixed(5.0),
+        deploy_timing=fixed(5.0),
     )
 
 

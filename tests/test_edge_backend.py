@@ -11,7 +11,6 @@ import time
 import uuid
 
 import pytest
-import requests
 
 from hostlab import app as demo
 
@@ -75,16 +74,6 @@ def service(make_client):
     )
     yield url
     apprunner.delete_service(ServiceArn=arn)
-
-
-@pytest.fixture
-def proxied(client_env):
-    s = requests.Session()
-    s.trust_env = False
-    s.proxies = {"https": client_env["HTTPS_PROXY"], "http": client_env["HTTP_PROXY"]}
-    s.verify = client_env["REQUESTS_CA_BUNDLE"]
-    yield s
-    s.close()
 
 
 def app_origin(domain, protocols=("TLSv1.2",), secret=True):

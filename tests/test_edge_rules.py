@@ -22,8 +22,9 @@ from hostlab.local.dataplane.edge.cache import ResponseCache, response_ttl
 from hostlab.local.dataplane.edge.cache_key import cache_key
 from hostlab.local.dataplane.edge.messages import ViewerRequest, join_query, split_query
 from hostlab.local.dataplane.edge.model import ConfigError, parse_distribution
-from hostlab.local.dataplane.edge.origin import dns_name_matches, offered_versions
+from hostlab.local.dataplane.edge.origin import offered_versions
 from hostlab.local.dataplane.edge.origin_request import build_origin_request, host_is_forwarded
+from hostlab.names import dns_name_matches
 
 ORIGIN = "abc123.us-east-1.awsapprunner.com"
 

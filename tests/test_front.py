@@ -23,10 +23,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from edge_support import free_port_closed
 from front_fakes import FakeState
 from requests.adapters import HTTPAdapter
 
 import hostlab.app as demo
+from hostlab.local.dataplane.apps import Deployment
 from hostlab.local.dataplane.front import AppRunnerFront
 from hostlab.local.dataplane.front_state import (
     DomainView,
@@ -124,7 +126,7 @@ def test_routing_table_serves_service_urls_and_active_domains_only():
     ))
     table = routing_table(snapshot)
     assert table.hosts["abc.us-east-1.awsapprunner.com"].arn == "arn:a"
-    assert table.hosts["example.com"].custom_domain and table.hosts["www.example.com"].arn == "arn:a"
+    assert table.hosts["example.com"].arn == table.hosts["www.example.com"].arn == "arn:a"
     assert "pending.example" not in table.hosts and "pending.example" in table.associated
     assert table.hosts["old.example"].settling  # a domain being removed still routes, but is re-checked
     assert table.hosts["def.us-east-1.awsapprunner.com"].settling
@@ -404,7 +406,29 @@ def test_request_timeout_gives_504(make_front):
     assert answer.headers["server"] == "envoy"
 
 
-def test_app_down_gives_503_and_the_app_is_replaced(make_front):
+def test_unreachable_app_gives_503_with_envoys_text(make_front):
+    front, state = make_front()
+    arn, url = state.add("web")
+    session = client(front)
+    assert session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 200
+    running = front.deployment(arn)
+    # The same live process of the same configuration (so the front keeps it), but reached at a port where
+    # nothing listens: the connection is refused, deterministically (a killed app races with its
+    # replacement, see the next test).
+    deaf = Deployment(running.service_name, running.generation, "127.0.0.1", free_port_closed(),
+                      running.config, running.process, running.log_path)
+    front._deployments[arn] = deaf
+    try:
+        answer = session.get(f"https://{url}/healthz", timeout=TIMEOUT)
+    finally:
+        front._deployments[arn] = running
+        deaf.pool.close()
+    assert (answer.status_code, answer.headers["server"]) == (503, "envoy")
+    assert answer.text == ("upstream connect error or disconnect/reset before headers. reset reason: "
+                           "connection failure, transport failure reason: delayed connect error: 111")
+
+
+def test_dead_app_is_replaced(make_front):
     front, state = make_front()
     arn, url = state.add("web")
     session = client(front)
@@ -412,10 +436,6 @@ def test_app_down_gives_503_and_the_app_is_replaced(make_front):
     dead = front.deployment(arn)
     os.killpg(dead.pid, signal.SIGKILL)
     dead.process.wait(timeout=TIMEOUT)
-    answer = session.get(f"https://{url}/healthz", timeout=TIMEOUT)
-    if answer.status_code != 200:  # the background poll may already have replaced the app
-        assert answer.status_code == 503
-        assert answer.text.startswith("upstream connect error or disconnect/reset before headers")
     wait_until(lambda: session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 200,
                what="a replacement app")
     assert front.deployment(arn).pid != dead.pid

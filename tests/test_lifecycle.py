@@ -96,6 +96,27 @@ def test_backend_that_does_not_answer_in_time_is_stopped(home):
     assert not (home / "state.json").exists()
 
 
+def test_interrupted_up_leaves_no_server_behind(home, monkeypatch):
+    """Ctrl-C in `hostlab up` reaches only `up` (the server has a session of its own): `up` stops the server
+    it spawned instead of leaving it to start unattended."""
+    settings = settings_for(home)
+    reads = []
+
+    def read_state_then_interrupt(path):
+        reads.append(path)
+        if len(reads) > 1:  # the first read is up's look for a running backend; the next ones are the wait
+            raise KeyboardInterrupt
+        return None
+
+    # A context of its own: the patch must be gone before the home fixture's teardown reads the state.
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(lifecycle, "read_state", read_state_then_interrupt)
+        lifecycle.up(settings)
+    assert len(reads) == 2
+    assert server_processes(home) == []
+    assert not settings.pid_file.exists() and not settings.state_file.exists()
+
+
 def test_sigterm_stops_the_server_cleanly(home):
     settings = settings_for(home)
     state = lifecycle.up(settings)

@@ -182,3 +182,34 @@ def test_a_run_measures_the_host_problem_and_its_fixes(apprunner, cloudfront, cl
     assert rows[matrix.CACHING_OPTIMIZED][3].startswith("Hit")
     # TLSv1 only: the handshake with App Runner's front fails, CloudFront answers 502 itself.
     assert rows["TLSv1"][:3] == ("502", "CloudFront", "-")
+
+
+def test_probe_all_keeps_each_distributions_requests_in_case_order(monkeypatch):
+    # Cases sharing settings share a distribution; their probes must reach it one after the other, in case
+    # order, as a one-by-one run would send them, and the results must come back in case order.
+    shared = ("Managed-CachingDisabled", "Managed-AllViewerExceptHostHeader", ("TLSv1.2",), False)
+    case_list = [
+        Case("g", "a", "Managed-CachingDisabled", "Managed-AllViewerExceptHostHeader", ("TLSv1.2",)),
+        Case("g", "b", "Managed-CachingOptimized", "Managed-AllViewerExceptHostHeader", ("TLSv1.2",)),
+        Case("h", "c", "Managed-CachingDisabled", "Managed-AllViewerExceptHostHeader", ("TLSv1.2",)),
+        Case("i", "d", "Managed-CachingDisabled", "Managed-AllViewer", ("TLSv1.2",)),
+        Case("i", "e", "Managed-CachingDisabled", "Managed-AllViewerExceptHostHeader", ("TLSv1.2",)),
+    ]
+    assert case_list[0].settings == case_list[2].settings == case_list[4].settings == shared
+    domains = {c.settings: f"d{n}.cloudfront.net" for n, c in enumerate(case_list)}
+    domains[shared] = "dshared.cloudfront.net"
+    seen: dict[str, list[int]] = {}
+    calls = iter(range(100))
+
+    def fake(viewer_domain, origin_domain):
+        assert origin_domain == "o.example"
+        number = next(calls)
+        seen.setdefault(viewer_domain, []).append(number)
+        return {"status": viewer_domain, "server": str(len(seen[viewer_domain]))}
+
+    monkeypatch.setattr(matrix, "probe", fake)
+    results = matrix.probe_all(case_list, domains, "o.example")
+    assert [r["status"] for r in results] == [domains[c.settings] for c in case_list]
+    # The shared distribution was asked three times; the answers went to cases a, c, e in that order.
+    assert [r["server"] for r in results] == ["1", "1", "2", "1", "3"]
+    assert sorted(len(v) for v in seen.values()) == [1, 1, 3]

@@ -187,24 +187,31 @@ def test_durations_come_from_moto_state_manager_and_never_drop_below_the_setting
     moto_api = touch("moto.moto_api", lambda: importlib.import_module("moto.moto_api"))
     manager = touch("moto.moto_api.state_manager", lambda: moto_api.state_manager)
     model = progress.APPRUNNER_SERVICE
-    seconds = installed.duration(model)
+    start = installed.timing(model)
     require(
         touch("state_manager.get_transition", lambda: manager.get_transition(model))
         == {"progression": "time", "seconds": TEST_OPERATION_SECONDS},
         "state_manager.register_default_transition / get_transition",
     )
-    assert seconds() == TEST_OPERATION_SECONDS
+    before_hold = start()
+    assert before_hold() == TEST_OPERATION_SECONDS
     try:
         manager.set_transition(model, {"progression": "time", "seconds": 90})
-        assert seconds() == 90  # longer: held
+        held = start()
+        assert held() == 90  # work started under the hold lasts longer...
+        assert before_hold() == TEST_OPERATION_SECONDS  # ...work started before it does not
         manager.set_transition(model, {"progression": "time", "duration": 60})  # the docs' spelling
-        assert seconds() == 60
+        assert held() == TEST_OPERATION_SECONDS  # its transition was replaced: back to the setting
+        assert start()() == 60
         manager.set_transition(model, {"progression": "time", "seconds": 0})
-        assert seconds() == TEST_OPERATION_SECONDS  # never shorter than the setting
+        assert start()() == TEST_OPERATION_SECONDS  # never shorter than the setting
         manager.set_transition(model, {"progression": "immediate"})
-        assert seconds() == TEST_OPERATION_SECONDS
+        assert start()() == TEST_OPERATION_SECONDS
+        manager.set_transition(model, {"progression": "time", "seconds": 90})
+        held = start()
     finally:
         manager.unset_transition(model)
-    assert seconds() == TEST_OPERATION_SECONDS
+    assert held() == TEST_OPERATION_SECONDS  # released
+    assert start()() == TEST_OPERATION_SECONDS
     with pytest.raises(KeyError, match="no duration"):
-        installed.duration("apprunner::vpc_connector")
+        installed.timing("apprunner::vpc_connector")

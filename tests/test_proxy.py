@@ -32,6 +32,7 @@ class _Echo(http.server.BaseHTTPRequestHandler):
 
     def setup(self):
         if self.tls_context is not None:
+            self.request.settimeout(TIMEOUT)  # the handshake too
             self.request = self.tls_context.wrap_socket(self.request, server_side=True)
         super().setup()
 

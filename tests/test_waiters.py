@@ -13,6 +13,7 @@ from botocore.exceptions import WaiterError
 from botocore.waiter import Waiter
 from cloudfront_support import client_in_account, distribution_config, new_account_id
 from nbval.plugin import coalesce_streams
+from progress_support import APPRUNNER_SERVICE, CLOUDFRONT_DISTRIBUTION
 
 from hostlab import waiters
 from hostlab.waiters import apprunner_waiter, distribution_deployed_waiter, wait
@@ -105,8 +106,10 @@ def test_bad_waiter_requests_are_refused(apprunner, cloudfront):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_wait_shows_progress_then_ends_on_the_final_state(apprunner, capsys):
+def test_wait_shows_progress_then_ends_on_the_final_state(apprunner, capsys, hold):
+    hold(APPRUNNER_SERVICE)
     arn = new_service(apprunner)
+    hold.release_on_first_poll(apprunner, "DescribeService")  # the first poll sees the service creating
     assert (
         wait(apprunner_waiter(apprunner, "ServiceRunning"), "App Runner service", ServiceArn=arn) == "RUNNING"
     )
@@ -114,19 +117,22 @@ def test_wait_shows_progress_then_ends_on_the_final_state(apprunner, capsys):
     # Everything goes to one stream, so it stays in order with what the cell prints around it.
     assert captured.err == ""
     # The bar showed the polls and the state each one saw...
-    assert re.search(r"App Runner service: .* 1/240 polls, OPERATION_IN_PROGRESS", captured.out)
+    polls = waiters.LOCAL.max_attempts
+    assert re.search(rf"App Runner service: .* 1/{polls} polls, OPERATION_IN_PROGRESS", captured.out)
     # ...then was blanked and redrawn as the final state, kept with a newline: no timings, no counts.
     assert captured.out.endswith("\r" + " " * waiters.BAR_COLUMNS + "\r\rApp Runner service: RUNNING\n")
     assert kept_by_notebook(captured.out) == "App Runner service: RUNNING\n"
 
 
-def test_wait_output_folds_to_the_same_text_however_many_polls(make_client, capsys):
+def test_wait_output_folds_to_the_same_text_however_many_polls(make_client, capsys, hold):
     # The same wait twice: through InProgress (several polls), then on the Deployed distribution (one poll).
     # What the bar drew differs; what a notebook keeps must not.
     cloudfront = client_in_account(make_client, new_account_id())
+    hold(CLOUDFRONT_DISTRIBUTION)
     distribution_id = cloudfront.create_distribution(DistributionConfig=distribution_config("fold"))[
         "Distribution"
     ]["Id"]
+    hold.release_on_first_poll(cloudfront, "GetDistribution")
     drawn, kept = [], []
     for _ in range(2):
         wait(distribution_deployed_waiter(cloudfront), "distribution", Id=distribution_id)
@@ -178,12 +184,14 @@ def test_pause_and_custom_domain_waiters(apprunner):
     assert wait(apprunner_waiter(apprunner, "ServicePaused"), "Pause", ServiceArn=arn) == "PAUSED"
 
 
-def test_distribution_deployed_waits_through_in_progress(make_client, capsys):
+def test_distribution_deployed_waits_through_in_progress(make_client, capsys, hold):
     cloudfront = client_in_account(make_client, new_account_id())
+    hold(CLOUDFRONT_DISTRIBUTION)
     distribution = cloudfront.create_distribution(DistributionConfig=distribution_config("waiters"))[
         "Distribution"
     ]
     assert distribution["Status"] == "InProgress"
+    hold.release_on_first_poll(cloudfront, "GetDistribution")
     state = wait(distribution_deployed_waiter(cloudfront), "CloudFront distribution", Id=distribution["Id"])
     assert state == "Deployed"
     out = capsys.readouterr().out

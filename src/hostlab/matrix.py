@@ -18,6 +18,9 @@ Why one distribution per case: the demo app answers ``/echo`` only at that exact
 a cache behaviour by path, so cases cannot share one distribution without rewriting paths (a function),
 which would itself be part of what is measured. Cases with identical settings share one distribution.
 
+The distributions are all created first and then waited for (on AWS they deploy side by side), and probed
+a few at a time (:func:`probe_all`); each distribution still gets its requests in case order.
+
 Everything created here is tagged ``project=hostlab-matrix`` (not the tutorial's own tag, so the tutorial's
 notebooks never mistake a matrix distribution for theirs) and removed by :func:`cleanup`, which also removes
 leftovers of an interrupted run.
@@ -319,9 +322,11 @@ def probe_all(case_list: list[Case], domains: dict[tuple, str], origin_domain: s
     def probe_one_distribution(settings: tuple, indexes: list[int]) -> list[tuple[int, dict[str, str]]]:
         return [(index, probe(domains[settings], origin_domain)) for index in indexes]
 
+    # The distribution with the most cases first: its requests are the longest chain, so it starts at once.
+    groups = sorted(by_distribution.items(), key=lambda group: -len(group[1]))
     results: dict[int, dict[str, str]] = {}
     with ThreadPoolExecutor(max_workers=PROBE_THREADS, thread_name_prefix="matrix-probe") as pool:
-        futures = [pool.submit(probe_one_distribution, s, i) for s, i in by_distribution.items()]
+        futures = [pool.submit(probe_one_distribution, s, i) for s, i in groups]
         for future in futures:
             results.update(future.result())
     return [results[index] for index in range(len(case_list))]

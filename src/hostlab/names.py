@@ -1,4 +1,5 @@
-"""DNS names as certificates see them: one matcher shared by the control plane and the data plane.
+"""DNS names as certificates see them: one matcher shared by the control plane and the data plane, and the
+one normal form the data plane compares Host headers, SNI values and CONNECT targets in.
 
 Standard library only, so the data plane (which must not import moto) and the control plane can both use it.
 """
@@ -21,3 +22,15 @@ def dns_name_matches(pattern: str, hostname: str) -> bool:
         return False
     label, _, rest = hostname.partition(".")
     return bool(label) and rest == pattern[2:]
+
+
+def normalise_host(value: str) -> str:
+    """A Host header, SNI or authority value -> lower-case name without port or trailing dot.
+
+    DNS names compare without case (RFC 4343) and ``name.`` is the same name as ``name``; an IPv6 literal
+    keeps its brackets (``[::1]:443`` -> ``[::1]``), since it never names a service anyway.
+    """
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value.split("]", 1)[0] + "]"
+    return value.rsplit(":", 1)[0].rstrip(".") if ":" in value else value.rstrip(".")

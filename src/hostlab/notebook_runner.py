@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -27,8 +28,13 @@ NOTEBOOKS = REPO / "notebooks"
 # Seconds per cell; a cell that waits longer is broken on the local backend (its delays are seconds).
 CELL_TIMEOUT = 300
 
-# Short delays for executing notebooks: waiting is still exercised (the waiters poll several times) but
-# a whole run stays within seconds. Same names as hostlab.settings reads.
+# Short delays for executing notebooks (same names as hostlab.settings reads). Waiting is still exercised:
+# with the waiters' local poll every 0.05 s (hostlab.waiters.LOCAL) each wait polls 3-5 times and sees the
+# resource in progress first, and 03's UpdateDistribution still answers InProgress. Why not shorter: the
+# edge re-reads CloudFront's configuration once its snapshot is 0.9 x the deploy delay old
+# (dataplane/edge/__init__.py), and with notebook 06's 15 distributions one re-read takes about 0.1 s (15
+# ListInvalidations and a ListDistributions); at 0.1 s every request of 06 waits for one, which costs more
+# than 01-05 save (benchmarks/bench_notebooks.py: 0.1 s, 0.15 s and 0.3 s were all slower than 0.2 s).
 NOTEBOOK_DELAYS = {
     "HOSTLAB_APPRUNNER_OPERATION_SECONDS": "0.2",
     "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": "0.2",
@@ -42,12 +48,14 @@ def tutorial_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
 
 
 @contextlib.contextmanager
-def fresh_local_backend(home: Path | None = None) -> Iterator[dict[str, str]]:
+def fresh_local_backend(home: Path | None = None, *, start_early: bool = False) -> Iterator[dict[str, str]]:
     """Point this process (and the kernels it starts) at a new local backend; stop it and remove its state
     folder afterwards, also when a notebook fails.
 
-    The backend itself is started by the first notebook's ``hostlab.connect()``, with free ports (0) and
-    the short delays above. Yields the environment variables it set.
+    The backend is started by the first notebook's ``hostlab.connect()``, with free ports (0) and the short
+    delays above. ``start_early`` starts it at once on a background thread instead, so that it boots while
+    the first kernel starts (both take about half a second); connect() then waits on the state folder's
+    lock for that start and finds it running. Yields the environment variables it set.
     """
     from hostlab.local import lifecycle
     from hostlab.settings import Settings
@@ -65,10 +73,13 @@ def fresh_local_backend(home: Path | None = None) -> Iterator[dict[str, str]]:
     }
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
+    starter = _start_in_background(Settings.from_env()) if start_early else None
     try:
         yield env
     finally:
         try:
+            if starter is not None:
+                starter.join()  # down() must not race a start that is still spawning the server
             lifecycle.down(Settings.from_env(), note=lambda _message: None)
         finally:
             for name, value in saved.items():
@@ -77,6 +88,22 @@ def fresh_local_backend(home: Path | None = None) -> Iterator[dict[str, str]]:
                 else:
                     os.environ[name] = value
             shutil.rmtree(home, ignore_errors=True)
+
+
+def _start_in_background(settings) -> threading.Thread:
+    """Start the backend on a thread. A failure is only logged here: the first notebook's connect() then
+    tries again and fails with the backend's own message in the cell, where a reader looks."""
+    from hostlab.local import lifecycle
+
+    def start() -> None:
+        try:
+            lifecycle.up(settings, note=lambda _message: None)
+        except Exception as exc:  # reported again, in context, by connect()
+            print(f"hostlab: starting the local backend early failed: {exc}", file=sys.stderr)
+
+    thread = threading.Thread(target=start, name="hostlab-backend-start", daemon=True)
+    thread.start()
+    return thread
 
 
 def execute(source: Path, target: Path | None = None, cwd: Path | None = None) -> nbformat.NotebookNode:
@@ -104,7 +131,7 @@ def execute(source: Path, target: Path | None = None, cwd: Path | None = None) -
 
 def refresh(notebooks: Sequence[Path]) -> None:
     """Execute ``notebooks`` in order, in place, on one fresh local backend (`make notebooks`)."""
-    with fresh_local_backend():
+    with fresh_local_backend(start_early=True):
         for path in notebooks:
             print(f"executing {path.relative_to(REPO) if path.is_relative_to(REPO) else path}", flush=True)
             execute(path)

@@ -5,8 +5,11 @@
 
 Local backend (default): before the first notebook runs, the process environment (which nbval's kernels
 inherit) is pointed at a *fresh* backend in a temporary state folder with free ports and short delays, so
-the seeded IDs match the saved outputs; the backend is stopped and its folder removed at the end, pass or
-fail.
+the seeded IDs match the saved outputs; the backend starts right away in the background (it boots while the
+first kernel starts), and is stopped and its folder removed at the end, pass or fail.
+
+Both backends: each notebook's kernel is started while the notebook before it runs, and stopped on a thread
+(hostlab.nbval_kernels); every notebook still runs in a kernel of its own.
 
 aws backend (HOSTLAB_BACKEND=aws): the account guard runs first (hostlab.aws_guard); then everything tagged
 by an earlier, interrupted run is deleted, and everything tagged is deleted again at the end whatever
@@ -53,8 +56,24 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from hostlab.notebook_runner import fresh_local_backend
 
-    # fresh_local_backend sets HOSTLAB_HOME, so a backend of the caller's shell is never reused.
-    _STACK.enter_context(fresh_local_backend())
+    # fresh_local_backend sets HOSTLAB_HOME, so a backend of the caller's shell is never reused; it starts
+    # the backend now, in the background, so that it boots during collection and the first kernel's start.
+    _STACK.enter_context(fresh_local_backend(start_early=True))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not _runs_notebooks(session.config):
+        return
+    from nbval import plugin as nbval_plugin
+
+    from hostlab.nbval_kernels import KernelsAhead
+
+    notebooks = {item.parent for item in session.items if isinstance(item.parent, nbval_plugin.IPyNbFile)}
+    # nbval's IPyNbFile.setup calls the module's RunningKernel(kernel_name, cwd=..., startup_timeout=...).
+    kernels = KernelsAhead(nbval_plugin.RunningKernel, len(notebooks))
+    _STACK.callback(setattr, nbval_plugin, "RunningKernel", nbval_plugin.RunningKernel)
+    _STACK.callback(kernels.close)
+    nbval_plugin.RunningKernel = kernels
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -56,6 +56,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name}={raw!r} is not an integer") from None
 
 
+def _port(env: dict[str, str], name: str, default: int) -> int:
+    port = _int(env, name, default)
+    if not 0 <= port <= 65535:
+        raise ValueError(f"{name}={port} is not a TCP port (0 to 65535; 0 picks a free one)")
+    return port
+
+
 def _paused_status(env: dict[str, str]) -> int:
     status = _int(env, "HOSTLAB_APPRUNNER_PAUSED_STATUS", 404)
     if status not in (404, 503):
@@ -78,9 +85,11 @@ class Settings:
     seed: int = 42
     # How long an App Runner operation stays OPERATION_IN_PROGRESS before RUNNING (seconds); custom domains
     # take as long to turn active. ASSUMPTION (timing): AWS documents no duration for either.
+    # moto's state manager can lengthen it at run time, never shorten it (controlplane/moto_glue.timing).
     apprunner_operation_seconds: float = 2.0
     # How long a CloudFront distribution stays InProgress after create/update before Deployed (seconds),
     # and an invalidation InProgress before Completed. ASSUMPTION (timing): AWS documents no duration.
+    # Lengthened, never shortened, the same way as apprunner_operation_seconds.
     cloudfront_deploy_seconds: float = 2.0
     # How long an ACM certificate requested on the local backend stays PENDING_VALIDATION before ISSUED
     # (seconds). On AWS it is issued once its DNS validation record resolves; there is no DNS here.
@@ -112,8 +121,8 @@ class Settings:
             )
         return cls(
             home=home.resolve(),
-            api_port=_int(env, "HOSTLAB_PORT", cls.api_port),
-            proxy_port=_int(env, "HOSTLAB_PROXY_PORT", cls.proxy_port),
+            api_port=_port(env, "HOSTLAB_PORT", cls.api_port),
+            proxy_port=_port(env, "HOSTLAB_PROXY_PORT", cls.proxy_port),
             seed=_int(env, "HOSTLAB_SEED", cls.seed),
             apprunner_operation_seconds=_float(
                 env, "HOSTLAB_APPRUNNER_OPERATION_SECONDS", cls.apprunner_operation_seconds

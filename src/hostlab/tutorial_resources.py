@@ -106,7 +106,8 @@ class Patience:
 # 60 s x 5), so 40 minutes here.
 INVALIDATION_AWS = Patience(10.0, 90)
 CERTIFICATE_AWS = Patience(20.0, 120)
-# Against the local backend, whose delays are seconds (settings HOSTLAB_*_SECONDS).
+# Against the local backend, whose delays are seconds or less (settings HOSTLAB_*_SECONDS): poll as often
+# as hostlab.waiters.LOCAL does, for up to 2 minutes.
 LOCAL = Patience(0.05, 2400)
 
 
@@ -445,8 +446,8 @@ INSTANCE_GB = 0.5
 
 
 def run_cost_line() -> str:
-    """The estimated AWS cost of a full run, from src/hostlab/data/prices.json (hostlab.costs)."""
-    from hostlab.costs import load_prices
+    """The estimated AWS cost of a full run, from src/hostlab/data/prices.json (read by hostlab.prices)."""
+    from hostlab.prices import load_prices
 
     prices = load_prices()
     provisioned = INSTANCE_GB * prices["apprunner.provisioned_memory_gb_hour"] * RUN_HOURS

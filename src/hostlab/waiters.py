@@ -7,8 +7,8 @@ delay and attempt count that fit both backends. :func:`wait` runs any of them be
 on one line naming the final state.
 
 Poll timing follows the endpoint, so the same notebook code suits both backends: against a loopback
-endpoint (the local backend) waiters poll every quarter second; against AWS they use delays that respect
-its rate limits and attempt counts that outlast its slowest deployments.
+endpoint (the local backend) waiters poll many times a second (``LOCAL``); against AWS they use delays that
+respect its rate limits and attempt counts that outlast its slowest deployments.
 
 Works with plain boto3 clients; imports nothing from the local backend.
 """
@@ -37,7 +37,9 @@ APPRUNNER_AWS = Polling(delay=10, max_attempts=90)
 # CloudFront: botocore's distribution_deployed waits 60 s x 35 = 35 minutes, which is slow to notice the end
 # locally and can be too short on AWS, where a deployment can take more than 25 minutes; 20 s x 135 = 45 min.
 CLOUDFRONT_AWS = Polling(delay=20, max_attempts=135)
-# Local backend: operations last seconds (Settings.apprunner_operation_seconds, cloudfront_deploy_seconds).
+# Local backend: operations last seconds or less (Settings.apprunner_operation_seconds,
+# cloudfront_deploy_seconds; 0.2 s when notebooks run under nbval), so poll often: a poll is one loopback
+# call, and the end of a wait is noticed within 0.05 s. 0.05 s x 1200 = 1 minute, as before.
 LOCAL = Polling(delay=0.05, max_attempts=1200)
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}

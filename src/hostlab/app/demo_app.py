@@ -35,9 +35,11 @@ Environment:
 from __future__ import annotations
 
 import hmac
+import html
 import itertools
 import json
 import os
+import socketserver
 import sys
 import threading
 import time
@@ -220,7 +222,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         headers = []
         if self.config.account_cache_control.lower() != "none":
             headers.append(("Cache-Control", self.config.account_cache_control))
-        page = f"<!doctype html><title>Account</title><h1>Hello, {html_escape(user)}</h1>\n"
+        page = f"<!doctype html><title>Account</title><h1>Hello, {html.escape(user)}</h1>\n"
         self.reply(200, page, content_type="text/html; charset=utf-8", headers=headers)
 
     def static(self, path):
@@ -284,10 +286,6 @@ def read_chunked(stream):
         stream.readline(8)  # the CRLF after each chunk
 
 
-def html_escape(text):
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
 class DemoServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -296,6 +294,12 @@ class DemoServer(ThreadingHTTPServer):
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         super().__init__((config.bind, config.port), DemoHandler)
+
+    def server_bind(self):
+        # TCPServer's bind (SO_REUSEADDR, bind), without HTTPServer's reverse-DNS lookup of the address,
+        # which can stall a start for seconds where DNS is slow; the app never uses that name.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 
     def count_request(self):
         with self._lock:

@@ -37,6 +37,9 @@ STOP_GRACE_SECONDS = 10.0
 ANSWER_TIMEOUT_SECONDS = 2.0
 # Lines of server.log shown when the backend died or did not start.
 LOG_TAIL_LINES = 25
+# Loopback stays direct: the AWS API endpoint is reached without a proxy, whatever the client library (the
+# clients' environment, the server's own, and the SDK inside the server all use it).
+NO_PROXY = "127.0.0.1,localhost"
 
 Note = Callable[[str], None]
 
@@ -176,7 +179,7 @@ def _server_env(settings: Settings) -> dict[str, str]:
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
         env.pop(name, None)
         env.pop(name.lower(), None)
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env["NO_PROXY"] = env["no_proxy"] = NO_PROXY
     return env
 
 
@@ -203,25 +206,29 @@ def _spawn(settings: Settings) -> subprocess.Popen:
 
 
 def _wait_ready(settings: Settings, proc: subprocess.Popen) -> State:
-    deadline = time.monotonic() + settings.start_timeout
-    while time.monotonic() < deadline:
-        code = proc.poll()
-        if code is not None:
-            _clear_runtime_files(settings)
-            raise BackendDiedError(
-                f"the backend exited with code {code} while starting. End of {settings.log_file}:\n"
-                f"{log_tail(settings)}"
-            )
-        state = read_state(settings.state_file)
-        if state is not None and state.pid == proc.pid and answers(state.api_url):
-            return state
-        time.sleep(0.05)
-    procs.stop_tree(proc.pid, grace=STOP_GRACE_SECONDS)
-    _clear_runtime_files(settings)
-    raise StartTimeoutError(
-        f"the backend did not answer within {settings.start_timeout:.0f} s (HOSTLAB_START_TIMEOUT) and was "
-        f"stopped. End of {settings.log_file}:\n{log_tail(settings)}"
-    )
+    """Wait for the spawned server's state.json. A start that fails, times out or is interrupted (Ctrl-C in
+    `hostlab up`, which never reaches the server: it has a session of its own) leaves no server behind."""
+    try:
+        deadline = time.monotonic() + settings.start_timeout
+        while time.monotonic() < deadline:
+            code = proc.poll()
+            if code is not None:
+                raise BackendDiedError(
+                    f"the backend exited with code {code} while starting. End of {settings.log_file}:\n"
+                    f"{log_tail(settings)}"
+                )
+            state = read_state(settings.state_file)
+            if state is not None and state.pid == proc.pid and answers(state.api_url):
+                return state
+            time.sleep(0.05)
+        raise StartTimeoutError(
+            f"the backend did not answer within {settings.start_timeout:.0f} s (HOSTLAB_START_TIMEOUT) and "
+            f"was stopped. End of {settings.log_file}:\n{log_tail(settings)}"
+        )
+    except BaseException:
+        procs.stop_tree(proc.pid, grace=STOP_GRACE_SECONDS)
+        _clear_runtime_files(settings)
+        raise
 
 
 def up(settings: Settings, note: Note = _stderr_note) -> State:
@@ -329,9 +336,6 @@ def current(settings: Settings) -> State:
 # ---------------------------------------------------------------------------------------------------------
 # What a client needs
 # ---------------------------------------------------------------------------------------------------------
-
-# Loopback stays direct: the AWS API endpoint is reached without the proxy, whatever the client library.
-NO_PROXY = "127.0.0.1,localhost"
 
 
 def client_env(state: State) -> dict[str, str]:

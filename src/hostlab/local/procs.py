@@ -68,8 +68,10 @@ def stop_tree(pid: int, grace: float) -> bool:
     """Stop the server ``pid`` and every process it started. Returns True when something was running.
 
     SIGTERM first so the server stops its data plane (and the demo apps) cleanly; SIGKILL after ``grace``
-    seconds. Descendants are listed before the signal because they are reparented once the server exits,
-    and the server's process group (it is a session leader, see lifecycle.up) catches any that were missed.
+    seconds. Descendants are listed before the signal because they are reparented once the server exits.
+    The server's process group (it is a session leader, see lifecycle._spawn) catches children started
+    after the listing; demo apps run in sessions of their own, and die with the server anyway
+    (PR_SET_PDEATHSIG, dataplane/apps.py).
     """
     try:
         server = psutil.Process(pid)

@@ -3,7 +3,7 @@
 It owns the ports and the state folder of one backend (Settings.from_env()):
   1. writes server.pid, before binding anything;
   2. installs the control plane into moto and starts moto's server on 127.0.0.1 (AWS_ENDPOINT_URL);
-  3. seeds moto's ID generator, so the same calls give the same IDs and domains;
+  3. seeds moto's ID generator once its server runs, so the same calls give the same IDs and domains;
   4. starts the data plane (App Runner front, CloudFront edge, CONNECT proxy) with the local CA;
   5. writes state.json once every part answers: that file is the "ready" signal `hostlab up` waits for;
   6. on SIGTERM or SIGINT stops the data plane (and with it the demo-app processes) and exits 0.
@@ -23,9 +23,9 @@ import os
 import signal
 import sys
 import threading
-import urllib.request
 from pathlib import Path
 
+from hostlab.local.lifecycle import NO_PROXY, answers
 from hostlab.local.ports import PORT_VARIABLES, PortInUseError, check_port_free, require_loopback
 from hostlab.local.state import State, write_state
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
@@ -39,8 +39,6 @@ EXIT_FAILED = 1
 API_START_SECONDS = 15.0
 # How often the main thread checks that server.pid still names this process.
 OWNER_CHECK_SECONDS = 1.0
-
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _redirect_output(log_file: Path) -> None:
@@ -70,13 +68,6 @@ def _start_api(settings: Settings):
     return server, f"http://{host}:{port}"
 
 
-def _seed(api_url: str, seed: int) -> None:
-    # moto's documented way to make generated IDs deterministic in server mode.
-    request = urllib.request.Request(f"{api_url}/moto-api/seed?a={seed}", data=b"", method="POST")
-    with _DIRECT.open(request, timeout=10) as response:
-        response.read()
-
-
 def _point_sdk_here(api_url: str) -> None:
     """Whatever boto3 client a data-plane part makes in this process reaches this backend, never AWS."""
     os.environ.update(
@@ -86,7 +77,7 @@ def _point_sdk_here(api_url: str) -> None:
             "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
             "AWS_DEFAULT_REGION": DEFAULT_REGION,
             "AWS_REGION": DEFAULT_REGION,
-            "NO_PROXY": "127.0.0.1,localhost",
+            "NO_PROXY": NO_PROXY,
         }
     )
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
@@ -104,7 +95,7 @@ class ServerParts:
 
     def start(self) -> State:
         from hostlab import __version__
-        from hostlab.local.controlplane import install
+        from hostlab.local.controlplane import install, seed_ids
         from hostlab.local.dataplane.plane import DataPlane
         from hostlab.local.dataplane.tls import LocalCA
 
@@ -115,7 +106,9 @@ class ServerParts:
         install(settings)
         self.api, self.api_url = _start_api(settings)
         log.info("AWS API endpoint at %s", self.api_url)
-        _seed(self.api_url, settings.seed)
+        # What POST /moto-api/seed?a=<seed> does (moto's documented way to make IDs repeat), done here in the
+        # process that runs moto's server: right before the first client call can draw an ID.
+        seed_ids(settings.seed)
         _point_sdk_here(self.api_url)
         ca = LocalCA(settings.ca_dir)
         self.plane = DataPlane(settings, ca, self.api_url)
@@ -137,8 +130,6 @@ class ServerParts:
         )
 
     def _check_answers(self) -> None:
-        from hostlab.local.lifecycle import answers
-
         if not answers(self.api_url):
             raise RuntimeError(f"the AWS API endpoint {self.api_url} does not answer")
         if not self.plane.answers():

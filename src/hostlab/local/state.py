@@ -53,7 +53,5 @@ def read_state(path: Path) -> State | None:
     """The recorded state, or None when there is none or it cannot be read (a crash mid-way, an edit)."""
     try:
         return State.from_json(path.read_text())
-    except FileNotFoundError:
-        return None
-    except (ValueError, TypeError, KeyError):
+    except (FileNotFoundError, ValueError, TypeError, KeyError):
         return None

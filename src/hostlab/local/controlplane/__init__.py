@@ -14,3 +14,10 @@ def install(settings: Settings) -> None:
     from hostlab.local.controlplane import moto_glue
 
     moto_glue.install(settings)
+
+
+def seed_ids(seed: int) -> None:
+    """Restart moto's seeded random (every generated ID) at ``seed``."""
+    from hostlab.local.controlplane import moto_glue
+
+    moto_glue.seed_ids(seed)

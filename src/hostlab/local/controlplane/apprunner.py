@@ -34,13 +34,13 @@ from hostlab.local.controlplane.apprunner_models import (
     new_subdomain,
     validation_records,
 )
-from hostlab.local.controlplane.moto_glue import BackendDict, ExtensionBackend, duration, mock_random
+from hostlab.local.controlplane.moto_glue import BackendDict, ExtensionBackend, mock_random, timing
 from hostlab.local.controlplane.progress import APPRUNNER_CUSTOM_DOMAIN, APPRUNNER_SERVICE, Countdown
 
 # How long operations and custom domain (dis)associations last: Settings.apprunner_operation_seconds, or
-# longer through moto's state manager (see moto_glue.duration).
-OPERATION_SECONDS = duration(APPRUNNER_SERVICE)
-DOMAIN_SECONDS = duration(APPRUNNER_CUSTOM_DOMAIN)
+# longer through moto's state manager (see moto_glue.timing).
+OPERATION_TIMING = timing(APPRUNNER_SERVICE)
+DOMAIN_TIMING = timing(APPRUNNER_CUSTOM_DOMAIN)
 
 
 def clock() -> float:
@@ -129,7 +129,7 @@ class AppRunnerBackend(ExtensionBackend):
                 config=config,
                 tags={tag["Key"]: tag.get("Value", "") for tag in params.get("Tags") or []},
             )
-            operation = service.start(CREATE_SERVICE, now, OPERATION_SECONDS, RUNNING)
+            operation = service.start(CREATE_SERVICE, now, OPERATION_TIMING, RUNNING)
             self.services[service.arn] = service
             return service, operation
 
@@ -185,7 +185,7 @@ class AppRunnerBackend(ExtensionBackend):
             service.config = config
             # ASSUMPTION: a PAUSED service stays PAUSED after an update.
             resting = service.status(now)
-            return service, service.start(UPDATE_SERVICE, now, OPERATION_SECONDS, resting)
+            return service, service.start(UPDATE_SERVICE, now, OPERATION_TIMING, resting)
 
     def delete_service(self, arn: str) -> tuple[Service, Operation]:
         with self._lock:
@@ -196,7 +196,7 @@ class AppRunnerBackend(ExtensionBackend):
             self._require_status(
                 service, now, (RUNNING, PAUSED, "CREATE_FAILED", "DELETE_FAILED"), "DeleteService"
             )
-            return service, service.start(DELETE_SERVICE, now, OPERATION_SECONDS, DELETED)
+            return service, service.start(DELETE_SERVICE, now, OPERATION_TIMING, DELETED)
 
     def pause_service(self, arn: str) -> tuple[Service, Operation]:
         with self._lock:
@@ -204,7 +204,7 @@ class AppRunnerBackend(ExtensionBackend):
             service = self._service(arn, now)
             # API_PauseService: "Pause an active App Runner service."
             self._require_status(service, now, (RUNNING,), "PauseService")
-            return service, service.start(PAUSE_SERVICE, now, OPERATION_SECONDS, PAUSED)
+            return service, service.start(PAUSE_SERVICE, now, OPERATION_TIMING, PAUSED)
 
     def resume_service(self, arn: str) -> tuple[Service, Operation]:
         with self._lock:
@@ -212,7 +212,7 @@ class AppRunnerBackend(ExtensionBackend):
             service = self._service(arn, now)
             # API_ResumeService resumes a paused service.
             self._require_status(service, now, (PAUSED,), "ResumeService")
-            return service, service.start(RESUME_SERVICE, now, OPERATION_SECONDS, RUNNING)
+            return service, service.start(RESUME_SERVICE, now, OPERATION_TIMING, RUNNING)
 
     def list_operations(self, arn: str) -> tuple[list[Operation], float]:
         with self._lock:
@@ -245,7 +245,7 @@ class AppRunnerBackend(ExtensionBackend):
                     f"the maximum is {rules.MAX_CUSTOM_DOMAINS}"
                 )
             records = validation_records(domain, www)
-            custom = CustomDomain(domain, www, Countdown(now, DOMAIN_SECONDS), records)
+            custom = CustomDomain(domain, www, Countdown.start(now, DOMAIN_TIMING), records)
             service.domains[domain] = custom
             return service, custom, now
 
@@ -267,7 +267,7 @@ class AppRunnerBackend(ExtensionBackend):
             if custom.disassociation is not None:
                 raise InvalidStateException(f"Domain {domain} is already being disassociated")
             # AR-DG manage-custom-domains.html: the returned domain "should show a status of DELETING".
-            custom.disassociation = Countdown(now, DOMAIN_SECONDS)
+            custom.disassociation = Countdown.start(now, DOMAIN_TIMING)
             return service, custom, now
 
     # -- tags -----------------------------------------------------------------------------------------

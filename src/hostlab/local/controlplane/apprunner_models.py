@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hostlab.local.controlplane.moto_glue import mock_random
-from hostlab.local.controlplane.progress import Countdown, Seconds
+from hostlab.local.controlplane.progress import Countdown, Timing
 
 # API_Service, Status: CREATE_FAILED | RUNNING | DELETED | DELETE_FAILED | PAUSED | OPERATION_IN_PROGRESS.
 RUNNING = "RUNNING"
@@ -191,8 +191,8 @@ class Service:
     def deleted(self, now: float) -> bool:
         return self.status(now) == DELETED
 
-    def start(self, kind: str, started: float, seconds: Seconds, resting: str) -> Operation:
-        operation = Operation(new_operation_id(), kind, self.arn, Countdown(started, seconds), resting)
+    def start(self, kind: str, started: float, timing: Timing, resting: str) -> Operation:
+        operation = Operation(new_operation_id(), kind, self.arn, Countdown.start(started, timing), resting)
         self.operations.append(operation)
         self.updated = started
         return operation

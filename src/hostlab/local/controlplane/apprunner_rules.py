@@ -13,10 +13,10 @@ import re
 from functools import cache
 from typing import Any
 
-import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from hostlab.local.controlplane.apprunner_errors import InvalidRequestException
+from hostlab.local.controlplane.botocore_model import service_model
 
 # ---------------------------------------------------------------------------------------------------------
 # Constraints of the service model
@@ -25,7 +25,7 @@ from hostlab.local.controlplane.apprunner_errors import InvalidRequestException
 
 @cache
 def _operation_model(operation: str) -> OperationModel:
-    return botocore.session.get_session().get_service_model("apprunner").operation_model(operation)
+    return service_model("apprunner").operation_model(operation)
 
 
 def _lower_camel(name: str) -> str:

@@ -18,7 +18,7 @@ from hostlab.local.controlplane.cloudfront_distributions import Distribution, Di
 from hostlab.local.controlplane.cloudfront_functions import FunctionStore
 from hostlab.local.controlplane.cloudfront_invalidations import Invalidation, InvalidationStore
 from hostlab.local.controlplane.cloudfront_policies import PolicyStore
-from hostlab.local.controlplane.progress import Seconds
+from hostlab.local.controlplane.progress import Timing
 
 
 @dataclass
@@ -40,8 +40,8 @@ class CloudFrontAccount:
         account_id: str,
         generators: Generators,
         *,
-        deploy_seconds: Seconds,
-        invalidation_seconds: Seconds,
+        deploy_timing: Timing,
+        invalidation_timing: Timing,
         certificate: Callable[[str], tuple[str, list[str]] | None],
         alias_owner: Callable[[str], str | None],
         distributions: dict[str, Distribution] | None = None,
@@ -53,7 +53,7 @@ class CloudFrontAccount:
             "origin_request", new_id=g.uuid, new_etag=g.etag, clock=g.clock
         )
         self.invalidations = InvalidationStore(
-            new_id=g.invalidation_id, clock=g.clock, timer=g.timer, progress_seconds=invalidation_seconds
+            new_id=g.invalidation_id, clock=g.clock, timer=g.timer, timing=invalidation_timing
         )
         self.distributions = DistributionStore(
             account_id=account_id,
@@ -62,7 +62,7 @@ class CloudFrontAccount:
             new_etag=g.etag,
             clock=g.clock,
             timer=g.timer,
-            deploy_seconds=deploy_seconds,
+            deploy_timing=deploy_timing,
             distributions=distributions,
             invalidations_in_progress=self.invalidations.in_progress,
         )

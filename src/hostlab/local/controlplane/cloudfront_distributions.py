@@ -4,8 +4,8 @@ moto 5.2.5 rebuilds the config into its own objects and drops what it does not m
 OriginRequestPolicyId on the default behaviour, ...). Here the config is kept as the client sent it, with
 quantities checked and CloudFront's defaults filled in, so GetDistributionConfig gives back what was put.
 
-Deployment: a distribution is InProgress for ``deploy_seconds()`` after each create or update, then Deployed
-(CF-DG distribution-web-creating-console.html: "the value of the Status column ... changes from
+Deployment: a distribution is InProgress for a while (``deploy_timing``) after each create or update, then
+Deployed (CF-DG distribution-web-creating-console.html: "the value of the Status column ... changes from
 In Progress to Deployed"). The status is computed when read (progress.Countdown); nothing runs in the
 background.
 """
@@ -19,28 +19,20 @@ from datetime import datetime
 from typing import Any
 
 from hostlab.local.controlplane import cloudfront_errors as errors
-from hostlab.local.controlplane.cloudfront_lists import items_of, normalise_quantities
-from hostlab.local.controlplane.progress import Countdown, Seconds
+from hostlab.local.controlplane.botocore_model import enum
+from hostlab.local.controlplane.cloudfront_lists import items_of, normalise_quantities, page, parse_max_items
+from hostlab.local.controlplane.progress import Countdown, Timing
 from hostlab.names import dns_name_matches
 
-ORIGIN_PROTOCOL_POLICIES = ["http-only", "match-viewer", "https-only"]
-SSL_PROTOCOLS = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"]
-VIEWER_PROTOCOL_POLICIES = ["allow-all", "https-only", "redirect-to-https"]
-# CloudFront Functions run on viewer events only (CF-DG edge-functions-choosing.html); the API answers
-# another EventType with a validation error (cloudfront_errors.validation_error).
-FUNCTION_EVENT_TYPES = ["viewer-request", "viewer-response"]
-SSL_SUPPORT_METHODS = ["sni-only", "vip", "static-ip"]
-MINIMUM_PROTOCOL_VERSIONS = [
-    "SSLv3",
-    "TLSv1",
-    "TLSv1_2016",
-    "TLSv1.1_2016",
-    "TLSv1.2_2018",
-    "TLSv1.2_2019",
-    "TLSv1.2_2021",
-    "TLSv1.3_2025",
-    "TLSv1.2_2025",
-]  # botocore's MinimumProtocolVersion enumeration
+# Enumerations of botocore's CloudFront model; the server checks them (cloudfront_errors.validation_error).
+ORIGIN_PROTOCOL_POLICIES = enum("cloudfront", "OriginProtocolPolicy")
+SSL_PROTOCOLS = enum("cloudfront", "SslProtocol")
+VIEWER_PROTOCOL_POLICIES = enum("cloudfront", "ViewerProtocolPolicy")
+SSL_SUPPORT_METHODS = enum("cloudfront", "SSLSupportMethod")
+MINIMUM_PROTOCOL_VERSIONS = enum("cloudfront", "MinimumProtocolVersion")
+# CloudFront Functions run on viewer events only (CF-DG edge-functions-choosing.html): the model's EventType
+# also lists the origin events, which only Lambda@Edge associations take.
+FUNCTION_EVENT_TYPES = [e for e in enum("cloudfront", "EventType") if e.startswith("viewer-")]
 # Origin response (read) timeout 1-60 s and keep-alive timeout 1-60 s; defaults 30 s and 5 s; connection
 # attempts 3 and connection timeout 10 s (CF-DG distribution-web-values-specify.html, cloudfront-limits.html).
 # 60 s is the default quota for the response timeout ("Request a higher quota"); an account with a raised
@@ -360,7 +352,7 @@ class DistributionStore:
         new_etag: Callable[[], str],
         clock: Callable[[], datetime],
         timer: Callable[[], float],
-        deploy_seconds: Seconds,
+        deploy_timing: Timing,
         distributions: dict[str, Distribution] | None = None,
         invalidations_in_progress: Callable[[str], int] = lambda _id: 0,
     ) -> None:
@@ -371,7 +363,7 @@ class DistributionStore:
         self._new_etag = new_etag
         self._clock = clock
         self._timer = timer
-        self._deploy_seconds = deploy_seconds
+        self._deploy_timing = deploy_timing
         # The dict is shared with moto's backend so its invalidation code finds the distributions.
         self.distributions: dict[str, Distribution] = {} if distributions is None else distributions
 
@@ -394,7 +386,7 @@ class DistributionStore:
             config=config,
             etag=self._new_etag(),
             last_modified=self._clock(),
-            deployment=Countdown(self._timer(), self._deploy_seconds),
+            deployment=Countdown.start(self._timer(), self._deploy_timing),
             timer=self._timer,
             invalidations_in_progress=lambda: self._invalidations_in_progress(distribution_id),
         )
@@ -412,7 +404,7 @@ class DistributionStore:
         distribution.config = config
         distribution.etag = self._new_etag()
         distribution.last_modified = self._clock()
-        distribution.deployment = Countdown(self._timer(), self._deploy_seconds)
+        distribution.deployment = Countdown.start(self._timer(), self._deploy_timing)
         return distribution
 
     def delete(self, distribution_id: str, if_match: str | None) -> None:
@@ -424,6 +416,15 @@ class DistributionStore:
         if distribution.config.get("Enabled") or distribution.status != "Deployed":
             raise errors.distribution_not_disabled()
         del self.distributions[distribution_id]
+
+    def list(
+        self, marker: str | None, max_items: str | int | None
+    ) -> tuple[list[Distribution], str | None, int]:
+        """One page of ListDistributions. ASSUMPTION: in creation order (moto's; the API reference says
+        nothing about the order)."""
+        size = parse_max_items(max_items)
+        chunk, next_marker = page(list(self.distributions.values()), lambda d: d.id, marker, size)
+        return chunk, next_marker, size
 
     def count_using(self, key: str, value: str) -> int:
         return sum(uses(d.config, key, value) for d in self.distributions.values())

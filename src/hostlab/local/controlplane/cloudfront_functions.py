@@ -23,12 +23,13 @@ from datetime import datetime
 from typing import Any
 
 from hostlab.local.controlplane import cloudfront_errors as errors
+from hostlab.local.controlplane.botocore_model import enum
 from hostlab.local.controlplane.cloudfront_lists import page, parse_max_items
 
-# API reference CreateFunction: Name pattern [a-zA-Z0-9-_]{1,64}; FunctionRuntime enumeration.
+# API reference CreateFunction: Name pattern [a-zA-Z0-9-_]{1,64}. Runtimes and stages: botocore's model.
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9\-_]{1,64}")
-RUNTIMES = ["cloudfront-js-1.0", "cloudfront-js-2.0"]
-STAGES = ["DEVELOPMENT", "LIVE"]
+RUNTIMES = enum("cloudfront", "FunctionRuntime")
+STAGES = enum("cloudfront", "FunctionStage")
 # CF-DG cloudfront-limits.html, "Quotas on CloudFront Functions": maximum function size 10 KB.
 MAX_CODE_BYTES = 10 * 1024
 

@@ -13,8 +13,8 @@ Sources (CF-DG = CloudFront Developer Guide, Invalidation.html and invalidation-
   in any order. (aws/aws-cdk issue 3878 reports a refusal for an unchanged one-path batch; the documented
   replay is kept.)
 - Status: "InProgress" until the batch is finished, then "Completed" (API reference Invalidation.Status).
-  Here the batch is InProgress for ``progress_seconds()`` after CreateInvalidation (the local backend passes
-  settings.cloudfront_deploy_seconds, see moto_glue.duration), computed when read (progress.Countdown):
+  Here the batch is InProgress for a while after CreateInvalidation (``timing``: the local backend's is
+  settings.cloudfront_deploy_seconds, see moto_glue.timing), computed when read (progress.Countdown):
   nothing runs in the background. The local edge depends on that delay to apply an invalidation before a
   client can see it Completed (hostlab.local.dataplane.edge.invalidations).
 
@@ -31,7 +31,7 @@ from typing import Any
 
 from hostlab.local.controlplane import cloudfront_errors as errors
 from hostlab.local.controlplane.cloudfront_lists import items_of, normalise_quantities, page, parse_max_items
-from hostlab.local.controlplane.progress import Countdown, Seconds
+from hostlab.local.controlplane.progress import Countdown, Timing
 
 MAX_PATH_LENGTH = 4_000
 MAX_FILES_IN_PROGRESS = 3_000
@@ -105,12 +105,12 @@ class InvalidationStore:
         new_id: Callable[[], str],
         clock: Callable[[], datetime],
         timer: Callable[[], float],
-        progress_seconds: Seconds,
+        timing: Timing,
     ) -> None:
         self._new_id = new_id
         self._clock = clock
         self._timer = timer
-        self._progress_seconds = progress_seconds
+        self._timing = timing
         self._by_distribution: dict[str, list[Invalidation]] = {}
 
     def create(self, distribution_id: str, raw_batch: dict[str, Any] | None) -> Invalidation:
@@ -131,7 +131,7 @@ class InvalidationStore:
             paths=paths,
             caller_reference=reference,
             create_time=self._clock(),
-            progress=Countdown(self._timer(), self._progress_seconds),
+            progress=Countdown.start(self._timer(), self._timing),
             timer=self._timer,
         )
         known.append(invalidation)

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from hostlab.local.controlplane import cloudfront_errors as errors
+from hostlab.local.controlplane.botocore_model import enum
 from hostlab.local.controlplane.cloudfront_lists import items_of, normalise_quantities, page, parse_max_items
 from hostlab.local.controlplane.cloudfront_managed_policies import (
     MANAGED_CACHE_POLICIES,
@@ -51,20 +52,26 @@ MAX_TTL_FLOOR = 31_536_000
 # The three parts of a policy: (config key, behaviour key, names key, behaviours allowed). The enumerations
 # are botocore's CloudFront model's (CachePolicyHeaderBehavior, ...); the server checks them.
 CACHE_PARTS = [
-    ("HeadersConfig", "HeaderBehavior", "Headers", ["none", "whitelist"]),
-    ("CookiesConfig", "CookieBehavior", "Cookies", ["none", "whitelist", "allExcept", "all"]),
-    ("QueryStringsConfig", "QueryStringBehavior", "QueryStrings", ["none", "whitelist", "allExcept", "all"]),
+    ("HeadersConfig", "HeaderBehavior", "Headers", enum("cloudfront", "CachePolicyHeaderBehavior")),
+    ("CookiesConfig", "CookieBehavior", "Cookies", enum("cloudfront", "CachePolicyCookieBehavior")),
+    (
+        "QueryStringsConfig",
+        "QueryStringBehavior",
+        "QueryStrings",
+        enum("cloudfront", "CachePolicyQueryStringBehavior"),
+    ),
 ]
 ORIGIN_REQUEST_PARTS = [
+    ("HeadersConfig", "HeaderBehavior", "Headers", enum("cloudfront", "OriginRequestPolicyHeaderBehavior")),
+    ("CookiesConfig", "CookieBehavior", "Cookies", enum("cloudfront", "OriginRequestPolicyCookieBehavior")),
     (
-        "HeadersConfig",
-        "HeaderBehavior",
-        "Headers",
-        ["none", "whitelist", "allViewer", "allViewerAndWhitelistCloudFront", "allExcept"],
+        "QueryStringsConfig",
+        "QueryStringBehavior",
+        "QueryStrings",
+        enum("cloudfront", "OriginRequestPolicyQueryStringBehavior"),
     ),
-    ("CookiesConfig", "CookieBehavior", "Cookies", ["none", "whitelist", "all", "allExcept"]),
-    ("QueryStringsConfig", "QueryStringBehavior", "QueryStrings", ["none", "whitelist", "all", "allExcept"]),
 ]
+POLICY_TYPES = enum("cloudfront", "CachePolicyType")  # managed, custom
 # Behaviours that take a list of names (API reference CachePolicyHeadersConfig and friends).
 LISTING_BEHAVIORS = {"whitelist", "allExcept", "allViewerAndWhitelistCloudFront"}
 
@@ -263,8 +270,8 @@ class PolicyStore:
     def list(
         self, type_filter: str | None, marker: str | None, max_items: str | int | None
     ) -> tuple[list[Policy], str | None, int]:
-        if type_filter not in (None, "", "managed", "custom"):
-            raise errors.validation_error(type_filter, "type", ["managed", "custom"])
+        if type_filter not in (None, "", *POLICY_TYPES):
+            raise errors.validation_error(type_filter, "type", POLICY_TYPES)
         records = [
             *(self._managed.values() if type_filter in (None, "", "managed") else ()),
             *(self._custom.values() if type_filter in (None, "", "custom") else ()),

@@ -85,10 +85,11 @@ def _make_request_ids_independent() -> None:
 # manager (docs.getmoto.org configuration/state_transition: POST /moto-api/state-manager/set-transition with
 # a model name and {"progression": "time", ...}; the page spells the length "duration", moto 5.2.5's own
 # models read "seconds" (moto_api/_internal/managed_state_model.py): both are accepted here). Each model
-# below registers the settings' time as its default transition; a transition set through the API is read on
-# every status read (progress.Countdown), and only a longer one counts: the settings' time is the floor the
-# data plane's freshness rules rely on. Other progressions ("immediate", "manual") leave the settings' time
-# in force.
+# below registers the settings' time as its default transition. Work runs under the transition in force when
+# it starts, for as long as that transition stays in force: changed or unset, the work falls back to the
+# settings' time (so a test can hold work and release it, and finished work never starts again). Only a
+# longer time counts: the settings' time is the floor the data plane's freshness rules rely on. Other
+# progressions ("immediate", "manual") leave the settings' time in force.
 _DURATION_SETTINGS = {
     progress.APPRUNNER_SERVICE: "apprunner_operation_seconds",
     progress.APPRUNNER_CUSTOM_DOMAIN: "apprunner_operation_seconds",
@@ -105,22 +106,33 @@ def _set_durations(settings: Settings) -> None:
         state_manager.register_default_transition(model_name, {"progression": "time", "seconds": seconds})
 
 
-def duration(model_name: str) -> progress.Seconds:
-    """The current duration of ``model_name``'s work, as a function read at every status read."""
+def _transition_seconds(transition: dict[str, Any], floor: float) -> float:
+    if transition.get("progression") != "time":
+        return floor
+    try:
+        return max(floor, float(transition.get("seconds", transition.get("duration", 0))))
+    except (TypeError, ValueError):
+        return floor
+
+
+def timing(model_name: str) -> progress.Timing:
+    """How long each new piece of ``model_name``'s work lasts (see the comment above)."""
     if model_name not in _DURATION_SETTINGS:
         raise KeyError(f"no duration is modelled for {model_name!r}; known: {sorted(_DURATION_SETTINGS)}")
 
-    def seconds() -> float:
-        floor = _minimum_seconds[model_name]
-        transition = state_manager.get_transition(model_name)
-        if transition.get("progression") != "time":
-            return floor
-        try:
-            return max(floor, float(transition.get("seconds", transition.get("duration", 0))))
-        except (TypeError, ValueError):
-            return floor
+    def start() -> progress.Seconds:
+        in_force = state_manager.get_transition(model_name)
 
-    return seconds
+        def seconds() -> float:
+            floor = _minimum_seconds[model_name]
+            # The very object moto's state manager holds: any set or unset since replaces it.
+            if state_manager.get_transition(model_name) is not in_force:
+                return floor
+            return _transition_seconds(in_force, floor)
+
+        return seconds
+
+    return start
 
 
 _set_durations(Settings())  # the defaults until install() applies the server's settings
@@ -258,8 +270,8 @@ class _CloudFrontBackendWithGaps(CloudFrontBackend):
         self.hostlab = CloudFrontAccount(
             account_id,
             _cloudfront_generators(),
-            deploy_seconds=duration(progress.CLOUDFRONT_DISTRIBUTION),
-            invalidation_seconds=duration(progress.CLOUDFRONT_INVALIDATION),
+            deploy_timing=timing(progress.CLOUDFRONT_DISTRIBUTION),
+            invalidation_timing=timing(progress.CLOUDFRONT_INVALIDATION),
             certificate=lambda arn: _acm_certificate(account_id, arn),
             alias_owner=_cloudfront_alias_owner,
             distributions=self.distributions,
@@ -275,13 +287,26 @@ class _CloudFrontBackendWithGaps(CloudFrontBackend):
         return _cloudfront_urls
 
 
-def _list_result(key: str, items: list[Any], next_marker: str | None, max_items: int) -> dict[str, Any]:
+def _list_body(items: list[Any], next_marker: str | None, max_items: int) -> dict[str, Any]:
+    """A list answer (CachePolicyList, FunctionList, ...): MaxItems, Quantity, Items when any, NextMarker when
+    more follow (botocore's CloudFront model)."""
     body: dict[str, Any] = {"MaxItems": max_items, "Quantity": len(items)}
     if items:
         body["Items"] = items
     if next_marker:
         body["NextMarker"] = next_marker
-    return {key: body}
+    return body
+
+
+def _marked_list_body(
+    items: list[Any], marker: str | None, next_marker: str | None, max_items: int
+) -> dict[str, Any]:
+    """DistributionList and InvalidationList also echo the Marker asked for and say IsTruncated."""
+    return {
+        **_list_body(items, next_marker, max_items),
+        "Marker": marker or "",
+        "IsTruncated": next_marker is not None,
+    }
 
 
 class _CloudFrontResponseWithGaps(CloudFrontResponse):
@@ -342,7 +367,7 @@ class _CloudFrontResponseWithGaps(CloudFrontResponse):
             self._get_param("Type"), self._get_param("Marker"), self._get_param("MaxItems")
         )
         items = [{"Type": p.type, name: p.resource()} for p in policies]
-        return ActionResult(_list_result(f"{name}List", items, next_marker, max_items))
+        return ActionResult({f"{name}List": _list_body(items, next_marker, max_items)})
 
     def create_cache_policy(self) -> ActionResult:
         return self._create_policy("cache")
@@ -420,15 +445,11 @@ class _CloudFrontResponseWithGaps(CloudFrontResponse):
         return EmptyResult()
 
     def list_distributions(self) -> ActionResult:
-        from hostlab.local.controlplane.cloudfront_lists import page, parse_max_items
-
         marker = self._get_param("Marker")
-        max_items = parse_max_items(self._get_param("MaxItems"))
-        records = list(self.hostlab.distributions.distributions.values())
-        chunk, next_marker = page(records, lambda d: d.id, marker, max_items)
-        body = _list_result("DistributionList", [d.summary() for d in chunk], next_marker, max_items)
-        body["DistributionList"].update(Marker=marker or "", IsTruncated=next_marker is not None)
-        return ActionResult(body)
+        chunk, next_marker, max_items = self.hostlab.distributions.list(marker, self._get_param("MaxItems"))
+        summaries = [d.summary() for d in chunk]
+        body = _marked_list_body(summaries, marker, next_marker, max_items)
+        return ActionResult({"DistributionList": body})
 
     # --- invalidations -----------------------------------------------------------------------------
 
@@ -447,16 +468,20 @@ class _CloudFrontResponseWithGaps(CloudFrontResponse):
         invalidations, next_marker, max_items = self.hostlab.list_invalidations(
             self._get_param("DistributionId"), marker, self._get_param("MaxItems")
         )
-        body = _list_result("InvalidationList", [i.summary() for i in invalidations], next_marker, max_items)
-        body["InvalidationList"].update(Marker=marker or "", IsTruncated=next_marker is not None)
-        return ActionResult(body)
+        summaries = [i.summary() for i in invalidations]
+        body = _marked_list_body(summaries, marker, next_marker, max_items)
+        return ActionResult({"InvalidationList": body})
 
     # --- functions ---------------------------------------------------------------------------------
 
-    def _function_answer(self, function: Any, stage: str | None, etag: str | None) -> ActionResult:
+    def _function_answer(
+        self, function: Any, stage: str | None, etag: str | None, location: str | None = None
+    ) -> ActionResult:
         result: dict[str, Any] = {"FunctionSummary": self.hostlab.functions.summary(function, stage)}
         if etag is not None:
             result["ETag"] = etag
+        if location is not None:
+            result["Location"] = location
         return ActionResult(result)
 
     def create_function(self) -> ActionResult:
@@ -465,9 +490,8 @@ class _CloudFrontResponseWithGaps(CloudFrontResponse):
             name, self._get_param("FunctionConfig", {}), self._get_param("FunctionCode")
         )
         self.backend.tagger.tag_resource(function.arn, self._get_param("Tags.Items", []) or [])
-        answer = self._function_answer(function, "DEVELOPMENT", function.development.etag)
-        answer.result["Location"] = f"https://cloudfront.amazonaws.com/2020-05-31/function/{name}"  # type: ignore[index]
-        return answer
+        location = f"https://cloudfront.amazonaws.com/2020-05-31/function/{name}"
+        return self._function_answer(function, "DEVELOPMENT", function.development.etag, location)
 
     def describe_function(self) -> ActionResult:
         stage = self._get_param("Stage")
@@ -502,7 +526,7 @@ class _CloudFrontResponseWithGaps(CloudFrontResponse):
         items, next_marker, max_items = self.hostlab.functions.list(
             self._get_param("Marker"), self._get_param("MaxItems"), self._get_param("Stage")
         )
-        return ActionResult(_list_result("FunctionList", items, next_marker, max_items))
+        return ActionResult({"FunctionList": _list_body(items, next_marker, max_items)})
 
     def test_function(self) -> ActionResult:
         result = self.hostlab.test_function(

@@ -5,11 +5,14 @@ App Runner operations and custom domains, CloudFront deployments and invalidatio
 whenever a status is read. Nothing runs in the background, so a waiter polling the local API sees exactly
 what it would see polling AWS: in progress, then done.
 
-The duration is a function, looked up on every read rather than fixed at the start. The glue
-(moto_glue.duration) answers it from moto's state manager, so ``POST /moto-api/state-manager/set-transition``
-can lengthen work that is already running (tests hold a status that way, then release it) and never shortens
-it below the settings' time, which the data plane's freshness rules rely on (dataplane/front.py,
-dataplane/edge/__init__.py). AWS documents none of these durations: each is an ASSUMPTION setting.
+How long a piece of work lasts is decided by a :data:`Timing`, called as the work starts; what it gives
+back (:data:`Seconds`) is read again at every status read. The glue (moto_glue.timing) answers from moto's
+state manager: work lasts the settings' time, or longer while a transition set through
+``POST /moto-api/state-manager/set-transition`` is in force, and falls back to the settings' time once that
+transition is changed or unset. So tests can hold work in progress and release it, finished work never
+starts again, and nothing is ever shorter than the settings' time, which the data plane's freshness rules
+rely on (dataplane/front.py, dataplane/edge/__init__.py). AWS documents none of these durations: each is an
+ASSUMPTION setting.
 
 Nothing here imports moto.
 """
@@ -19,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-Seconds = Callable[[], float]
+Seconds = Callable[[], float]  # the duration of one piece of work, read whenever its status is read
+Timing = Callable[[], Seconds]  # called as a piece of work starts: its Seconds
 
 # Model names in moto's state manager (its "service::model" convention). "cloudfront::distribution" is the
 # name moto itself registers for distributions, which this control plane answers instead.
@@ -29,9 +33,9 @@ CLOUDFRONT_DISTRIBUTION = "cloudfront::distribution"  # CreateDistribution, Upda
 CLOUDFRONT_INVALIDATION = "cloudfront::invalidation"  # CreateInvalidation
 
 
-def fixed(seconds: float) -> Seconds:
-    """A duration that never changes (plain unit tests)."""
-    return lambda: seconds
+def fixed(seconds: float) -> Timing:
+    """Every piece of work lasts ``seconds`` (plain unit tests)."""
+    return lambda: lambda: seconds
 
 
 @dataclass
@@ -40,6 +44,10 @@ class Countdown:
 
     started: float
     seconds: Seconds
+
+    @classmethod
+    def start(cls, now: float, timing: Timing) -> Countdown:
+        return cls(now, timing())
 
     @property
     def ends(self) -> float:

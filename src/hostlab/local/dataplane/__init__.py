@@ -4,10 +4,19 @@ It reads AWS state only through the control plane's public API (boto3 against th
 through moto internals, so it would work against any endpoint that speaks the AWS API.
 
 Rooms, one job each:
-    tls.py     local CA (trustme) and TLS contexts restricted to named versions
-    front.py   App Runner's shared front: TLS, Host routing, forwarded headers; runs the demo app
-    edge/      CloudFront's edge: behaviours, cache key, origin request, TLS to origin, cache, functions
-    proxy.py   HTTP CONNECT proxy: maps *.cloudfront.net, *.awsapprunner.com and aliases to the listeners
+    plane.py        the three parts below as one unit, in routing order (what server.py starts)
+    edge/           CloudFront's edge: behaviours, cache key, origin request, TLS to origin, cache, functions
+    front.py        App Runner's shared front: Host routing and its freshness rule (front_http.py: the HTTP
+                    side; front_state.py: what the App Runner API says; apps.py: the demo-app processes)
+    proxy.py        HTTP CONNECT proxy: maps *.cloudfront.net, *.awsapprunner.com and aliases to the listeners
+  shared by them:
+    servers.py      threaded listeners: TLS handshakes on the connection's thread, stop() ends connections
+    snapshots.py    a snapshot of AWS state read through the API, renewed when a freshness rule says so
+    api_clients.py  the boto3 clients for the local endpoint
+    chunked.py      chunked request bodies
+    tls.py          local CA (trustme) and TLS contexts restricted to named versions
+  (hostlab.names, outside: the normal form of host names and certificate-name matching, shared with the
+  control plane)
 
 Contract between them (each of front and edge implements it):
     start() / stop()

@@ -16,9 +16,9 @@ has just *seen* a status through the API is served accordingly on its very next 
   can observe (pause, resume, update, delete, disassociate) first passes through one of those changing
   states for apprunner_operation_seconds (the local control plane's model), so a snapshot that young was
   fetched after the change started and either shows the new status or forces the strict refresh above.
-The snapshot is kept by snapshots.Refresher: past half that age a background read renews it, so requests
-seldom wait for the API. Its background reader also re-reads when nothing was read for POLL_SECONDS, so
-apps start soon after RUNNING even with no traffic.
+The snapshot is kept by snapshots.Refresher: past three quarters of that age a background read renews it,
+so requests seldom wait for the API. Its background reader also re-reads when nothing was read for
+POLL_SECONDS, so apps start soon after RUNNING even with no traffic.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from hostlab.local.dataplane.front_state import (
 from hostlab.local.dataplane.servers import Listener
 from hostlab.local.dataplane.snapshots import Refresher
 from hostlab.local.dataplane.tls import LocalCA
-from hostlab.local.hostnames import normalise_host
+from hostlab.names import normalise_host
 from hostlab.settings import DEFAULT_REGION, Settings
 
 log = logging.getLogger("hostlab.front")
@@ -273,6 +273,11 @@ class AppRunnerFront:
     @property
     def http_address(self) -> tuple[str, int]:
         return self.http.address
+
+    @property
+    def state_reads(self) -> int:
+        """Completed reads of App Runner's state (benchmarks and diagnostics)."""
+        return self._tables.reads
 
     def deployment(self, service_arn: str) -> Deployment | None:
         """The deployment currently serving ``service_arn`` (tests and diagnostics)."""

@@ -25,7 +25,7 @@ from hashlib import sha256
 import boto3
 
 from hostlab.local.dataplane.api_clients import api_client
-from hostlab.local.hostnames import normalise_host
+from hostlab.names import normalise_host
 
 RUNNING = "RUNNING"
 PAUSED = "PAUSED"

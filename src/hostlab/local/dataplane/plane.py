@@ -5,60 +5,35 @@ contract of hostlab.local.dataplane (start, stop, route). The plane's own route 
 front: a name that is both a distribution alias and an App Runner custom domain reaches the edge, as it does
 in the setup the tutorial builds, where the public DNS record of that name points at CloudFront.
 
-A part that wants to reach the others by name (the edge connecting to an origin at
-`<id>.<region>.awsapprunner.com`) may define ``use_router(route)``; the plane calls it with its own route
-function before start(), so origins resolve exactly as viewers' names do.
+The edge reaches its origins by name (``<id>.<region>.awsapprunner.com``): the plane hands it its own route
+function (``Edge.use_router``), so origins resolve exactly as viewers' names do.
 """
 
 from __future__ import annotations
 
 import errno
-import importlib
-import importlib.util
 import logging
 import socket
 import time
 
+from hostlab.local.dataplane.edge import Edge
+from hostlab.local.dataplane.front import AppRunnerFront
 from hostlab.local.dataplane.proxy import ConnectProxy
 from hostlab.local.dataplane.tls import LocalCA
 from hostlab.local.ports import PORT_VARIABLES, PortInUseError
+from hostlab.names import normalise_host
 from hostlab.settings import Settings
 
 log = logging.getLogger("hostlab.dataplane")
-
-# (name, module, class), in routing order. All take (settings, ca, api_url).
-PARTS = (
-    ("edge", "hostlab.local.dataplane.edge", "Edge"),
-    ("front", "hostlab.local.dataplane.front", "AppRunnerFront"),
-)
-
-
-def available_parts() -> list[tuple[str, type]]:
-    """The parts whose module exists.
-
-    TEMPORARY guard while the edge and the front are being written in parallel: once both modules exist,
-    import them directly and drop find_spec, so a missing part is an import error rather than a log line.
-    """
-    found = []
-    for name, module, cls in PARTS:
-        if importlib.util.find_spec(module) is None:
-            log.warning("data plane part %r is not available yet (no module %s)", name, module)
-            continue
-        part = getattr(importlib.import_module(module), cls, None)
-        if part is None:
-            log.warning("data plane part %r is not available yet (no class %s in %s)", name, cls, module)
-            continue
-        found.append((name, part))
-    return found
 
 
 class DataPlane:
     def __init__(self, settings: Settings, ca: LocalCA, api_url: str):
         self.settings = settings
-        self._parts = [(name, cls(settings, ca, api_url)) for name, cls in available_parts()]
-        for _, part in self._parts:
-            if hasattr(part, "use_router"):
-                part.use_router(self.route)
+        edge = Edge(settings, ca, api_url)
+        edge.use_router(self.route)
+        # In routing order: the edge first (see the module docstring).
+        self._parts = [("edge", edge), ("front", AppRunnerFront(settings, ca, api_url))]
         self.proxy = ConnectProxy(settings.host, settings.proxy_port, self.route)
         self._started: list = []
 
@@ -71,7 +46,7 @@ class DataPlane:
         return self.proxy.url
 
     def route(self, hostname: str, port: int) -> tuple[str, int] | None:
-        hostname = hostname.rstrip(".").lower()
+        hostname = normalise_host(hostname)
         for _, part in self._parts:
             target = part.route(hostname, port)
             if target is not None:

@@ -24,13 +24,12 @@ move time instead of sleeping.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable
 
-import boto3
-from botocore.config import Config
-
+from hostlab.local.dataplane.api_clients import api_client
 from hostlab.local.dataplane.edge.cache import ResponseCache
 from hostlab.local.dataplane.edge.config import ConfigStore
 from hostlab.local.dataplane.edge.functions import FunctionRunner
@@ -40,7 +39,8 @@ from hostlab.local.dataplane.edge.model import Distribution
 from hostlab.local.dataplane.edge.origin import OriginPool, Resolver
 from hostlab.local.dataplane.edge.pipeline import Pipeline
 from hostlab.local.dataplane.tls import LocalCA
-from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
+from hostlab.names import normalise_host
+from hostlab.settings import Settings
 
 __all__ = ["SECURITY_POLICIES", "Edge", "viewer_tls_versions"]
 
@@ -74,14 +74,8 @@ def viewer_tls_versions(distribution: Distribution, hostname: str) -> tuple[str,
 
 
 def make_client(api_url: str):
-    return boto3.client(
-        "cloudfront",
-        endpoint_url=api_url,
-        region_name=DEFAULT_REGION,
-        aws_access_key_id=FAKE_ACCESS_KEY_ID,
-        aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=15),
-    )
+    """The CloudFront client the edge reads its configuration with (CloudFront's API is in us-east-1)."""
+    return api_client("cloudfront", api_url)
 
 
 class Edge:
@@ -117,7 +111,7 @@ class Edge:
         self._lock = threading.Lock()
         self._https: dict[tuple[str, ...], ViewerListener] = {}
         self._http: ViewerListener | None = None
-        self._alias_contexts: dict[tuple[tuple[str, ...], tuple[str, ...]], object] = {}
+        self._alias_contexts: dict[tuple[tuple[str, ...], tuple[str, ...]], ssl.SSLContext] = {}
         self._running = False
 
     def use_router(self, route: Resolver) -> None:
@@ -127,6 +121,7 @@ class Edge:
     # -- lifecycle -------------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.store.start()
         with self._lock:
             self._running = True
             self._http = ViewerListener(self.settings.host, self.pipeline, scheme="http", name="http")
@@ -141,6 +136,7 @@ class Edge:
             self._http = None
         for listener in listeners:
             listener.stop()
+        self.store.close()
         self.origins.close()
 
     # -- routing ---------------------------------------------------------------------------------------------
@@ -155,10 +151,14 @@ class Edge:
             return None
         if port == 80:
             return self._http.address if self._http else None
-        return self._https_listener(viewer_tls_versions(dist, hostname)).address
+        listener = self._https_listener(viewer_tls_versions(dist, hostname))
+        return listener.address if listener else None
 
-    def _https_listener(self, versions: tuple[str, ...]) -> ViewerListener:
+    def _https_listener(self, versions: tuple[str, ...]) -> ViewerListener | None:
+        """The HTTPS listener for a set of viewer TLS versions, started on first use (None once stopped)."""
         with self._lock:
+            if not self._running:  # checked under the lock: stop() must not miss a listener started now
+                return None
             listener = self._https.get(versions)
             if listener is None:
                 ctx = self.ca.server_context(DEFAULT_CERT_NAMES, versions)
@@ -180,8 +180,9 @@ class Edge:
         def choose(sslobj, servername, _ctx):
             if not servername:
                 return None
-            dist = self.store.current(servername).distribution_for(servername)
-            if dist is None or servername.lower() not in dist.aliases:
+            name = normalise_host(servername)
+            dist = self.store.current(name).distribution_for(name)
+            if dist is None or name not in dist.aliases:
                 return None
             key = (tuple(sorted(dist.aliases)), versions)
             with self._lock:

@@ -33,6 +33,7 @@ from werkzeug.datastructures import ResponseCacheControl
 from werkzeug.http import parse_cache_control_header, parse_date
 
 from hostlab.local.dataplane.edge.cache_key import distribution_of, object_path
+from hostlab.local.dataplane.edge.messages import header_value
 from hostlab.local.dataplane.edge.model import CacheRules
 
 ALWAYS_CACHED_ERRORS = frozenset({404, 405, 410, 414, 500, 501, 502, 503, 504})
@@ -41,21 +42,16 @@ ERRORS_RESPECTING_NO_STORE = frozenset({404, 410, 414, 501})
 DEFAULT_ERROR_CACHING_MIN_TTL = 10.0
 
 
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
-    lower = name.lower()
-    return next((v for n, v in headers if n.lower() == lower), None)
-
-
 def _header_lifetime(headers: list[tuple[str, str]]) -> tuple[float | None, ResponseCacheControl]:
     """Seconds the origin asks CloudFront to keep the response (s-maxage, max-age, Expires), or None."""
-    cc = parse_cache_control_header(_header(headers, "cache-control"), cls=ResponseCacheControl)
+    cc = parse_cache_control_header(header_value(headers, "cache-control"), cls=ResponseCacheControl)
     if cc.s_maxage is not None:
         return float(cc.s_maxage), cc
     if cc.max_age is not None:
         return float(cc.max_age), cc
-    expires = parse_date(_header(headers, "expires"))
+    expires = parse_date(header_value(headers, "expires"))
     if expires is not None:
-        now = parse_date(_header(headers, "date")) or datetime.now(UTC)
+        now = parse_date(header_value(headers, "date")) or datetime.now(UTC)
         return max(0.0, (expires - now).total_seconds()), cc
     return None, cc
 
@@ -129,9 +125,9 @@ class CachedResponse:
         """Conditional headers for revalidation (CF-DG RequestAndResponseBehaviorCustomOrigin.html,
         "Conditional requests": If-None-Match with the ETag, If-Modified-Since with Last-Modified)."""
         found = []
-        if etag := _header(self.headers, "etag"):
+        if etag := header_value(self.headers, "etag"):
             found.append(("If-None-Match", etag))
-        if modified := _header(self.headers, "last-modified"):
+        if modified := header_value(self.headers, "last-modified"):
             found.append(("If-Modified-Since", modified))
         return found
 

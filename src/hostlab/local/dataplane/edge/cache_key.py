@@ -32,9 +32,8 @@ def cache_key(distribution_id: str, req: ViewerRequest, behavior: Behavior) -> C
     cookies = tuple((n, v) for n, v in split_cookies(req.headers) if rules.cookies.includes(n))
     query = tuple((n, v) for n, v in split_query(req.query) if rules.query.includes(n))
     encoding = normalized_accept_encoding(req.header("accept-encoding"), rules)
-    # GET and HEAD share CloudFront's key, but a cached HEAD response has no body to give a GET viewer.
-    method = "HEAD" if req.method == "HEAD" else req.method
-    return (distribution_id, method, req.path, query, tuple(headers), cookies, encoding)
+    # The method is in the key: a cached HEAD response has no body to give a GET viewer.
+    return (distribution_id, req.method, req.path, query, tuple(headers), cookies, encoding)
 
 
 def distribution_of(key: CacheKey) -> str:

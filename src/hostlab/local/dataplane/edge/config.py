@@ -13,7 +13,9 @@ Model of deployment (documented in docs/behaviours.md, "CloudFront edge"):
   min(1 s, 0.9 x the control plane's deploy delay), below that delay. A snapshot taken after the update saw
   InProgress (rule 1); one taken before it is older than the deploy delay by the time Deployed can be
   observed (rule 2). Otherwise requests are served from the snapshot with no API call; one that finds it
-  past half its life starts a background re-read.
+  past three quarters of its life starts a background re-read (snapshots.Refresher keeps the snapshot, for
+  the front too).
+- A read whose ListDistributions fails keeps the previous snapshot and is not retried for ``max_age``.
 - Cached objects survive a new deployed version: a configuration change does not purge the cache; objects
   stay until they expire or are invalidated. ASSUMPTION: no AWS page says it in as many words; it rests on
   CF-DG Invalidation.html (to remove a file "before it expires", invalidate it or rename it) and the
@@ -38,7 +40,6 @@ Model of deployment (documented in docs/behaviours.md, "CloudFront edge"):
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from hostlab.local.dataplane.edge.functions import LiveFunction
 from hostlab.local.dataplane.edge.invalidations import InvalidationFeed
 from hostlab.local.dataplane.edge.model import ConfigError, Distribution, parse_distribution
+from hostlab.local.dataplane.snapshots import Refresher
+from hostlab.names import normalise_host
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +79,15 @@ MANAGED_ORIGIN_REQUEST_POLICIES = frozenset(
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything the edge serves from, as of ``taken_at`` (monotonic seconds)."""
+    """Everything the edge serves from (when its read began is kept by the Refresher)."""
 
     by_host: dict[str, Distribution] = field(default_factory=dict)
     functions: dict[str, LiveFunction] = field(default_factory=dict)
-    taken_at: float = float("-inf")
     # Names of distributions that were InProgress when the snapshot was taken.
     pending: frozenset[str] = frozenset()
 
     def distribution_for(self, hostname: str) -> Distribution | None:
-        return self.by_host.get(hostname.lower().rstrip("."))
+        return self.by_host.get(normalise_host(hostname))
 
 
 @dataclass
@@ -95,7 +97,6 @@ class _Seen:
     last_modified: object
     etag: str
     raw_config: dict
-    domain: str
     distribution: Distribution
 
 
@@ -114,71 +115,46 @@ class ConfigStore:
         self.max_age = max_age
         self.on_gone = on_gone or (lambda _id: None)
         self.invalidations = invalidations
-        self._snapshot = Snapshot()
-        self._refresh_lock = threading.Lock()  # one reader at a time; waiters reuse its result
-        self._background_lock = threading.Lock()  # only guards starting the background reader
-        self._background: threading.Thread | None = None
+        self._snapshots: Refresher[Snapshot] = Refresher(
+            self._read, Snapshot(), name="edge-config", retry_after=max_age
+        )
+        # Below: state of the reader, touched only by _read (one read at a time).
         self._seen: dict[str, _Seen] = {}
         self._policies: dict[str, tuple[str, dict]] = {}  # id -> (ETag, config), cache and origin request
+        self._policies_read: set[str] = set()  # custom policies already fetched by the read in progress
         self._functions: dict[str, LiveFunction] = {}
-        self.refreshes = 0  # visible to tests and benchmarks
+
+    def start(self) -> None:
+        self._snapshots.start()
+
+    def close(self) -> None:
+        self._snapshots.close()
+
+    @property
+    def refreshes(self) -> int:
+        """Completed reads (tests and benchmarks)."""
+        return self._snapshots.reads
 
     # -- freshness -------------------------------------------------------------------------------------------
 
     def current(self, hostname: str | None = None) -> Snapshot:
         """A snapshot fresh enough to serve ``hostname`` (or any name) now."""
-        snap = self._snapshot
-        if hostname is not None and hostname.lower().rstrip(".") in snap.pending:
+        if hostname is not None and normalise_host(hostname) in self._snapshots.value.pending:
             # The distribution may have turned Deployed since: only a read begun now can tell.
-            return self._refresh_if_older_than(-1.0)
-        age = time.monotonic() - snap.taken_at
-        if age <= self.max_age / 2:
-            return snap
-        if age <= self.max_age:
-            self._refresh_in_background()
-            return snap
-        return self._refresh_if_older_than(self.max_age)
+            return self._snapshots.at_least(time.monotonic())
+        return self._snapshots.within(self.max_age)
 
     def refresh(self) -> Snapshot:
         """Re-read now, whatever the snapshot's age."""
-        return self._refresh_if_older_than(-1.0)
-
-    def _refresh_if_older_than(self, limit: float) -> Snapshot:
-        started_waiting = time.monotonic()
-        with self._refresh_lock:
-            snap = self._snapshot
-            # Another thread may have refreshed while this one waited: a snapshot begun after we started
-            # waiting is as fresh as one we would take.
-            if snap.taken_at >= started_waiting or time.monotonic() - snap.taken_at <= limit:
-                return snap
-            self._snapshot = self._read()
-            self.refreshes += 1
-            return self._snapshot
-
-    def _refresh_in_background(self) -> None:
-        with self._background_lock:
-            if self._background is not None and self._background.is_alive():
-                return
-            self._background = threading.Thread(
-                target=self._background_refresh, name="edge-config", daemon=True
-            )
-            self._background.start()
-
-    def _background_refresh(self) -> None:
-        try:
-            self._refresh_if_older_than(self.max_age / 2)
-        except Exception:  # a background refresh must never kill the process; the next request retries
-            log.exception("background refresh of the CloudFront configuration failed")
+        return self._snapshots.at_least(time.monotonic())
 
     # -- reading ---------------------------------------------------------------------------------------------
 
     def _read(self) -> Snapshot:
-        taken_at = time.monotonic()  # before the calls: the state may change while they run
-        try:
-            summaries = self._list_distributions()
-        except (BotoCoreError, ClientError) as exc:
-            log.warning("cannot list distributions (%s); serving the previous configuration", exc)
-            return Snapshot(self._snapshot.by_host, self._snapshot.functions, taken_at)
+        """One snapshot through the API (run by the Refresher, under its read lock). Raises when the
+        distributions cannot be listed, which keeps the previous snapshot."""
+        self._policies_read.clear()
+        summaries = self._list_distributions()
         live_ids = set()
         newly_served: set[str] = set()
         pending: set[str] = set()
@@ -209,7 +185,7 @@ class ConfigStore:
                 for hostname in seen.distribution.hostnames:
                     by_host[hostname] = seen.distribution
         functions = self._read_functions()
-        return Snapshot(by_host, functions, taken_at, frozenset(pending))
+        return Snapshot(by_host, functions, frozenset(pending))
 
     def _list_distributions(self) -> list[dict]:
         items, marker = [], None
@@ -243,9 +219,7 @@ class ConfigStore:
             origin_request_policies=request_policies,
             version=version,
         )
-        self._seen[dist_id] = _Seen(
-            summary.get("LastModifiedTime"), etag, raw, summary["DomainName"], distribution
-        )
+        self._seen[dist_id] = _Seen(summary.get("LastModifiedTime"), etag, raw, distribution)
         return seen is None
 
     def _policies_for(self, raw: dict) -> tuple[dict[str, dict], dict[str, dict], list[str]]:
@@ -268,7 +242,9 @@ class ConfigStore:
         return cache, request, versions
 
     def _policy(self, policy_id: str, kind: str, managed: bool) -> tuple[str, dict]:
-        if managed and policy_id in self._policies:
+        # Managed policies never change; a custom one is fetched once per read, however many distributions
+        # use it.
+        if (managed or policy_id in self._policies_read) and policy_id in self._policies:
             return self._policies[policy_id]
         try:
             if kind == "cache":
@@ -280,6 +256,7 @@ class ConfigStore:
         except ClientError as exc:
             raise ConfigError(f"{kind} policy {policy_id}: {exc}") from None
         self._policies[policy_id] = (response.get("ETag", ""), config)
+        self._policies_read.add(policy_id)
         return self._policies[policy_id]
 
     def _read_functions(self) -> dict[str, LiveFunction]:
@@ -305,6 +282,8 @@ class ConfigStore:
                 functions[name] = known
             except (BotoCoreError, ClientError) as exc:
                 # A behaviour naming a function without a LIVE stage fails its requests (503) until published.
+                # ASSUMPTION: the API refuses such an association, so AWS never shows this; 503 is what
+                # CloudFront answers for a function that cannot run (CF-DG http-503-service-unavailable.html).
                 log.warning("function %s has no readable LIVE stage: %s", name, exc)
         self._functions = functions
         return functions

@@ -3,9 +3,10 @@
 An SNI callback can swap the certificate of a handshake in progress but not its protocol versions, so the edge
 runs one HTTPS listener per distinct set of versions and ``Edge.route`` sends each name to the right one.
 
-Parsing uses the standard library (http.client.parse_headers); the edge only enforces CloudFront's limits
-around it: a request head over 20,480 bytes gets 413 and the connection is closed (see pipeline.py for the
-source). Malformed requests get 400 and the connection is closed.
+Parsing uses the standard library (http.client.parse_headers) rather than http.server's request handler,
+because CloudFront's limit is on the whole request head: over 20,480 bytes gets 413 and the connection is
+closed (see pipeline.py for the source), which http.server's per-line limits cannot express. Malformed
+requests get 400 and the connection is closed. Connections, TLS handshakes and stop() are servers.py's.
 
 ASSUMPTION: idle viewer connections are closed after VIEWER_IDLE_TIMEOUT seconds and bodies are limited to
 MAX_BODY_BYTES locally (CloudFront documents neither for this kind of request).
@@ -15,20 +16,19 @@ from __future__ import annotations
 
 import http.client
 import logging
-import socket
 import socketserver
 import ssl
-import threading
 from urllib.parse import urlsplit
 
+from hostlab.local.dataplane.chunked import BodyTooLarge, read_chunked
 from hostlab.local.dataplane.edge import errors
 from hostlab.local.dataplane.edge.messages import EdgeResponse, ViewerRequest
 from hostlab.local.dataplane.edge.pipeline import MAX_REQUEST_HEAD_BYTES, Pipeline
+from hostlab.local.dataplane.servers import Listener, TrackedServer
 
 log = logging.getLogger(__name__)
 
 VIEWER_IDLE_TIMEOUT = 30.0
-HANDSHAKE_TIMEOUT = 10.0
 MAX_BODY_BYTES = 16 * 1024 * 1024
 _METHOD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -59,13 +59,7 @@ class _HeadReader:
 class _ViewerHandler(socketserver.StreamRequestHandler):
     server: _ViewerServer
     timeout = VIEWER_IDLE_TIMEOUT
-
-    def setup(self) -> None:
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.server.ssl_context is not None:
-            self.request.settimeout(HANDSHAKE_TIMEOUT)
-            self.request = self.server.ssl_context.wrap_socket(self.request, server_side=True)
-        super().setup()
+    disable_nagle_algorithm = True  # head and body are one write, but a 100 Continue comes first
 
     def handle(self) -> None:
         keep_open = True
@@ -152,7 +146,12 @@ class _ViewerHandler(socketserver.StreamRequestHandler):
         if (chunked or lengths) and expects:
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         if chunked:
-            return self._chunked_body()
+            try:
+                return read_chunked(self.rfile, MAX_BODY_BYTES)
+            except BodyTooLarge:
+                raise _HeadTooLarge from None
+            except ValueError:
+                raise _BadRequest from None
         if not lengths:
             return b""
         raw = lengths.pop()
@@ -166,26 +165,6 @@ class _ViewerHandler(socketserver.StreamRequestHandler):
             raise _BadRequest
         return body
 
-    def _chunked_body(self) -> bytes:
-        chunks, total = [], 0
-        while True:
-            size_line = self.rfile.readline(1024)
-            try:
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise _BadRequest from None
-            if size == 0:
-                while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers are dropped (CloudFront removes Trailer, see origin_request.py)
-                return b"".join(chunks)
-            total += size
-            if total > MAX_BODY_BYTES:
-                raise _HeadTooLarge
-            chunk = self.rfile.read(size)
-            if len(chunk) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
-                raise _BadRequest
-            chunks.append(chunk)
-
     def _write(self, resp: EdgeResponse, head_only: bool = False) -> None:
         no_body = resp.status < 200 or resp.status in (204, 304)
         lines = [f"HTTP/1.1 {resp.status} {resp.reason}".rstrip()]
@@ -197,26 +176,16 @@ class _ViewerHandler(socketserver.StreamRequestHandler):
         self.wfile.write(head if (head_only or no_body) else head + resp.body)
 
 
-class _ViewerServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-    block_on_close = False
-
+class _ViewerServer(TrackedServer):
     def __init__(
         self, address: tuple[str, int], pipeline: Pipeline, scheme: str, ssl_context: ssl.SSLContext | None
     ):
         self.pipeline = pipeline
         self.scheme = scheme
-        self.ssl_context = ssl_context
-        super().__init__(address, _ViewerHandler)
-
-    def handle_error(self, request, client_address) -> None:
-        # Failed handshakes (a TLS version outside the policy, an untrusting client) are normal here.
-        log.debug("viewer connection from %s ended with an error", client_address, exc_info=True)
+        super().__init__(address, _ViewerHandler, ssl_context)
 
 
-class ViewerListener:
+class ViewerListener(Listener):
     """One listening socket on loopback serving viewers with ``pipeline``."""
 
     def __init__(
@@ -228,26 +197,4 @@ class ViewerListener:
         ssl_context: ssl.SSLContext | None = None,
         name: str = "",
     ):
-        self.name = name or scheme
-        self._server = _ViewerServer((host, 0), pipeline, scheme, ssl_context)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name=f"edge-{self.name}",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().__init__(_ViewerServer((host, 0), pipeline, scheme, ssl_context), f"edge-{name or scheme}")

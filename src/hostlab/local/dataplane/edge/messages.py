@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hostlab.names import normalise_host
+
+Headers = list[tuple[str, str]]
+
+
+def header_value(headers: Headers, name: str) -> str | None:
+    """The first value of header ``name`` (names compare without case, RFC 9110 section 5.1), or None."""
+    lower = name.lower()
+    return next((v for n, v in headers if n.lower() == lower), None)
+
 
 @dataclass
 class ViewerRequest:
@@ -26,9 +36,7 @@ class ViewerRequest:
     http_version: str = "1.1"
 
     def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (case-insensitive), or None."""
-        lower = name.lower()
-        return next((v for n, v in self.headers if n.lower() == lower), None)
+        return header_value(self.headers, name)
 
     def header_values(self, name: str) -> list[str]:
         lower = name.lower()
@@ -36,11 +44,8 @@ class ViewerRequest:
 
     @property
     def host(self) -> str:
-        """The Host header without a port, lower-case ("" when absent)."""
-        raw = (self.header("host") or "").strip().lower()
-        if raw.startswith("["):  # an IPv6 literal keeps its brackets
-            return raw.split("]", 1)[0] + "]"
-        return raw.rsplit(":", 1)[0] if ":" in raw else raw
+        """The Host header as a name: no port, no trailing dot, lower-case ("" when absent)."""
+        return normalise_host(self.header("host") or "")
 
     @property
     def target(self) -> str:
@@ -59,12 +64,7 @@ class EdgeResponse:
     close: bool = False
 
     def header(self, name: str) -> str | None:
-        lower = name.lower()
-        return next((v for n, v in self.headers if n.lower() == lower), None)
-
-    def without(self, *names: str) -> list[tuple[str, str]]:
-        drop = {n.lower() for n in names}
-        return [(n, v) for n, v in self.headers if n.lower() not in drop]
+        return header_value(self.headers, name)
 
 
 def split_query(query: str) -> list[tuple[str, str | None]]:

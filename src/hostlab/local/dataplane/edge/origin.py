@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from hostlab.local.dataplane.edge.model import Origin
 from hostlab.local.dataplane.edge.origin_request import OriginRequest
 from hostlab.local.dataplane.tls import TLS_VERSIONS, LocalCA
+from hostlab.names import dns_name_matches
 
 log = logging.getLogger(__name__)
 
@@ -69,21 +70,6 @@ class OriginResponse:
 def loopback_only(host: str, port: int) -> tuple[str, int] | None:
     """Default resolver: nothing leaves the machine, so only loopback literals resolve."""
     return (host, port) if host in ("127.0.0.1", "localhost", "::1") else None
-
-
-def dns_name_matches(pattern: str, hostname: str) -> bool:
-    """Certificate name matching (RFC 6125 §6.4): exact, or a ``*.`` wildcard covering one left-most label.
-
-    Done here because the ssl module checks exactly one name during the handshake, while CloudFront accepts a
-    certificate for either of two names."""
-    pattern, hostname = pattern.lower().rstrip("."), hostname.lower().rstrip(".")
-    if pattern == hostname:
-        return True
-    if pattern.startswith("*."):
-        suffix = pattern[1:]
-        label = hostname[: -len(suffix)] if hostname.endswith(suffix) else ""
-        return bool(label) and "." not in label
-    return False
 
 
 def offered_versions(ssl_protocols: tuple[str, ...]) -> tuple[str, ...]:
@@ -140,23 +126,27 @@ class OriginPool:
         if conn is None:
             conn = self._connect(route, origin)
         try:
-            response = self._send(conn, req, origin.read_timeout)
+            response, reusable = self._send(conn, req, origin.read_timeout)
         except _STALE as exc:
             conn.close()
             if not reused:
                 raise OriginFailure("protocol", f"origin closed the connection: {exc!r}") from None
             conn = self._connect(route, origin)  # a stale keep-alive connection: one fresh try
             try:
-                response = self._send(conn, req, origin.read_timeout)
+                response, reusable = self._send(conn, req, origin.read_timeout)
             except _STALE as exc2:
                 conn.close()
                 raise OriginFailure("protocol", f"origin closed the connection: {exc2!r}") from None
-        self._release(route, conn)
+        if reusable:
+            self._release(route, conn)
+        else:
+            conn.close()
         return response
 
     def _send(
         self, conn: http.client.HTTPConnection, req: OriginRequest, read_timeout: float
-    ) -> OriginResponse:
+    ) -> tuple[OriginResponse, bool]:
+        """The whole response, and whether the connection may carry another request."""
         try:
             conn.sock.settimeout(read_timeout)
             conn.putrequest(req.method, req.target, skip_host=True, skip_accept_encoding=True)
@@ -173,13 +163,9 @@ class OriginPool:
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             raise OriginFailure("protocol", repr(exc)) from None
-        conn._hostlab_will_close = resp.will_close  # type: ignore[attr-defined]
-        return OriginResponse(resp.status, resp.reason, resp.getheaders(), body)
+        return OriginResponse(resp.status, resp.reason, resp.getheaders(), body), not resp.will_close
 
     def _release(self, route: _Route, conn: http.client.HTTPConnection) -> None:
-        if getattr(conn, "_hostlab_will_close", True):
-            conn.close()
-            return
         with self._lock:
             self._idle.setdefault(route, []).append((conn, time.monotonic()))
 

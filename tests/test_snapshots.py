@@ -1,0 +1,119 @@
+"""snapshots.Refresher, the snapshot holder of the edge and the front: when it reads, when it does not.
+
+Time is a FakeClock the tests move; threads are coordinated with events, never with sleeps.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from edge_support import FakeClock
+
+from hostlab.local.dataplane.snapshots import Refresher
+
+WAIT = 10.0  # seconds any event wait here may take before the test fails
+
+
+class Source:
+    """A read function counting its calls; ``gate`` (when set up) holds a read until released."""
+
+    def __init__(self):
+        self.calls = 0
+        self.fail = False
+        self.gate: threading.Event | None = None
+        self.entered = threading.Event()
+        self.finished = threading.Event()
+
+    def __call__(self) -> int:
+        self.calls += 1
+        self.entered.set()
+        if self.gate is not None:
+            assert self.gate.wait(WAIT), "the test never released the read"
+        self.finished.set()
+        if self.fail:
+            raise RuntimeError("API down")
+        return self.calls
+
+
+@pytest.fixture
+def parts():
+    clock, source = FakeClock(), Source()
+    refresher = Refresher(source, 0, name="test-snapshot", retry_after=5.0, clock=clock)
+    yield clock, source, refresher
+    refresher.close()
+
+
+def test_at_least_reads_only_when_the_snapshot_began_too_early(parts):
+    clock, source, refresher = parts
+    assert refresher.at_least(clock()) == 1
+    clock.advance(1)
+    assert refresher.at_least(clock() - 5) == 1  # began 1 s ago: young enough, no read
+    assert refresher.at_least(clock()) == 2 and source.calls == 2
+
+
+def test_callers_waiting_during_a_read_share_it(parts):
+    clock, source, refresher = parts
+    source.gate = threading.Event()
+    wanted = clock()
+    results = []
+    first = threading.Thread(target=lambda: results.append(refresher.at_least(wanted)))
+    first.start()
+    assert source.entered.wait(WAIT)
+    second = threading.Thread(target=lambda: results.append(refresher.at_least(wanted)))
+    second.start()  # blocked behind the read in progress, which began after ``wanted``
+    source.gate.set()
+    first.join(WAIT)
+    second.join(WAIT)
+    assert results == [1, 1] and source.calls == 1
+
+
+def test_within_answers_at_once_and_renews_in_the_background_late_in_the_age(parts):
+    clock, source, refresher = parts
+    refresher.start()
+    refresher.at_least(clock())
+    clock.advance(0.7)
+    assert refresher.within(1.0) == 1 and source.calls == 1  # under RENEW_AT (0.75) of the age: no read
+    source.gate, source.entered, source.finished = threading.Event(), threading.Event(), threading.Event()
+    clock.advance(0.1)
+    assert refresher.within(1.0) == 1  # returned while the background read is still held at the gate
+    assert source.entered.wait(WAIT) and source.calls == 2
+    source.gate.set()
+    assert source.finished.wait(WAIT)
+    source.gate = None
+    clock.advance(1.5)
+    assert refresher.within(1.0) == 3  # past the age: the caller waits for its own read
+
+
+def test_a_failed_read_keeps_the_snapshot_and_is_not_retried_at_once(parts):
+    clock, source, refresher = parts
+    refresher.at_least(clock())
+    source.fail = True
+    clock.advance(1)
+    assert refresher.at_least(clock()) == 1 and source.calls == 2
+    clock.advance(1)
+    assert refresher.at_least(clock()) == 1 and source.calls == 2  # within retry_after: no call
+    source.fail = False
+    clock.advance(5)
+    assert refresher.at_least(clock()) == 3
+
+
+def test_expire_runs_the_change_and_forces_the_next_read(parts):
+    clock, _, refresher = parts
+    refresher.at_least(clock())
+    changed = []
+    refresher.expire(lambda: changed.append("region"))
+    assert changed == ["region"]
+    assert refresher.within(60.0) == 2
+
+
+def test_the_background_reader_polls_and_close_stops_all_reads():
+    source = Source()
+    refresher = Refresher(source, 0, name="test-poll", retry_after=1.0, poll_every=0.01)
+    refresher.start()
+    try:
+        assert source.entered.wait(WAIT), "no read without any caller"
+    finally:
+        refresher.close()
+    calls = source.calls
+    assert refresher.at_least(float("inf")) == refresher.value and source.calls == calls
