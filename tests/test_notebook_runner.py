@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from hostlab.local import lifecycle, procs
+from hostlab.local.state import State
 from hostlab.notebook_runner import NOTEBOOK_DELAYS, fresh_local_backend
 from hostlab.settings import Settings
+
+
+def wait_until_running(settings: Settings) -> State:
+    deadline = time.monotonic() + settings.start_timeout
+    while time.monotonic() < deadline:
+        found = lifecycle.status(settings)
+        if found.running and found.state is not None:
+            return found.state
+        time.sleep(0.05)
+    raise AssertionError(f"no backend came up in {settings.home}: {lifecycle.status(settings).detail}")
 
 
 def test_start_early_boots_the_backend_that_connect_then_finds(tmp_path):
@@ -16,12 +28,13 @@ def test_start_early_boots_the_backend_that_connect_then_finds(tmp_path):
     with fresh_local_backend(home, start_early=True) as env:
         assert Path(os.environ["HOSTLAB_HOME"]) == home
         assert {name: env[name] for name in NOTEBOOK_DELAYS} == NOTEBOOK_DELAYS
-        # What hostlab.connect() does in the first notebook: it waits on the state folder's lock for the
-        # background start and finds that backend running instead of starting a second one.
-        state, started_here = lifecycle.ensure_running(Settings.from_env(), note=lambda _message: None)
-        assert started_here is False
+        settings = Settings.from_env()
+        # Nobody called connect(): the background start alone brings the backend up.
+        state = wait_until_running(settings)
+        # What hostlab.connect() does in the first notebook: it finds that backend, starts no second one.
+        found, started_here = lifecycle.ensure_running(settings, note=lambda _message: None)
+        assert (found.pid, started_here) == (state.pid, False)
         assert procs.is_hostlab_server(state.pid)
-        assert lifecycle.answers(state.api_url)
     assert not procs.is_running(state.pid)
     assert not home.exists()
     assert os.environ.get("HOSTLAB_HOME") == outside
@@ -30,5 +43,6 @@ def test_start_early_boots_the_backend_that_connect_then_finds(tmp_path):
 def test_without_start_early_nothing_runs_until_someone_connects(tmp_path):
     home = tmp_path / "backend"
     with fresh_local_backend(home):
-        assert not lifecycle.status(Settings.from_env()).running
+        time.sleep(0.2)  # long enough for a background start to have written its pid file
+        assert lifecycle.status(Settings.from_env()).detail == "no backend recorded here"
     assert not home.exists()

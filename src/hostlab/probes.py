@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from hostlab.tls_trust import BundleParsedOnce
+
 TIMEOUT = 15.0  # seconds; CloudFront's own origin read timeout is 30 s, an answer comes well before
 _TITLE = re.compile(rb"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _H1 = re.compile(rb"<h1>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
@@ -91,6 +93,7 @@ def get(
     if host is not None:
         sent["Host"] = host
     with requests.Session() as session:
+        session.mount("https://", BundleParsedOnce())  # same checks; the CA bundle parsed once, not per probe
         response = session.get(
             url, headers=sent, cookies=dict(cookies or {}), allow_redirects=False, timeout=timeout
         )
