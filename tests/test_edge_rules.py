@@ -24,7 +24,6 @@ from hostlab.local.dataplane.edge.messages import ViewerRequest, join_query, spl
 from hostlab.local.dataplane.edge.model import ConfigError, parse_distribution
 from hostlab.local.dataplane.edge.origin import offered_versions
 from hostlab.local.dataplane.edge.origin_request import build_origin_request, host_is_forwarded
-from hostlab.names import dns_name_matches
 
 ORIGIN = "abc123.us-east-1.awsapprunner.com"
 
@@ -372,19 +371,6 @@ def test_response_cache_is_bounded_and_flushes_per_distribution():
 def test_query_split_keeps_bytes():
     for raw in ("a=1&b&c=&d=%20x", ""):
         assert join_query(split_query(raw)) == raw
-
-
-@pytest.mark.parametrize(
-    ("pattern", "name", "ok"),
-    [
-        ("*.us-east-1.awsapprunner.com", "abc.us-east-1.awsapprunner.com", True),
-        ("*.us-east-1.awsapprunner.com", "a.b.us-east-1.awsapprunner.com", False),
-        ("*.us-east-1.awsapprunner.com", "us-east-1.awsapprunner.com", False),
-        ("d111.cloudfront.net", "D111.cloudfront.net.", True),
-    ],
-)
-def test_certificate_name_matching(pattern, name, ok):
-    assert dns_name_matches(pattern, name) is ok
 
 
 def test_sslv3_is_dropped_from_offered_versions():

@@ -21,6 +21,8 @@ from hostlab.names import dns_name_matches
         ("example.com", "www.example.com", False),
         ("*.us-east-1.awsapprunner.com", "abc.us-east-1.awsapprunner.com", True),
         ("*.us-east-1.awsapprunner.com", "us-east-1.awsapprunner.com", False),
+        ("*.us-east-1.awsapprunner.com", "a.b.us-east-1.awsapprunner.com", False),
+        ("d111.cloudfront.net", "D111.cloudfront.net.", True),
         ("www.*.example.com", "www.a.example.com", False),
     ],
 )
