@@ -265,7 +265,12 @@ class FakeCloudFront:
 
     def put_function(self, name: str, code: str, runtime="cloudfront-js-2.0") -> None:
         with self._lock:
-            self.functions[name] = {"code": code, "runtime": runtime, "etag": uuid.uuid4().hex}
+            self.functions[name] = {
+                "code": code,
+                "runtime": runtime,
+                "etag": uuid.uuid4().hex,
+                "modified": datetime.now(UTC),
+            }
 
     # -- the API the edge calls -----------------------------------------------------------------------------
 
@@ -306,6 +311,13 @@ class FakeCloudFront:
 
     def get_cache_policy(self, Id):
         self.calls.append("get_cache_policy")
+        if Id not in self.cache_policies:
+            from botocore.exceptions import ClientError
+
+            raise ClientError(
+                {"Error": {"Code": "NoSuchCachePolicy", "Message": "The cache policy does not exist."}},
+                "GetCachePolicy",
+            )
         return {
             "CachePolicy": {"Id": Id, "CachePolicyConfig": copy.deepcopy(self.cache_policies[Id])},
             "ETag": "e",
@@ -320,6 +332,45 @@ class FakeCloudFront:
             },
             "ETag": "e",
         }
+
+    def _list_custom(self, policies: dict, managed: frozenset, kind: str) -> dict:
+        # Type=custom only: the IDs the edge does not know as managed. Summaries carry the whole
+        # configuration and no ETag, as CloudFront's do.
+        self.calls.append(f"list_{kind}_policies")
+        items = [
+            {"Type": "custom", kind_key(kind): {"Id": i, f"{kind_key(kind)}Config": copy.deepcopy(c)}}
+            for i, c in policies.items()
+            if i not in managed
+        ]
+        return {f"{kind_key(kind)}List": {"Items": items, "Quantity": len(items)}}
+
+    def list_cache_policies(self, Type):
+        from hostlab.local.dataplane.edge.config import MANAGED_CACHE_POLICIES
+
+        assert Type == "custom"
+        return self._list_custom(self.cache_policies, MANAGED_CACHE_POLICIES, "cache")
+
+    def list_origin_request_policies(self, Type):
+        from hostlab.local.dataplane.edge.config import MANAGED_ORIGIN_REQUEST_POLICIES
+
+        assert Type == "custom"
+        return self._list_custom(
+            self.origin_request_policies, MANAGED_ORIGIN_REQUEST_POLICIES, "origin_request"
+        )
+
+    def list_functions(self, Stage):
+        self.calls.append("list_functions")
+        assert Stage == "LIVE"
+        with self._lock:
+            items = [
+                {
+                    "Name": name,
+                    "FunctionConfig": {"Runtime": fn["runtime"]},
+                    "FunctionMetadata": {"Stage": "LIVE", "LastModifiedTime": fn["modified"]},
+                }
+                for name, fn in self.functions.items()
+            ]
+        return {"FunctionList": {"Items": items, "Quantity": len(items)}}
 
     def describe_function(self, Name, Stage):
         self.calls.append("describe_function")
@@ -339,6 +390,10 @@ class FakeCloudFront:
         self.calls.append("get_function")
         fn = self.functions[Name]
         return {"FunctionCode": io.BytesIO(fn["code"].encode()), "ETag": fn["etag"]}
+
+
+def kind_key(kind: str) -> str:
+    return {"cache": "CachePolicy", "origin_request": "OriginRequestPolicy"}[kind]
 
 
 class EchoOrigin:

@@ -31,14 +31,28 @@ Model of deployment (documented in docs/behaviours.md, "CloudFront edge"):
   was begun at t - max_age or later, so after t0; its reading listed the invalidation and purged the
   cache before the request could look there. (Both clocks are the one monotonic clock of the backend
   process.) An answer fetched from the origin before the purge is not stored after it (cache.py, epochs).
-- Cache and origin request policies are re-read (GetCachePolicy / GetOriginRequestPolicy) for every refresh
-  that finds a distribution using them; the managed policies never change, so they are read once. LIVE
-  functions are described (DescribeFunction, Stage=LIVE) on each refresh and their code fetched (GetFunction)
-  when the ETag changes.
+- Custom cache and origin request policies are re-read on every refresh that finds a distribution using
+  them, with one ListCachePolicies / ListOriginRequestPolicies (Type=custom) call per kind, whose summaries
+  carry each policy's whole configuration (CF-API API_CachePolicySummary.html, API_CachePolicy.html; same for
+  origin request policies). A policy's version is a digest of that configuration, so any change to it makes
+  a new distribution version on the same refresh, as the per-policy Get* calls did. The managed policies
+  never change, so they are read once (GetCachePolicy / GetOriginRequestPolicy), as is an ID missing from
+  the custom list (a managed policy this module does not name); a deleted custom policy then fails its Get.
+- LIVE functions are listed on each refresh that finds a behaviour using one (one ListFunctions, Stage=LIVE);
+  a function's code is fetched (GetFunction, Stage=LIVE) only when its LIVE LastModifiedTime or runtime
+  changed since the last fetch. FunctionSummary carries no ETag (CF-API API_FunctionSummary.html,
+  API_FunctionMetadata.html: "LastModifiedTime - the date and time when the function was most recently
+  updated"). ASSUMPTION: PublishFunction gives the LIVE stage a new LastModifiedTime (the API reference
+  does not say it of LIVE in as many words; the local control plane does it, cloudfront_functions.publish,
+  with microsecond timestamps on the wire), so a publish is seen on the next refresh, as DescribeFunction's
+  ETag showed it before. The edge only runs on the local backend. Code is compiled once per GetFunction
+  ETag (functions.FunctionRunner).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -120,9 +134,13 @@ class ConfigStore:
         )
         # Below: state of the reader, touched only by _read (one read at a time).
         self._seen: dict[str, _Seen] = {}
-        self._policies: dict[str, tuple[str, dict]] = {}  # id -> (ETag, config), cache and origin request
-        self._policies_read: set[str] = set()  # custom policies already fetched by the read in progress
+        # Policies read once for good (managed): id -> (version, config), cache and origin request.
+        self._managed_policies: dict[str, tuple[str, dict]] = {}
+        # Custom policies listed by the read in progress: kind -> id -> (version, config); cleared per read.
+        self._custom_policies: dict[str, dict[str, tuple[str, dict]]] = {}
         self._functions: dict[str, LiveFunction] = {}
+        # name -> (LIVE LastModifiedTime, runtime) of the code held in _functions.
+        self._function_marks: dict[str, tuple[object, str]] = {}
 
     def start(self) -> None:
         self._snapshots.start()
@@ -153,7 +171,7 @@ class ConfigStore:
     def _read(self) -> Snapshot:
         """One snapshot through the API (run by the Refresher, under its read lock). Raises when the
         distributions cannot be listed, which keeps the previous snapshot."""
-        self._policies_read.clear()
+        self._custom_policies.clear()
         summaries = self._list_distributions()
         live_ids = set()
         newly_served: set[str] = set()
@@ -242,10 +260,15 @@ class ConfigStore:
         return cache, request, versions
 
     def _policy(self, policy_id: str, kind: str, managed: bool) -> tuple[str, dict]:
-        # Managed policies never change; a custom one is fetched once per read, however many distributions
-        # use it.
-        if (managed or policy_id in self._policies_read) and policy_id in self._policies:
-            return self._policies[policy_id]
+        if managed and policy_id in self._managed_policies:
+            return self._managed_policies[policy_id]
+        if not managed:
+            found = self._list_custom_policies(kind).get(policy_id)
+            if found is not None:
+                return found
+            if policy_id in self._managed_policies:
+                # Absent from the custom list and read before: a managed policy this module does not name.
+                return self._managed_policies[policy_id]
         try:
             if kind == "cache":
                 response = self.client.get_cache_policy(Id=policy_id)
@@ -255,9 +278,34 @@ class ConfigStore:
                 config = response["OriginRequestPolicy"]["OriginRequestPolicyConfig"]
         except ClientError as exc:
             raise ConfigError(f"{kind} policy {policy_id}: {exc}") from None
-        self._policies[policy_id] = (response.get("ETag", ""), config)
-        self._policies_read.add(policy_id)
-        return self._policies[policy_id]
+        self._managed_policies[policy_id] = (_digest(config), config)
+        return self._managed_policies[policy_id]
+
+    def _list_custom_policies(self, kind: str) -> dict[str, tuple[str, dict]]:
+        """Every custom policy of ``kind``, listed once per read (on its first need)."""
+        if kind in self._custom_policies:
+            return self._custom_policies[kind]
+        if kind == "cache":
+            call, list_key, item_key = self.client.list_cache_policies, "CachePolicyList", "CachePolicy"
+        else:
+            call, list_key = self.client.list_origin_request_policies, "OriginRequestPolicyList"
+            item_key = "OriginRequestPolicy"
+        listed: dict[str, tuple[str, dict]] = {}
+        marker = None
+        try:
+            while True:
+                page = call(Type="custom", **({"Marker": marker} if marker else {}))[list_key]
+                for item in page.get("Items") or []:
+                    policy = item[item_key]
+                    config = policy[f"{item_key}Config"]
+                    listed[policy["Id"]] = (_digest(config), config)
+                marker = page.get("NextMarker")
+                if not marker:
+                    break
+        except ClientError as exc:
+            raise ConfigError(f"{kind} policies cannot be listed: {exc}") from None
+        self._custom_policies[kind] = listed
+        return listed
 
     def _read_functions(self) -> dict[str, LiveFunction]:
         names = {
@@ -266,24 +314,55 @@ class ConfigStore:
             for behavior in (*seen.distribution.behaviors, seen.distribution.default_behavior)
             for ref in behavior.functions
         }
+        if not names:
+            self._functions, self._function_marks = {}, {}
+            return {}
+        try:
+            live = self._list_live_functions()
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("LIVE functions cannot be listed: %s", exc)
+            live = {}
         functions: dict[str, LiveFunction] = {}
+        marks: dict[str, tuple[object, str]] = {}
         for name in sorted(names):
-            try:
-                described = self.client.describe_function(Name=name, Stage="LIVE")
-                etag = described.get("ETag", "")
-                known = self._functions.get(name)
-                if known is None or known.etag != etag:
-                    fetched = self.client.get_function(Name=name, Stage="LIVE")
-                    code = fetched["FunctionCode"].read().decode()
-                    runtime = described["FunctionSummary"]["FunctionConfig"].get(
-                        "Runtime", "cloudfront-js-1.0"
-                    )
-                    known = LiveFunction(name, fetched.get("ETag", etag), runtime, code)
-                functions[name] = known
-            except (BotoCoreError, ClientError) as exc:
+            summary = live.get(name)
+            if summary is None:
                 # A behaviour naming a function without a LIVE stage fails its requests (503) until published.
                 # ASSUMPTION: the API refuses such an association, so AWS never shows this; 503 is what
                 # CloudFront answers for a function that cannot run (CF-DG http-503-service-unavailable.html).
-                log.warning("function %s has no readable LIVE stage: %s", name, exc)
-        self._functions = functions
+                log.warning("function %s has no readable LIVE stage", name)
+                continue
+            runtime = summary.get("FunctionConfig", {}).get("Runtime", "cloudfront-js-1.0")
+            mark = (summary.get("FunctionMetadata", {}).get("LastModifiedTime"), runtime)
+            known = self._functions.get(name)
+            if known is None or self._function_marks.get(name) != mark:
+                try:
+                    fetched = self.client.get_function(Name=name, Stage="LIVE")
+                except (BotoCoreError, ClientError) as exc:
+                    log.warning("function %s has no readable LIVE stage: %s", name, exc)
+                    continue
+                code = fetched["FunctionCode"].read().decode()
+                known = LiveFunction(name, fetched.get("ETag", ""), runtime, code)
+            functions[name] = known
+            marks[name] = mark
+        self._functions, self._function_marks = functions, marks
         return functions
+
+    def _list_live_functions(self) -> dict[str, dict]:
+        """name -> FunctionSummary of every function with a LIVE stage (ListFunctions, Stage=LIVE)."""
+        summaries: dict[str, dict] = {}
+        marker = None
+        while True:
+            page = self.client.list_functions(Stage="LIVE", **({"Marker": marker} if marker else {}))
+            page = page["FunctionList"]
+            for item in page.get("Items") or []:
+                summaries[item["Name"]] = item
+            marker = page.get("NextMarker")
+            if not marker:
+                return summaries
+
+
+def _digest(config: dict) -> str:
+    """A policy version that changes whenever its configuration does (the List calls give no ETag)."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
