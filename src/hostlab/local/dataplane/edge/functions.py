@@ -68,7 +68,7 @@ READ_ONLY_VIEWER_REQUEST = frozenset({"content-length", "host", "transfer-encodi
 
 @dataclass(frozen=True)
 class LiveFunction:
-    """A function's LIVE stage as read through the API (GetFunction / DescribeFunction with Stage=LIVE)."""
+    """A function's LIVE stage as read through the API (ListFunctions and GetFunction with Stage=LIVE)."""
 
     name: str
     etag: str
