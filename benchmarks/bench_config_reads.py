@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
-from bench_support import distribution_config, start_control_plane, wait_deployed
+from bench_support import distribution_config, start_edge, wait_deployed
 from cloudfront_support import cache_policy_config, origin_request_policy_config
 
-from hostlab.local.dataplane.edge import Edge, make_client
-from hostlab.local.dataplane.tls import LocalCA
 from hostlab.settings import Settings
 
 FUNCTION_CODE = b"function handler(event) { return event.request; }"
@@ -67,9 +63,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = Settings(api_port=0, cloudfront_deploy_seconds=0.2)
-    server, api_url = start_control_plane(settings)
-    edge = Edge(settings, LocalCA(Path(tempfile.mkdtemp())), api_url)
-    cf = make_client(api_url)
+    server, edge, cf = start_edge(settings)
     dist_ids = [create_distribution(cf, n) for n in range(args.distributions)]
     wait_deployed(cf, dist_ids)
 

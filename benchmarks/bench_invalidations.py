@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-from bench_support import distribution_config, start_control_plane, wait_deployed
+from bench_support import distribution_config, start_edge, wait_deployed
 
-from hostlab.local.dataplane.edge import Edge, make_client
+from hostlab.local.dataplane.edge import Edge
 from hostlab.local.dataplane.edge.cache import ResponseCache
-from hostlab.local.dataplane.tls import LocalCA
 from hostlab.settings import Settings
 
 
@@ -77,9 +74,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = Settings(api_port=0, cloudfront_deploy_seconds=0.2)
-    _server, api_url = start_control_plane(settings)
-    edge = Edge(settings, LocalCA(Path(tempfile.mkdtemp())), api_url)
-    cf = make_client(api_url)
+    _server, edge, cf = start_edge(settings)
     dist_ids = create_distributions(cf, args.distributions)
 
     print(f"{'invalidations per distribution':>31} {'refresh p50':>12} {'refresh max':>12}")

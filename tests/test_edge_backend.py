@@ -11,6 +11,7 @@ import time
 import uuid
 
 import pytest
+from cloudfront_support import cache_policy_config
 
 from hostlab import app as demo
 
@@ -202,19 +203,13 @@ def test_wrong_cache_policy_serves_alices_account_page_to_bob(cloudfront, servic
     # Cookies reach the app (AllViewerExceptHostHeader) but not the cache key, and MinTTL > 0 caches even the
     # "private" answer of /account (CachePolicyConfig, MinTTL note): Bob gets Alice's page.
     policy = cloudfront.create_cache_policy(
-        CachePolicyConfig={
-            "Name": f"edge-e2e-{uuid.uuid4().hex[:8]}",
-            "MinTTL": 60,
-            "DefaultTTL": 60,
-            "MaxTTL": 60,
-            "ParametersInCacheKeyAndForwardedToOrigin": {
-                "EnableAcceptEncodingGzip": False,
-                "EnableAcceptEncodingBrotli": False,
-                "HeadersConfig": {"HeaderBehavior": "none"},
-                "CookiesConfig": {"CookieBehavior": "none"},
-                "QueryStringsConfig": {"QueryStringBehavior": "none"},
-            },
-        }
+        CachePolicyConfig=cache_policy_config(
+            f"edge-e2e-{uuid.uuid4().hex[:8]}",
+            MinTTL=60,
+            DefaultTTL=60,
+            MaxTTL=60,
+            params={"EnableAcceptEncodingGzip": False, "EnableAcceptEncodingBrotli": False},
+        )
     )["CachePolicy"]["Id"]
     CREATED["cache_policies"].append(policy)
     _, domain = create(cloudfront, app_origin(service), cache_policy=policy)

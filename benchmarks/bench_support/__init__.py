@@ -42,6 +42,7 @@ __all__ = [
     "parse_exports",
     "run_cli",
     "start_control_plane",
+    "start_edge",
     "wait_deployed",
 ]
 
@@ -61,6 +62,18 @@ def start_control_plane(settings: Settings) -> tuple[Any, str]:
     server.start()
     host, port = server.get_host_and_port()
     return server, f"http://{host}:{port}"
+
+
+def start_edge(settings: Settings):
+    """The control plane (see start_control_plane), an edge reading it with a throwaway CA, and a CloudFront
+    client: (server, edge, cloudfront). The edge is not started: benchmarks drive its config store."""
+    import tempfile
+
+    from hostlab.local.dataplane.edge import Edge, make_client
+    from hostlab.local.dataplane.tls import LocalCA
+
+    server, api_url = start_control_plane(settings)
+    return server, Edge(settings, LocalCA(Path(tempfile.mkdtemp())), api_url), make_client(api_url)
 
 
 def wait_deployed(cloudfront, distribution_ids: list[str]) -> None:
