@@ -113,7 +113,7 @@ class ServerParts:
         ca = LocalCA(settings.ca_dir)
         self.plane = DataPlane(settings, ca, self.api_url)
         self.plane.start()
-        parts = ", ".join(self.plane.parts) or "(no part yet)"
+        parts = ", ".join(self.plane.parts)
         log.info("data plane: %s; proxy at %s", parts, self.plane.url)
         self._check_answers()
         return State(
