@@ -8,6 +8,10 @@ STAMP  := $(VENV)/.installed
 # nbval on the notebooks: a fresh local backend per run (hostlab.pytest_notebooks), outputs compared after
 # tests/nbval_sanitize.cfg
 NBVAL  := -p hostlab.pytest_notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# pytest-xdist workers for the unit and conformance tests. Each worker starts its own local backend
+# (tests/conftest.py), and most tests spend their time waiting on sockets and short simulated delays, so more
+# workers than cores still helps: benchmarks/bench_test_suite.py measures the whole of `make test`.
+TEST_WORKERS ?= 4
 
 .PHONY: tutorial test test-unit test-aws lint notebooks bench clean
 
@@ -25,7 +29,7 @@ tutorial: $(STAMP)
 ## make test: lint, unit and conformance tests, notebooks under nbval (local backend)
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 	$(BIN)/python -m pytest $(NBVAL) notebooks/
 
 ## make test-aws: notebooks 01 -> 05 against a sandbox account, same checks (needs HOSTLAB_AWS_ACCOUNT; see
