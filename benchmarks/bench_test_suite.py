@@ -27,9 +27,7 @@ TARGET_SECONDS = 90.0
 
 def recipe_lines() -> list[str]:
     """The commands `make test` runs, as make prints them (the venv is assumed installed)."""
-    done = subprocess.run(
-        ["make", "-n", "test"], cwd=REPO, capture_output=True, text=True, check=True
-    )
+    done = subprocess.run(["make", "-n", "test"], cwd=REPO, capture_output=True, text=True, check=True)
     return [line for line in done.stdout.splitlines() if line.strip() and not line.startswith("make")]
 
 
