@@ -33,10 +33,11 @@ MINIMUM_PROTOCOL_VERSIONS = enum("cloudfront", "MinimumProtocolVersion")
 # CloudFront Functions run on viewer events only (CF-DG edge-functions-choosing.html): the model's EventType
 # also lists the origin events, which only Lambda@Edge associations take.
 FUNCTION_EVENT_TYPES = [e for e in enum("cloudfront", "EventType") if e.startswith("viewer-")]
-# Origin response (read) timeout 1-60 s and keep-alive timeout 1-60 s; defaults 30 s and 5 s; connection
-# attempts 3 and connection timeout 10 s (CF-DG distribution-web-values-specify.html, cloudfront-limits.html).
-# 60 s is the default quota for the response timeout ("Request a higher quota"); an account with a raised
-# quota could set more. The documented ranges of ConnectionAttempts (1-3) and ConnectionTimeout (1-10 s) are
+# Origin response (read) timeout and keep-alive timeout: the API reference (CustomOriginConfig) allows
+# 1-120 s for both; defaults 30 s and 5 s; connection attempts 3 and connection timeout 10 s (CF-DG
+# distribution-web-values-specify.html, cloudfront-limits.html). KNOWN DIVERGENCE: the range below is the
+# old 1-60 s limit (60 s is the default quota for the response timeout), so 61-120 s is refused here.
+# The documented ranges of ConnectionAttempts (1-3) and ConnectionTimeout (1-10 s) are
 # not checked here.
 TIMEOUT_RANGE = range(1, 61)
 DEFAULT_READ_TIMEOUT = 30
@@ -314,8 +315,9 @@ def validate_distribution_config(
     _check_viewer_certificate(config, lookups)
     _check_aliases(config, own_id, lookups)
 
-    # Defaults the API answers with when the request left them out. ASSUMPTION for HttpVersion and
-    # IsIPV6Enabled: moto 5.2.5's defaults (http2, true) are kept, the API reference names no default.
+    # Defaults the API answers with when the request left them out. HttpVersion http2: the API reference
+    # (DistributionConfig.HttpVersion: "The default value for new distributions is http2"); CloudFormation's
+    # schema defaults to http1.1 instead. ASSUMPTION for IsIPV6Enabled: moto 5.2.5's default (true).
     config.setdefault("Aliases", {"Quantity": 0})
     config.setdefault("OriginGroups", {"Quantity": 0})
     config.setdefault("CacheBehaviors", {"Quantity": 0})
@@ -423,7 +425,9 @@ class DistributionStore:
         self, marker: str | None, max_items: str | int | None
     ) -> tuple[list[Distribution], str | None, int]:
         """One page of ListDistributions. ASSUMPTION: in creation order (moto's; the API reference says
-        nothing about the order)."""
+        nothing about the order). KNOWN DIVERGENCE: the API reference says results "occur after the marker"
+        and NextMarker is the ID of the last distribution on the page; ``page`` hands out the next page's
+        first ID."""
         size = parse_max_items(max_items)
         chunk, next_marker = page(list(self.distributions.values()), lambda d: d.id, marker, size)
         return chunk, next_marker, size
