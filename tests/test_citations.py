@@ -28,8 +28,22 @@ _SHEET = re.compile("aws" + r"[-_ ]?" + "facts", re.I)
 _RELATIVE = re.compile(r"(?<![\w.])((?:\.\./)+[\w.\-/]+)")
 _ABSOLUTE = re.compile(r"(?<![\w.:/])/(?:work|home|Users)/[\w.\-/]+")
 TEXT_SUFFIXES = {
-    ".py", ".md", ".qmd", ".yml", ".yaml", ".toml", ".txt", ".json", ".ipynb", ".sh", ".tf", ".js", ".cfg",
-    ".css", ".ini", "",
+    ".py",
+    ".md",
+    ".qmd",
+    ".yml",
+    ".yaml",
+    ".toml",
+    ".txt",
+    ".json",
+    ".ipynb",
+    ".sh",
+    ".tf",
+    ".js",
+    ".cfg",
+    ".css",
+    ".ini",
+    "",
 }
 
 PROSE_SUFFIXES = {".md", ".qmd", ".yml", ".yaml"}
