@@ -48,7 +48,7 @@ EMBEDDED_LABELS = {
     ],
     "05-cleanup.ipynb": ["cleanup-delete", "cleanup-listing"],
     "06-policy-matrix.ipynb": ["matrix-table", "matrix-heatmap"],
-    "07-costs.ipynb": ["costs-prices", "costs-table", "costs-plot"],
+    "07-costs.ipynb": ["costs-summary", "costs-prices", "costs-table", "costs-plot"],
 }
 LABEL = re.compile(r"^#\| label: (\S+)\s*$")
 
