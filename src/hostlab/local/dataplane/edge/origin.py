@@ -9,9 +9,9 @@ Sources (CF-DG = CloudFront Developer Guide):
   list fails inside the handshake, as on AWS.
 - Certificate: one of its names must match the origin domain name or, when Host is forwarded, the Host value;
   an invalid, expired or self-signed certificate fails too; either way 502 (http-502-bad-gateway.html).
-- SNI: the forwarded Host when Host is forwarded, else the origin domain. ASSUMPTION: not documented;
-  http-502-bad-gateway.html only says the certificate must match the origin domain or, when Host is
-  forwarded, the Host header.
+- SNI: the forwarded Host when Host is forwarded, else the origin domain. http-502-bad-gateway.html tells to
+  test a Host-forwarding origin with ``openssl s_client -servername <CNAME>``, i.e. CloudFront sends the Host
+  as SNI.
 - Connection attempts (1-3, default 3) and connection timeout (1-10 s, default 10); response (read) timeout
   between packets (default 30 s); for GET and HEAD a timed-out response is retried up to the number of
   attempts, other methods are not retried (distribution-web-values-specify.html, "Origin response timeout").
