@@ -425,9 +425,7 @@ class DistributionStore:
         self, marker: str | None, max_items: str | int | None
     ) -> tuple[list[Distribution], str | None, int]:
         """One page of ListDistributions. ASSUMPTION: in creation order (moto's; the API reference says
-        nothing about the order). KNOWN DIVERGENCE: the API reference says results "occur after the marker"
-        and NextMarker is the ID of the last distribution on the page; ``page`` hands out the next page's
-        first ID."""
+        nothing about the order)."""
         size = parse_max_items(max_items)
         chunk, next_marker = page(list(self.distributions.values()), lambda d: d.id, marker, size)
         return chunk, next_marker, size

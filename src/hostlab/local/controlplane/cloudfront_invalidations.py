@@ -18,8 +18,7 @@ Sources (CF-DG = CloudFront Developer Guide, Invalidation.html and invalidation-
   nothing runs in the background. The local edge depends on that delay to apply an invalidation before a
   client can see it Completed (hostlab.local.dataplane.edge.invalidations).
 
-KNOWN DIVERGENCE: ListInvalidations answers in creation order (moto's order); the API reference lists them
-"from most recent to oldest".
+ASSUMPTION: ListInvalidations answers in creation order (moto's order; the API reference names none).
 Nothing here imports moto; the glue hands in the ID generator (moto's seeded random) and the clocks.
 """
 
