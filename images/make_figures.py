@@ -110,11 +110,12 @@ def architecture(out: Path) -> None:
     ax.text(6.75, 2.5, origin_request, ha="center", va="top", fontsize=7.6, color=INK)
     _arrow(ax, (10.4, 2.45), (11.2, 2.45), "HTTP/1.1")
 
-    # The path nobody can switch off (apprunner-roadmap issue 187).
+    # The path that stays open while the service is public (apprunner-roadmap issue 187 asks for a switch);
+    # a private service (IsPubliclyAccessible false, AR-DG network-incoming.html) closes it.
     _arrow(ax, (1.2, 1.8), (8.9, 1.3), "", color=BAD, dashed=True, rad=0.22)
     bypass = (
-        "direct hit on https://<id>.<region>.awsapprunner.com: cannot be disabled,\n"
-        "so the app rejects requests without the secret origin header"
+        "direct hit on https://<id>.<region>.awsapprunner.com: open while the service is public, so the app\n"
+        "rejects requests without the secret header (or: private service + internal ALB + VPC origin)"
     )
     ax.text(5.0, 0.15, bypass, ha="center", va="bottom", fontsize=8.4, color=BAD)
     title = "CloudFront in front of App Runner: the fixed setup"

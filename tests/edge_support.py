@@ -45,7 +45,7 @@ def cache_policy(
     gzip=True,
     brotli=True,
 ) -> dict:
-    """A CachePolicyConfig; the defaults are CachingOptimized's (aws-facts §3)."""
+    """A CachePolicyConfig; the defaults are CachingOptimized's (CF-DG using-managed-cache-policies.html)."""
     return {
         "Name": "p",
         "MinTTL": min_ttl,
@@ -412,7 +412,8 @@ class EchoOrigin:
         hosts: tuple[str, ...] | None = None,
     ):
         # With ``hosts``, other Host values get what App Runner's Envoy front answers: 404, server: envoy,
-        # empty body (aws-facts §1) - a stand-in for the real front, which tests/test_edge_backend.py uses.
+        # empty body (envoyproxy/envoy issue 5292; tech-blog-e34.pages.dev) -
+        # a stand-in for the real front, which tests/test_edge_backend.py uses.
         self.hosts = hosts
         self.routes: dict[str, tuple[int, list[tuple[str, str]], float]] = {}
         self.hits: dict[str, int] = {}

@@ -32,6 +32,7 @@ EMBEDDED_LABELS = {
         "break-cached-404",
         "break-inprogress",
         "break-bypass",
+        "break-read-timeout",
     ],
     "04-fixes.ipynb": [
         "fix-origin-tls",
@@ -45,10 +46,15 @@ EMBEDDED_LABELS = {
         "fix-viewer-tls",
         "fix-bypass-403",
         "fix-summary",
+        "raw-update-distribution",
+        "raw-acm-certificate",
+        "fix-custom-domain",
+        "fix-read-timeout",
+        "fix-error-caching",
     ],
-    "05-cleanup.ipynb": ["cleanup-delete", "cleanup-listing"],
+    "05-cleanup.ipynb": ["cleanup-delete", "cleanup-listing", "raw-disable-delete"],
     "06-policy-matrix.ipynb": ["matrix-table", "matrix-heatmap"],
-    "07-costs.ipynb": ["costs-prices", "costs-table", "costs-plot"],
+    "07-costs.ipynb": ["costs-summary", "costs-prices", "costs-table", "costs-plot"],
 }
 LABEL = re.compile(r"^#\| label: (\S+)\s*$")
 

@@ -84,6 +84,27 @@ def test_price_table_lists_every_figure_with_its_source(prices):
     )
 
 
+def test_price_tables_never_use_scientific_notation(prices):
+    """Python's :g writes 1.66667e-05 and 1e+06; the tables a reader sees must not."""
+    full = costs.price_table(prices)
+    summary = costs.price_summary(prices)
+    for table in (full, summary):
+        for text in table["price"]:
+            assert not re.search(r"\de[+-]?\d", text), text
+    assert full.loc["lambda.x86_gb_second", "price"] == "0.0000166667"
+    assert full.loc["lambda.free_requests", "price"] == "1,000,000"
+    assert summary.loc["apprunner.build_minute", "price"] == "0.005"
+    # Positive control: the old formatting did produce what the check looks for.
+    assert re.search(r"\de[+-]?\d", f"{0.0000166667:g}") and re.search(r"\de[+-]?\d", f"{1e6:g}")
+
+
+def test_price_summary_is_short_and_dated(prices):
+    summary = costs.price_summary(prices)
+    assert 5 <= len(summary) <= 12
+    assert list(summary.columns) == ["price", "unit", "read"]
+    assert set(summary.index) <= set(prices.figures)
+
+
 # --- App Runner: memory all the time, vCPU only while active ----------------------------------------------
 
 
@@ -115,6 +136,28 @@ def test_automatic_deployments_add_their_monthly_fee(prices):
     assert total(Workload(0, 0, auto_deployments=True), prices, costs.APP_RUNNER) == pytest.approx(
         without + 1
     )
+
+
+def test_source_based_services_pay_per_build_minute(prices):
+    image_based = costs.monthly_costs(Workload(0, 0), prices).loc[costs.APP_RUNNER]
+    builds = Workload(0, 0, build_minutes_per_month=40)
+    source_based = costs.monthly_costs(builds, prices).loc[costs.APP_RUNNER]
+    assert image_based["builds"] == 0
+    assert source_based["builds"] == pytest.approx(40 * 0.005)
+    assert source_based["total"] == pytest.approx(image_based["total"] + 0.2)
+
+
+def test_a_paused_service_goes_below_the_memory_floor(prices):
+    floor = total(Workload(0, 0), prices, costs.APP_RUNNER)
+    half_paused = total(Workload(0, 0, paused_hours=HOURS / 2), prices, costs.APP_RUNNER)
+    assert half_paused == pytest.approx(floor / 2)
+    assert total(Workload(0, 0, paused_hours=HOURS), prices, costs.APP_RUNNER) == 0
+    # Fargate knows no pause: its always-on task is unchanged.
+    assert total(Workload(0, 0, paused_hours=HOURS), prices, costs.FARGATE_X86) == pytest.approx(
+        total(Workload(0, 0), prices, costs.FARGATE_X86)
+    )
+    with pytest.raises(ValueError, match="paused_hours"):
+        costs.monthly_costs(Workload(10, 400, paused_hours=400), prices)
 
 
 def test_always_on_fargate_does_not_care_about_active_hours_but_apprunner_does(prices):

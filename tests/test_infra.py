@@ -40,6 +40,12 @@ CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+# App Runner's request timeout is 120 s (AR-DG develop.html), CloudFront's default read timeout 30 s: the
+# fix raises it to 60 s, the most the default quota allows (CF-DG cloudfront-limits.html).
+ORIGIN_READ_TIMEOUT = 60
+# 404 and the 5xx CloudFront produces or passes on are cached 10 s by default (CF-DG HTTPStatusCodes.html);
+# the fix caches none of them.
+UNCACHED_ERRORS = [{"ErrorCode": code, "ErrorCachingMinTTL": 0} for code in (404, 502, 503, 504)]
 
 APP_DOMAIN = "abcdefghij.us-east-1.awsapprunner.com"
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -133,7 +139,8 @@ def test_cfn_template_carries_the_fix():
     (static,) = config["CacheBehaviors"]
     assert static["CachePolicyId"] == {"Fn::FindInMap": ["ManagedPolicies", "Cache", "CachingOptimized"]}
     assert "OriginRequestPolicyId" not in static
-    assert config["CustomErrorResponses"] == [{"ErrorCode": 404, "ErrorCachingMinTTL": 0}]
+    assert config["CustomErrorResponses"] == UNCACHED_ERRORS
+    assert custom["OriginReadTimeout"] == ORIGIN_READ_TIMEOUT
 
 
 def test_cfn_inline_function_is_the_js_file():
@@ -205,8 +212,13 @@ def test_terraform_carries_the_fix():
     assert _unquote(assoc["event_type"]) == "viewer-request"
     (static,) = dist["ordered_cache_behavior"]
     assert static["cache_policy_id"] == "${local.caching_optimized}"
-    (error,) = dist["custom_error_response"]
-    assert error["error_code"] == 404 and error["error_caching_min_ttl"] == 0
+    assert custom["origin_read_timeout"] == ORIGIN_READ_TIMEOUT
+    # One dynamic block over the error codes, each with a caching time of 0.
+    (dynamic,) = [v for d in dist["dynamic"] for k, v in d.items() if _unquote(k) == "custom_error_response"]
+    assert dynamic["for_each"] == [e["ErrorCode"] for e in UNCACHED_ERRORS]
+    (content,) = dynamic["content"]
+    assert content["error_code"] == "${custom_error_response.value}"
+    assert content["error_caching_min_ttl"] == 0
     (cert,) = dist["viewer_certificate"]
     assert "TLSv1" in cert["minimum_protocol_version"]  # the only value allowed with the default certificate
 
@@ -246,7 +258,14 @@ def test_cli_distribution_config_carries_the_fix():
     assert default["CachePolicyId"] == CACHING_DISABLED
     assert default["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
     assert config["CacheBehaviors"]["Items"][0]["CachePolicyId"] == CACHING_OPTIMIZED
-    for listed in (config["Origins"], default["AllowedMethods"], default["FunctionAssociations"]):
+    assert custom["OriginReadTimeout"] == ORIGIN_READ_TIMEOUT
+    assert config["CustomErrorResponses"]["Items"] == UNCACHED_ERRORS
+    for listed in (
+        config["Origins"],
+        default["AllowedMethods"],
+        default["FunctionAssociations"],
+        config["CustomErrorResponses"],
+    ):
         assert listed["Quantity"] == len(listed["Items"])
 
 
@@ -308,8 +327,25 @@ def test_boto3_fixed_config_applies_every_fix_and_leaves_input_alone():
     )
     assert default["FunctionAssociations"]["Items"] == [{"EventType": "viewer-request", "FunctionARN": arn}]
     assert [b["PathPattern"] for b in fixed["CacheBehaviors"]["Items"]] == ["/static/*"]
-    assert fixed["CustomErrorResponses"]["Items"] == [{"ErrorCode": 404, "ErrorCachingMinTTL": 0}]
+    assert fixed["CustomErrorResponses"]["Items"] == UNCACHED_ERRORS
+    assert custom["OriginReadTimeout"] == ORIGIN_READ_TIMEOUT
     assert _validate("UpdateDistribution", {"Id": "E1", "IfMatch": "E1", "DistributionConfig": fixed}) == ""
+
+
+def test_boto3_fixed_config_keeps_a_custom_error_page_and_only_changes_its_caching():
+    script = _load_boto3_script()
+    config = _broken_distribution_config()
+    page = {"ErrorCode": 503, "ResponsePagePath": "/maintenance.html", "ResponseCode": "503"}
+    config["CustomErrorResponses"] = {
+        "Quantity": 2,
+        "Items": [page, {"ErrorCode": 403, "ErrorCachingMinTTL": 30}],
+    }
+    fixed = script.fixed_config(config, function_arn="arn:x", origin_secret=SECRET)
+    by_code = {e["ErrorCode"]: e for e in fixed["CustomErrorResponses"]["Items"]}
+    assert by_code[503] == {**page, "ErrorCachingMinTTL": 0}
+    assert by_code[403] == {"ErrorCode": 403, "ErrorCachingMinTTL": 30}  # not one of ours: untouched
+    assert sorted(by_code) == [403, 404, 502, 503, 504]
+    assert fixed["CustomErrorResponses"]["Quantity"] == 5
 
 
 def test_boto3_fixed_config_is_idempotent_and_keeps_other_origins():
@@ -450,3 +486,5 @@ def test_boto3_script_fixes_an_existing_distribution(make_client):
     )
     assert default["FunctionAssociations"]["Items"][0]["EventType"] == "viewer-request"
     assert config["CacheBehaviors"]["Items"][0]["CachePolicyId"] == CACHING_OPTIMIZED
+    assert custom["OriginReadTimeout"] == ORIGIN_READ_TIMEOUT
+    assert config["CustomErrorResponses"]["Items"] == UNCACHED_ERRORS

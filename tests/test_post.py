@@ -75,12 +75,10 @@ def test_front_matter(post):
     assert POST_DIR.name.startswith(str(meta["date"]))
 
 
-def test_notebook_views_name_only_embedded_notebooks(post):
-    meta, body = post
-    embedded = {path for path, _, _ in EMBED.findall(body)}
-    viewed = {view["notebook"] for view in meta["notebook-view"]}
-    assert viewed == embedded
-    assert all(view["title"].strip() for view in meta["notebook-view"])
+def test_no_notebook_view_list_so_embeds_link_back(post):
+    """A `notebook-view:` list makes Quarto drop the embeds' links to their cells (tests/test_site.py)."""
+    meta, _ = post
+    assert "notebook-view" not in meta
 
 
 def test_quarto_project_is_a_blog_website():
@@ -88,7 +86,8 @@ def test_quarto_project_is_a_blog_website():
     assert config["project"]["type"] == "website"
     assert "posts/*/index.qmd" in config["project"]["render"]
     website = config["website"]
-    assert website["site-url"].startswith("https://")  # required for the RSS feed
+    # site-url (required by the RSS feed) comes from the publish workflow's profile, not from here.
+    assert "site-url" not in website
     assert website["description"].strip()
     right = website["navbar"]["right"]
     assert "about.qmd" in right
@@ -357,3 +356,170 @@ def test_external_links_are_well_formed(post):
     for link in links:
         assert re.fullmatch(r"https://[\w.-]+\.[a-z]{2,}(/[^\s]*)?", link), link
         assert "example" not in link, f"placeholder link: {link}"
+
+
+# --- where each output comes from (issue 9: outputs labelled, "measured" reserved for AWS) ---
+
+LOCAL_LABEL = "[Reproduced on the local backend, not measured on AWS]{.output-source}"
+COMPUTED_LABEL = "[Computed from the price file, not a bill]{.output-source}"
+
+
+def _embed_containers(body: str) -> list[tuple[str, str]]:
+    """(the innermost div around each embed, that div's text) in document order; "" for no div."""
+    found, stack = [], []
+    for line in _prose(body).splitlines():
+        stripped = line.strip()
+        if re.fullmatch(r":::+\s*\{.*\}|:::+\s*[\w-]+.*", stripped):
+            stack.append([stripped, []])
+        elif re.fullmatch(r":::+", stripped):
+            opener, lines = stack.pop()
+            for i, (div, _) in enumerate(found):
+                if div is lines:  # embeds seen inside this div get its opener and text
+                    found[i] = (opener, "\n".join(lines))
+        else:
+            if stack:
+                stack[-1][1].append(line)
+            if EMBED.search(line):
+                found.append((stack[-1][1] if stack else "", ""))
+    return [(opener if isinstance(opener, str) else "", text) for opener, text in found]
+
+
+def test_every_embedded_output_says_where_it_came_from(post):
+    _, body = post
+    containers = _embed_containers(body)
+    assert len(containers) == len(_embeds())
+    for opener, text in containers:
+        if opener == "::: {.local-backend}":
+            assert text.lstrip().startswith(LOCAL_LABEL)
+        elif opener == "::: {.computed}":
+            assert text.lstrip().startswith(COMPUTED_LABEL)
+        else:
+            # A figure: its caption says where the figure comes from.
+            assert opener.startswith("::: {#fig-"), f"embed outside a labelled div: {opener!r}"
+            assert "local backend" in text or "price lists" in text, opener
+
+
+def test_embed_label_check_catches_an_unlabelled_embed():
+    """Control: an embed in plain prose, or in a div without the label, is found."""
+    bare = "Text\n\n{{< embed ../../notebooks/03-what-breaks.ipynb#break-host-404 >}}\n"
+    assert _embed_containers(bare) == [("", "")]
+    unlabelled = (
+        "::: {.local-backend}\n{{< embed ../../notebooks/03-what-breaks.ipynb#break-host-404 >}}\n:::\n"
+    )
+    ((opener, text),) = _embed_containers(unlabelled)
+    assert opener == "::: {.local-backend}" and not text.lstrip().startswith(LOCAL_LABEL)
+
+
+def test_the_top_says_where_outputs_come_from_and_that_no_calibration_exists(post):
+    _, body = post
+    head = body[: body.index("## App Runner in one page")]
+    assert "reproduced on the local backend" in head
+    assert "docs/behaviours.md" in head and "named assumption" in head
+    assert "No calibration from AWS has been contributed yet" in head
+    assert "I put CloudFront in front" not in body
+
+
+def _sentences(text: str) -> list[str]:
+    text = text.replace(LOCAL_LABEL, "").replace(COMPUTED_LABEL, "")
+    return [" ".join(s.split()) for s in re.split(r"(?<=[.!?:])\s+", text)]
+
+
+MEASURED_ON_AWS = (
+    "AWS",
+    "`aws`",
+    "hostlab measure",
+    "Classmethod",
+    "classmethod",
+    "published",
+    "2019",
+    "2024",
+)
+
+
+def measured_claims_without_aws(text: str) -> list[str]:
+    return [
+        s
+        for s in _sentences(text)
+        if re.search(r"\bmeasur", s, re.I) and not any(k in s for k in MEASURED_ON_AWS)
+    ]
+
+
+def test_measured_is_said_only_of_measurements_on_aws(post):
+    _, body = post
+    assert measured_claims_without_aws(_prose(body)) == []
+    for heading in re.findall(r"^#{2,4} (.+)$", _prose(body), re.M):
+        assert "measured" not in heading.lower(), heading
+
+
+def test_measured_check_flags_a_local_result_called_measured():
+    assert measured_claims_without_aws("Every policy, as measured by notebook 06.")
+    assert not measured_claims_without_aws(
+        "The one public measurement of App Runner (April 2024) found TLS 1.2."
+    )
+
+
+# --- the corrections of issue 9, each next to its primary source ---
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("refused TLS 1.3", "dev.classmethod.jp/articles/app-runner-amplify-hosting-tls-version"),
+        ("all list `Host` in their key", "using-managed-cache-policies.html"),
+        ("IsPubliclyAccessible", "apprunner/latest/dg/network-incoming.html"),
+        ("VPC origin", "private-content-vpc-origins.html"),
+        ("server: awselb/2.0", "application-load-balancers.html"),
+        ("com.amazonaws.global.cloudfront.origin-facing", "LocationsOfEdgeServers.html"),
+        ("at most 5 custom domains", "manage-custom-domains.html"),
+        ("30 to 120 seconds", "apprunner/latest/dg/develop.html"),
+        ("`502`, `503` and `504`", "HTTPStatusCodes.html"),
+        ("billed\n  per second with a 60-second minimum", "ec2/pricing/on-demand"),
+        ("$0.005 per build-minute", "apprunner/pricing"),
+        ("`PauseService` takes the service's capacity to zero", "manage-pause.html"),
+        ("public IPv4 address", "vpc/pricing"),
+        ("one tag the service is\nconfigured with", "apprunner-roadmap/issues/236"),
+        ("from a 2019 report", "aws-cli/issues/3865"),
+    ],
+)
+def test_correction_is_in_the_post_with_its_source(post, claim, source):
+    _, body = post
+    prose = _prose(body)
+    assert claim in prose, claim
+    at = prose.index(claim)
+    assert source in prose[max(0, at - 1200) : at + 1200], f"{claim!r}: no {source} nearby"
+
+
+def test_the_wrong_claims_are_gone(post):
+    _, body = post
+    prose = " ".join(_prose(body).split())
+    for wrong in (
+        "cannot be switched off",
+        "URL cannot be disabled",
+        "pay the instance by the hour",
+        "deploys every new image version you push",
+        "Every policy, measured",
+        'with "shared ALB" in place of',
+    ):
+        assert wrong not in prose, wrong
+
+
+def test_host_keyed_policies_are_in_the_checklist_and_the_misconceptions(post):
+    _, body = post
+    checklist = body[body.index("If you still see a `404`") :][:1500]
+    misconceptions = body[body.index("## Misconceptions") : body.index("## The fix, ready to copy")]
+    for policy in ("UseOriginCacheControlHeaders", "UseOriginCacheControlHeaders-QueryStrings", "Amplify"):
+        assert f"`{policy}`" in checklist and f"`{policy}`" in misconceptions
+
+
+def test_raw_boto3_sequences_are_embedded_with_their_code(post):
+    _, body = post
+    shown = {(Path(path).name, label, options.strip()) for path, label, options in _embeds()}
+    for name, label in (
+        ("04-fixes.ipynb", "raw-update-distribution"),
+        ("04-fixes.ipynb", "raw-acm-certificate"),
+        ("05-cleanup.ipynb", "raw-disable-delete"),
+    ):
+        assert (name, label, "echo=true") in shown
+    prose = _prose(body)
+    for call in ("IfMatch", "distribution_deployed", "invalidation_completed", "certificate_validated"):
+        assert call in prose, call

@@ -7,7 +7,9 @@ What it changes, and why (sources in the post "CloudFront + AppRunner: solving t
   * default behaviour: CachingDisabled + AllViewerExceptHostHeader (App Runner routes by Host, so the
     viewer's Host must not reach it) + a viewer-request function that copies Host to X-Forwarded-Host;
   * /static/*: CachingOptimized, the only place where caching is safe without thinking per page;
-  * 404 responses: not cached (the default error caching minimum TTL is 10 seconds).
+  * origin read timeout 60 s: App Runner allows a request 120 s, CloudFront's default 30 s would answer
+    504 to anything slower (60 s is the most the default quota allows; 120 s after a quota increase);
+  * 404, 502, 503 and 504 responses: not cached (the default error caching minimum TTL is 10 seconds).
 Needs only boto3. The function source is read from ../cloudfront-function/forwarded-host.js.
 """
 
@@ -24,6 +26,11 @@ import boto3
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+# See the docstring: App Runner's request timeout is 120 s, CloudFront's default read timeout 30 s.
+ORIGIN_READ_TIMEOUT = 60
+# Errors CloudFront caches for 10 s by default; 0 so that none outlives its cause.
+UNCACHED_ERRORS = (404, 502, 503, 504)
 
 FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "cloudfront-function" / "forwarded-host.js"
 
@@ -51,6 +58,7 @@ def fixed_config(
         custom = origin.setdefault("CustomOriginConfig", {"HTTPPort": 80, "HTTPSPort": 443})
         custom["OriginProtocolPolicy"] = "https-only"
         custom["OriginSslProtocols"] = _listed(["TLSv1.2"])
+        custom["OriginReadTimeout"] = ORIGIN_READ_TIMEOUT
         headers = [
             h
             for h in origin.get("CustomHeaders", {}).get("Items", [])
@@ -89,8 +97,11 @@ def fixed_config(
     # Path patterns are matched in list order: /static/* goes first.
     new["CacheBehaviors"] = _listed([static, *behaviors])
 
-    errors = [e for e in new.get("CustomErrorResponses", {}).get("Items", []) if e["ErrorCode"] != 404]
-    new["CustomErrorResponses"] = _listed([*errors, {"ErrorCode": 404, "ErrorCachingMinTTL": 0}])
+    # Keep any custom error page already configured; only its caching time changes.
+    errors = {e["ErrorCode"]: e for e in new.get("CustomErrorResponses", {}).get("Items", [])}
+    for code in UNCACHED_ERRORS:
+        errors[code] = {**errors.get(code, {"ErrorCode": code}), "ErrorCachingMinTTL": 0}
+    new["CustomErrorResponses"] = _listed(list(errors.values()))
     return new
 
 

@@ -38,7 +38,9 @@ resource "aws_cloudfront_distribution" "this" {
       http_port              = 80
       # Required by the provider, no default: write TLSv1.2 and nothing older.
       origin_ssl_protocols     = ["TLSv1.2"]
-      origin_read_timeout      = 30
+      # App Runner gives up after 120 s; CloudFront's default 30 s would turn 30-120 s requests into
+      # 504s. 60 s is the default quota's maximum; the API takes up to 120 s once the quota is raised.
+      origin_read_timeout      = 60
       origin_keepalive_timeout = 5
     }
 
@@ -76,11 +78,14 @@ resource "aws_cloudfront_distribution" "this" {
     cache_policy_id = local.caching_optimized
   }
 
-  # CloudFront caches a 404 for 10 seconds by default; while the origin is being wired up, a 404 should not
-  # outlive its cause.
-  custom_error_response {
-    error_code            = 404
-    error_caching_min_ttl = 0
+  # CloudFront caches a 404 and 500-504 for 10 seconds by default: an error should not outlive its cause
+  # (a deployment, a TLS or timeout fix). Raise the 5xx values later to shield an origin in trouble.
+  dynamic "custom_error_response" {
+    for_each = [404, 502, 503, 504]
+    content {
+      error_code            = custom_error_response.value
+      error_caching_min_ttl = 0
+    }
   }
 
   restrictions {

@@ -20,7 +20,7 @@ notebook too). The ones that move the result most:
 * CloudFront's cache hits take requests away from the origin, but the origin's active hours are an input and
   stay as given;
 * prices are us-east-1 on-demand list prices; no Savings Plans, no 12-month free tiers of new accounts,
-  no taxes, no build minutes, logs, NAT gateways, Route 53 or certificates.
+  no taxes, no logs, NAT gateways, Route 53 or certificates (build minutes only when given).
 """
 
 from __future__ import annotations
@@ -79,20 +79,67 @@ ASSUMPTIONS: tuple[str, ...] = (
     "request when cloudfront_function is on.",
     "CloudFront cache hits (cache_hit_ratio) never reach the origin, but the origin's active hours stay as "
     "given; the tutorial's dynamic pages use CachingDisabled, so the default ratio is 0.",
-    "Request and header bytes, build minutes, logs, NAT gateways, DNS and certificates are not counted.",
+    "App Runner build minutes are counted only when build_minutes_per_month is set (source-based services; "
+    "the tutorial's image-based service builds nothing); a paused service (paused_hours) pays nothing, not "
+    "even the memory floor.",
+    "EC2 is not an option here; for comparison, Linux On-Demand instances are billed per second with a "
+    "60-second minimum, not per started hour.",
+    "Request and header bytes, logs, NAT gateways, DNS and certificates are not counted.",
 )
+
+
+def plain_number(value: float) -> str:
+    """A price or count as a reader writes it: 0.0000166667, 1,000,000, 0.085; never 1.66667e-05 or 1e+06
+    (Python's ``:g`` switches to scientific notation below 1e-4 and from 1e6 on)."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.10f}".rstrip("0").rstrip(".")
+
+
+def _price_text(figure: dict) -> str:
+    if "value" in figure:
+        return plain_number(figure["value"])
+    return "; ".join(
+        f"{plain_number(p)} up to {plain_number(u)} GB" if u is not None else f"{plain_number(p)} beyond"
+        for u, p in figure["tiers"]
+    )
+
+
+# The few figures the post shows at its top (the notebook shows them all): what one small service pays.
+SUMMARY_FIGURES = (
+    "apprunner.provisioned_memory_gb_hour",
+    "apprunner.active_vcpu_hour",
+    "apprunner.automatic_deployments_month",
+    "apprunner.build_minute",
+    "fargate.x86_vcpu_hour",
+    "fargate.x86_memory_gb_hour",
+    "lambda.requests_per_million",
+    "lambda.x86_gb_second",
+    "alb.hour",
+    "vpc.public_ipv4_hour",
+    "cloudfront.https_requests_per_10k",
+)
+
+
+def price_summary(prices: Prices, names: tuple[str, ...] = SUMMARY_FIGURES) -> pd.DataFrame:
+    """A short table for the post: figure, price, unit and the date it was read (sources: price_table)."""
+    rows = [
+        {
+            "figure": name,
+            "price": _price_text(prices.figures[name]),
+            "unit": prices.figures[name]["unit"],
+            "read": prices.figures[name]["read"],
+        }
+        for name in names
+    ]
+    return pd.DataFrame(rows).set_index("figure")
 
 
 def price_table(prices: Prices) -> pd.DataFrame:
     """One row per figure: name, price (tiers spelled out), unit, source, date read."""
     rows = []
     for name, figure in prices.figures.items():
-        if "value" in figure:
-            price = f"{figure['value']:g}"
-        else:
-            price = "; ".join(
-                f"{p:g} up to {u:,.0f} GB" if u is not None else f"{p:g} beyond" for u, p in figure["tiers"]
-            )
+        price = _price_text(figure)
         rows.append(
             {
                 "figure": name,
@@ -133,6 +180,12 @@ class Workload:
     cache_hit_ratio: float = 0.0
     cloudfront_function: bool = True
     auto_deployments: bool = False
+    # A source-based App Runner service (code repository) builds its image on every deployment and pays
+    # per build-minute (App Runner pricing page); an image-based one, like the tutorial's, builds nothing.
+    build_minutes_per_month: float = 0.0
+    # Hours of the month an App Runner service is paused (PauseService): AR-DG manage-pause.html says a
+    # paused service's capacity goes to zero, so its provisioned memory is not charged either. Scalar.
+    paused_hours: float = 0.0
     lambda_free_tier: bool = True
     cloudfront_free_tier: bool = True
     internet_free_tier: bool = True
@@ -177,6 +230,8 @@ class Workload:
                 raise ValueError(f"{name} must be positive")
         if self.min_instances < 1:
             raise ValueError("min_instances must be at least 1")
+        if self.build_minutes_per_month < 0 or self.paused_hours < 0:
+            raise ValueError("build_minutes_per_month and paused_hours must not be negative")
 
 
 def _tiered(volume_gb, tiers: list[tuple[float, float]]):
@@ -210,6 +265,8 @@ def _breakdown(w: Workload, p: Prices) -> dict[str, dict[str, np.ndarray]]:
     hours = np.asarray(w.active_hours, dtype=float)
     if np.any(hours > month):
         raise ValueError(f"active_hours cannot exceed the {month:g} hours of a month")
+    if np.any(hours + w.paused_hours > month):
+        raise ValueError(f"active_hours + paused_hours cannot exceed the {month:g} hours of a month")
     viewer_requests = np.asarray(w.requests_per_month, dtype=float)
     out_gb = viewer_requests * w.response_kb / KB_PER_GB
     ipv4 = p["vpc.public_ipv4_hour"]
@@ -219,16 +276,18 @@ def _breakdown(w: Workload, p: Prices) -> dict[str, dict[str, np.ndarray]]:
         n = _instances(w, origin_requests)
         extra = n - w.min_instances  # instances beyond the always-on ones, only while active
         apprunner = {
+            # Provisioned all month except while paused (a paused service has no capacity at all).
             "provisioned memory": w.min_instances
             * w.memory_gb
             * p["apprunner.provisioned_memory_gb_hour"]
-            * month,
+            * (month - w.paused_hours),
             "active vCPU + memory": hours
             * (
                 n * w.vcpu * p["apprunner.active_vcpu_hour"]
                 + extra * w.memory_gb * p["apprunner.active_memory_gb_hour"]
             ),
             "automatic deployments": p["apprunner.automatic_deployments_month"] * float(w.auto_deployments),
+            "builds": w.build_minutes_per_month * p["apprunner.build_minute"],
         }
         task_hours = w.min_instances * month + extra * hours
 

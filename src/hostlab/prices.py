@@ -59,6 +59,7 @@ REQUIRED_FIGURES = (
     "apprunner.active_vcpu_hour",
     "apprunner.active_memory_gb_hour",
     "apprunner.automatic_deployments_month",
+    "apprunner.build_minute",
     "fargate.x86_vcpu_hour",
     "fargate.x86_memory_gb_hour",
     "fargate.arm_vcpu_hour",

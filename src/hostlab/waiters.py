@@ -35,7 +35,8 @@ class Polling:
 # App Runner: CreateService typically takes a few minutes on AWS; 10 s x 90 = 15 minutes.
 APPRUNNER_AWS = Polling(delay=10, max_attempts=90)
 # CloudFront: botocore's distribution_deployed waits 60 s x 35 = 35 minutes, which is slow to notice the end
-# locally and can be too short on AWS, where a deployment can take more than 25 minutes; 20 s x 135 = 45 min.
+# locally and can be too short on AWS: no deployment time is documented, and the often-quoted 30-35 minutes
+# come from a 2019 report (aws/aws-cli issue 3865), so allow more; 20 s x 135 = 45 min.
 CLOUDFRONT_AWS = Polling(delay=20, max_attempts=135)
 # Local backend: operations last seconds or less (Settings.apprunner_operation_seconds,
 # cloudfront_deploy_seconds; 0.2 s when notebooks run under nbval), so poll often: a poll is one loopback

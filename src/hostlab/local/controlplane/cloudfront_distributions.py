@@ -33,10 +33,11 @@ MINIMUM_PROTOCOL_VERSIONS = enum("cloudfront", "MinimumProtocolVersion")
 # CloudFront Functions run on viewer events only (CF-DG edge-functions-choosing.html): the model's EventType
 # also lists the origin events, which only Lambda@Edge associations take.
 FUNCTION_EVENT_TYPES = [e for e in enum("cloudfront", "EventType") if e.startswith("viewer-")]
-# Origin response (read) timeout 1-60 s and keep-alive timeout 1-60 s; defaults 30 s and 5 s; connection
-# attempts 3 and connection timeout 10 s (CF-DG distribution-web-values-specify.html, cloudfront-limits.html).
-# 60 s is the default quota for the response timeout ("Request a higher quota"); an account with a raised
-# quota could set more. The documented ranges of ConnectionAttempts (1-3) and ConnectionTimeout (1-10 s) are
+# Origin response (read) timeout and keep-alive timeout: the API reference (CustomOriginConfig) allows
+# 1-120 s for both; defaults 30 s and 5 s; connection attempts 3 and connection timeout 10 s (CF-DG
+# distribution-web-values-specify.html, cloudfront-limits.html). KNOWN DIVERGENCE: the range below is the
+# old 1-60 s limit (60 s is the default quota for the response timeout), so 61-120 s is refused here.
+# The documented ranges of ConnectionAttempts (1-3) and ConnectionTimeout (1-10 s) are
 # not checked here.
 TIMEOUT_RANGE = range(1, 61)
 DEFAULT_READ_TIMEOUT = 30
@@ -175,8 +176,10 @@ def _check_origin(origin: dict[str, Any], index: int) -> None:
     )
     for n, protocol in enumerate(items_of(custom.get("OriginSslProtocols")), start=1):
         _check_enum(protocol, SSL_PROTOCOLS, f"{path}.customOriginConfig.originSslProtocols.items.{n}.member")
-    # ASSUMPTION: without OriginSslProtocols the config is stored without it; the API reference gives no
-    # default (CloudFormation's schema says [TLSv1, SSLv3], CDK [TLSv1.2]: tools fill it, see aws-facts.md).
+    # ASSUMPTION: without OriginSslProtocols the config is stored without it. The API reference gives no
+    # default, and this is unverified: a live read-back in go-to-k/cdk-real-drift issue 1734 shows AWS
+    # storing [SSLv3, TLSv1]. Tools fill their own (CloudFormation's registry schema: [TLSv1, SSLv3];
+    # CDK HttpOrigin: [TLSv1.2]).
     custom.setdefault("OriginReadTimeout", DEFAULT_READ_TIMEOUT)
     custom.setdefault("OriginKeepaliveTimeout", DEFAULT_KEEPALIVE_TIMEOUT)
     if custom["OriginReadTimeout"] not in TIMEOUT_RANGE:
@@ -312,8 +315,9 @@ def validate_distribution_config(
     _check_viewer_certificate(config, lookups)
     _check_aliases(config, own_id, lookups)
 
-    # Defaults the API answers with when the request left them out. ASSUMPTION for HttpVersion and
-    # IsIPV6Enabled: moto 5.2.5's defaults (http2, true) are kept, the API reference names no default.
+    # Defaults the API answers with when the request left them out. HttpVersion http2: the API reference
+    # (DistributionConfig.HttpVersion: "The default value for new distributions is http2"); CloudFormation's
+    # schema defaults to http1.1 instead. ASSUMPTION for IsIPV6Enabled: moto 5.2.5's default (true).
     config.setdefault("Aliases", {"Quantity": 0})
     config.setdefault("OriginGroups", {"Quantity": 0})
     config.setdefault("CacheBehaviors", {"Quantity": 0})

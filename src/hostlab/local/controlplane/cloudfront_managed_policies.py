@@ -262,8 +262,8 @@ MANAGED_ORIGIN_REQUEST_POLICIES: dict[str, dict[str, Any]] = {
         ],
         query_strings="all",
     ),
-    # section "HostHeaderOnly" (listed in the guide's current table of contents): the viewer's Host only.
-    # Its ID and settings agree across independent IaC tables (e.g. CDK's OriginRequestPolicy statics).
+    # section "HostHeaderOnly" of CF-DG using-managed-origin-request-policies.html (ID and settings listed
+    # there): the viewer's Host only.
     "bf0718e1-ba1e-49d1-88b1-f726733018ae": _origin_request_policy(
         "Managed-HostHeaderOnly",
         "Policy to forward only the viewer's Host header.",

@@ -1,14 +1,17 @@
 """The HTTP side of App Runner's front: listeners, Envoy-style answers, and the hop to the app.
 
 App Runner fronts every service with a shared, Envoy-based request router (community evidence:
-``server: envoy`` on its answers, aws-facts.md section 1). What this module reproduces, with sources:
+``server: envoy`` on its answers, in the reports cited for the 404 below). What this module reproduces,
+with sources:
 
 - Unknown Host: 404, ``server: envoy``, empty body. Community evidence (tech-blog-e34.pages.dev post on
   App Runner + CloudFront 404, zenn.dev/peraichi_blog article on App Runner routing by Host); plain Envoy
   answers an unmatched route that way (envoyproxy/envoy issue 5292).
 - To the app: HTTP/1.1 (AR-DG develop.html), X-Forwarded-For with the client address appended
-  (AR-DG network-incoming.html "Headers"), X-Forwarded-Proto set to the listener's scheme, X-Request-ID
-  overwritten (apprunner-roadmap issue 124), no X-Forwarded-Host added (apprunner-roadmap issue 52),
+  (AR-DG network-incoming.html "Headers"), X-Forwarded-Proto set to the listener's scheme
+  (replacing a client's value is Envoy's default, an assumption: App Runner's docs only say it sets the
+  header), X-Request-ID overwritten (apprunner-roadmap issue 124), no X-Forwarded-Host added
+  (apprunner-roadmap issue 52),
   hop-by-hop headers removed (RFC 9110 section 7.6.1), x-envoy-* headers from the client removed (Envoy
   docs, HTTP header manipulation: Envoy cleans them from external requests).
 - From the app: ``server: envoy`` replaces the app's Server header and ``x-envoy-upstream-service-time``

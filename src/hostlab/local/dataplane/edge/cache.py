@@ -7,7 +7,7 @@ Sources (CF-DG = CloudFront Developer Guide):
   * no caching header: DefaultTTL (MinTTL 0) or max(MinTTL, DefaultTTL);
   * Expires: until that date, capped by MaxTTL (clamped as above when MinTTL > 0); max-age beats Expires;
   * no-cache / no-store / private: not cached with MinTTL 0, cached for MinTTL otherwise (also the
-    CachePolicyConfig "Important" note in the API reference, aws-facts §7).
+    CachePolicyConfig "Important" note in the API reference).
 - HTTPStatusCodes.html: 404, 405, 414, 500, 501, 502, 503, 504 are always cached; 400, 403, 412, 415 only when
   the origin sends max-age or s-maxage; an origin that does not respond counts as a 5xx. 410 is cached like
   404: custom-error-pages-expiration.html names it among the cached codes whose no-store is honoured (the

@@ -6,7 +6,8 @@ Brotli is enabled. Header names are case-insensitive, values case-sensitive, and
 (header-caching.md, "How the case of headers and header values affects caching"). Legacy ForwardedValues put
 everything they forward in the key, except that QueryStringCacheKeys narrows the query strings in it.
 
-ASSUMPTION: the order of query string parameters is kept as received (CloudFront does not document sorting).
+The order of query string parameters is kept as received: the same parameters in another order are another
+object (CF-DG QueryStringParameters.html, the order of parameters matters).
 """
 
 from __future__ import annotations

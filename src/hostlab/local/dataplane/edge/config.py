@@ -69,7 +69,7 @@ from hostlab.names import normalise_host
 log = logging.getLogger(__name__)
 
 # IDs of AWS's managed policies (CF-DG using-managed-cache-policies.html and
-# using-managed-origin-request-policies.html; aws-facts §3). Their settings never change.
+# using-managed-origin-request-policies.html). Their settings never change.
 MANAGED_CACHE_POLICIES = frozenset(
     {
         "658327ea-f89d-4fab-a63d-7e88639e58f6",  # CachingOptimized

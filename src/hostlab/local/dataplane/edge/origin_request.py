@@ -19,9 +19,10 @@ Sources (CF-DG = CloudFront Developer Guide):
 - Authorization is removed from GET and HEAD requests unless forwarded, and forwarded for the other methods
   (add-origin-custom-headers.html, "Configure CloudFront to forward the Authorization header").
 
-ASSUMPTION: "Other-defined" (custom) viewer headers are forwarded only when a policy or whitelist names them,
-as controlling-origin-requests.html lists what an origin request contains; the older header table says such
-headers are forwarded, which does not match the policy model.
+"Other-defined" (custom) viewer headers are forwarded only when a policy names them (controlling-origin-
+requests.html lists what an origin request contains). KNOWN DIVERGENCE: with legacy cache settings
+(ForwardedValues) the same page says CloudFront forwards custom viewer headers by default; here they are
+forwarded only when the whitelist names them (or it is ``*``).
 """
 
 from __future__ import annotations

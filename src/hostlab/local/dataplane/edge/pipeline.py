@@ -11,7 +11,8 @@ Sources (CF-DG = CloudFront Developer Guide):
 - Methods outside AllowedMethods: 403; a GET with a body: 403 (RequestAndResponseBehaviorCustomOrigin.html,
   "GET requests that include a body").
 - X-Cache values Hit / Miss / RefreshHit / Error / Redirect / FunctionGeneratedResponse "from cloudfront" and
-  the Age header on cached responses (aws-facts §2; CF-DG cache-hit-ratio-explained.html).
+  the Age header on cached responses (CF-DG cache-hit-ratio-explained.html;
+  FunctionGeneratedResponse: functions-event-structure.html).
 - A cached object past its TTL is revalidated with its ETag / Last-Modified; a 304 serves the cached copy as
   RefreshHit (RequestAndResponseBehaviorCustomOrigin.html, "Conditional requests").
 - Response headers CloudFront removes or replaces: Transfer-Encoding, Trailer, Upgrade, Via (set to
