@@ -1,5 +1,5 @@
-"""moto's own tests as a peer check: run moto's tests/test_cloudfront and tests/test_acm, taken from the sdist of
-the moto version pinned in requirements.txt, against a dedicated local backend in moto's server mode.
+"""moto's own tests as a peer check: run moto's tests/test_cloudfront and tests/test_acm, taken from the sdist
+of the moto version pinned in requirements.txt, against a dedicated local backend in moto's server mode.
 
     python tests/moto_peer/runner.py        (or: make test-moto)
 
@@ -13,8 +13,8 @@ ServerModeMockAWS; moto/settings.py, test_server_mode_endpoint). The backend is 
 the way a reader starts one (hostlab.local.lifecycle.up) but in a temporary HOSTLAB_HOME on free ports, and
 stopped at the end: a backend the reader runs is never touched, and the resets cannot reach it.
 
-The sdist comes from PyPI through pip (``pip download moto==X --no-deps --no-binary :all:``) into build/moto-peer/,
-where later runs find it.
+The sdist comes from PyPI through pip (``pip download moto==X --no-deps --no-binary :all:``) into
+build/moto-peer/, where later runs find it.
 """
 
 from __future__ import annotations
@@ -260,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="hostlab-moto-peer-") as home:
         settings, state = start_backend(Path(home) / "backend")
         try:
-            outcomes = run_moto_tests(sources, state.api_url, log, ["-k", args.keyword] if args.keyword else [])
+            select = ["-k", args.keyword] if args.keyword else []
+            outcomes = run_moto_tests(sources, state.api_url, log, select)
         finally:
             lifecycle.down(settings, note=lambda _message: None)
 

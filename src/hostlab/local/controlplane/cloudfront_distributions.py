@@ -201,6 +201,28 @@ def _fill_legacy_ttls(behaviour: dict[str, Any]) -> None:
         raise errors.ttl_order()
 
 
+def _fill_behaviour_defaults(behaviour: dict[str, Any]) -> None:
+    """The members CloudFront answers for a cache behaviour when the request left them out.
+
+    The AWS CLI's examples of GetDistributionConfig and CreateDistribution, whose outputs are AWS's answers
+    (awscli/examples/cloudfront/get-distribution-config.rst and create-distribution.rst, also on the CF-DG
+    page example_cloudfront_GetDistributionConfig_section.html), answer TrustedSigners and TrustedKeyGroups as
+    {Enabled: false, Quantity: 0}, SmoothStreaming false, Compress false, FieldLevelEncryptionId "", and, in a
+    legacy behaviour, ForwardedValues Headers and QueryStringCacheKeys as {Quantity: 0}, for requests that did
+    not set them. ASSUMPTION: both signer lists are always answered (the 2019 example predates key groups and
+    shows TrustedSigners only; the 2025 one shows TrustedKeyGroups only).
+    """
+    behaviour.setdefault("TrustedSigners", {"Enabled": False, "Quantity": 0})
+    behaviour.setdefault("TrustedKeyGroups", {"Enabled": False, "Quantity": 0})
+    behaviour.setdefault("SmoothStreaming", False)
+    behaviour.setdefault("Compress", False)
+    behaviour.setdefault("FieldLevelEncryptionId", "")
+    forwarded = behaviour.get("ForwardedValues")
+    if isinstance(forwarded, dict):
+        forwarded.setdefault("Headers", {"Quantity": 0})
+        forwarded.setdefault("QueryStringCacheKeys", {"Quantity": 0})
+
+
 def _check_behaviour(behaviour: dict[str, Any], path: str, origin_ids: set[str], lookups: Lookups) -> None:
     if behaviour.get("TargetOriginId") not in origin_ids:
         raise errors.no_such_origin()
@@ -223,6 +245,7 @@ def _check_behaviour(behaviour: dict[str, Any], path: str, origin_ids: set[str],
         _fill_legacy_ttls(behaviour)
 
     behaviour.setdefault("AllowedMethods", copy.deepcopy(DEFAULT_ALLOWED_METHODS))
+    _fill_behaviour_defaults(behaviour)
     behaviour.setdefault("LambdaFunctionAssociations", {"Quantity": 0})
     behaviour.setdefault("FunctionAssociations", {"Quantity": 0})
     for n, association in enumerate(items_of(behaviour["FunctionAssociations"]), start=1):
@@ -248,6 +271,12 @@ def _check_viewer_certificate(config: dict[str, Any], lookups: Lookups) -> None:
         # ViewerCertificate.MinimumProtocolVersion).
         {"CloudFrontDefaultCertificate": True, "MinimumProtocolVersion": "TLSv1"},
     )
+    if certificate.get("CloudFrontDefaultCertificate"):
+        # "If the distribution uses the CloudFront domain name ... (you set CloudFrontDefaultCertificate to
+        # true), CloudFront automatically sets the security policy to TLSv1" (API reference
+        # ViewerCertificate.MinimumProtocolVersion); GetDistributionConfig then answers TLSv1 (AWS CLI example
+        # get-distribution-config.rst). Notebook 02 sends {"CloudFrontDefaultCertificate": true} alone.
+        certificate.setdefault("MinimumProtocolVersion", "TLSv1")
     path = "distributionConfig.viewerCertificate"
     if (
         "MinimumProtocolVersion" in certificate
@@ -347,6 +376,7 @@ class DistributionStore:
         self,
         *,
         account_id: str,
+        partition: str = "aws",
         new_id: Callable[[], str],
         new_domain: Callable[[], str],
         new_etag: Callable[[], str],
@@ -357,6 +387,7 @@ class DistributionStore:
         invalidations_in_progress: Callable[[str], int] = lambda _id: 0,
     ) -> None:
         self._account_id = account_id
+        self._partition = partition
         self._invalidations_in_progress = invalidations_in_progress
         self._new_id = new_id
         self._new_domain = new_domain
@@ -381,7 +412,7 @@ class DistributionStore:
         distribution_id = self._new_id()
         distribution = Distribution(
             id=distribution_id,
-            arn=f"arn:aws:cloudfront::{self._account_id}:distribution/{distribution_id}",
+            arn=f"arn:{self._partition}:cloudfront::{self._account_id}:distribution/{distribution_id}",
             domain_name=self._new_domain(),
             config=config,
             etag=self._new_etag(),
@@ -420,7 +451,8 @@ class DistributionStore:
     def list(
         self, marker: str | None, max_items: str | int | None
     ) -> tuple[list[Distribution], str | None, int]:
-        """One page of ListDistributions. ASSUMPTION: in creation order (moto's; the API reference says
+        """One page of ListDistributions: the distributions after ``marker``, NextMarker the ID of the page's
+        last one (cloudfront_lists.page). ASSUMPTION: in creation order (moto's; the API reference says
         nothing about the order)."""
         size = parse_max_items(max_items)
         chunk, next_marker = page(list(self.distributions.values()), lambda d: d.id, marker, size)
