@@ -90,7 +90,10 @@ def load_divergences(path: Path = DIVERGENCES) -> list[Divergence]:
 
 
 def matches(listed: str, nodeid: str) -> bool:
-    """A listed id names one test, or, without parameters, every parametrization of it."""
+    """A listed id names one test; without parameters, every parametrization of it; a ``*`` in it stands
+    for any characters (``test_x[aliases0-*]``: the parametrizations whose id starts with aliases0-)."""
+    if "*" in listed:
+        return re.fullmatch(re.escape(listed).replace(r"\*", ".*"), nodeid) is not None
     return nodeid == listed or ("[" not in listed and nodeid.startswith(listed + "["))
 
 
