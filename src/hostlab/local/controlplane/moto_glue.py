@@ -284,8 +284,10 @@ class _CloudFrontBackendWithGaps(CloudFrontBackend):
         )
 
     def iter_tagged_resources(self) -> Any:
-        """What the Resource Groups Tagging API lists. moto's own method finds distributions (the dict is
-        shared) and key-value stores, but looks for functions in its own dict, which stays empty here."""
+        """What the Resource Groups Tagging API lists: GetResources covers every resource type (Resource
+        Groups Tagging API reference, supported-services.html), CloudFront functions included. moto's own
+        method finds distributions (the dict is shared) and key-value stores, but looks for functions in its
+        own dict, which stays empty here: they live in CloudFrontAccount.functions."""
         for resource in super().iter_tagged_resources():
             if resource.resource_type != "cloudfront:function":
                 yield resource
