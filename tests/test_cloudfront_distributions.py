@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 import trustme
@@ -703,3 +704,58 @@ def test_functions_and_distributions_are_in_the_tagging_api(make_client, client,
     client.delete_function(Name="tagged-function", IfMatch=etag)
     assert arns(ResourceTypeFilters=["cloudfront:function"]) == []
     assert arns(ResourceTypeFilters=["cloudfront:distribution"]) == [created["ARN"]]
+
+
+# --- S3 origins ---------------------------------------------------------------------------------------------
+
+
+def _s3_origin_config(reference: str, domain: str, **origin: Any) -> dict[str, Any]:
+    config = distribution_config(reference)
+    config["Origins"]["Items"][0] = {
+        "Id": "apprunner",  # the id the default behaviour targets
+        "DomainName": domain,
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+        **origin,
+    }
+    return config
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "https://getmoto.org",
+        "getmoto.org",
+        "site.s3-website-us-east-1.amazonaws.com",  # a website endpoint is a custom origin
+        "abc123.execute-api.us-east-1.amazonaws.com",
+        "bucket.s3.amazonaws.com.example.org",
+    ],
+)
+def test_an_s3_origin_must_name_a_bucket_endpoint(client, domain):
+    assert error(client.create_distribution, DistributionConfig=_s3_origin_config("s3-bad", domain)) == (
+        "InvalidArgument",
+        "The parameter Origin DomainName does not refer to a valid S3 bucket.",
+        400,
+    )
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "bucket.s3.us-east-1.amazonaws.com",
+        "my.dotted.bucket.s3.amazonaws.com",
+        "bucket.s3-eu-west-1.amazonaws.com",
+        "bucket.s3.cn-north-1.amazonaws.com.cn",
+    ],
+)
+def test_bucket_endpoints_are_accepted_as_s3_origins(client, domain):
+    created = client.create_distribution(DistributionConfig=_s3_origin_config(f"s3-{domain}", domain))
+    assert created["Distribution"]["DistributionConfig"]["Origins"]["Items"][0]["DomainName"] == domain
+
+
+def test_an_origin_is_either_s3_or_custom(client):
+    config = _s3_origin_config(
+        "s3-and-custom",
+        "bucket.s3.us-east-1.amazonaws.com",
+        CustomOriginConfig={"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+    )
+    assert error(client.create_distribution, DistributionConfig=config)[::2] == ("InvalidOrigin", 400)

@@ -13,6 +13,7 @@ background.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +46,17 @@ DEFAULT_CONNECTION_ATTEMPTS = 3
 DEFAULT_CONNECTION_TIMEOUT = 10
 LEGACY_MIN_TTL, LEGACY_DEFAULT_TTL, LEGACY_MAX_TTL = 0, 86_400, 31_536_000  # see _fill_legacy_ttls
 MAX_ORIGIN_CUSTOM_HEADERS = 10  # CF-DG cloudfront-limits.html, "Quotas on Custom Headers"
+# The domain of an S3 origin (S3OriginConfig) is the bucket's REST endpoint:
+# bucket-name.s3.region.amazonaws.com, or the legacy bucket-name.s3.amazonaws.com and
+# bucket-name.s3-region.amazonaws.com (CF-DG DownloadDistS3AndCustomOrigins.html and
+# distribution-web-values-specify.html, "Origin domain"); .com.cn in the China Regions. A website endpoint
+# (bucket.s3-website-region...) is a custom origin: with S3OriginConfig it is refused
+# (hashicorp/terraform-provider-aws issue 33214), as is any other name (pulumi/examples pull request 1296: an
+# API Gateway URL). The message is the one those reports quote.
+S3_REST_ENDPOINT = re.compile(
+    r"[a-z0-9][a-z0-9.-]*[a-z0-9]\.s3(\.[a-z]{2}(-[a-z]+)+-\d+|-(?!website)[a-z]{2}(-[a-z]+)+-\d+)?"
+    r"\.amazonaws\.com(\.cn)?"
+)
 # CF-DG distribution-web-values-specify.html, "Allowed HTTP methods": GET, HEAD by default.
 DEFAULT_ALLOWED_METHODS = {
     "Quantity": 2,
@@ -166,6 +178,13 @@ def _check_origin(origin: dict[str, Any], index: int) -> None:
     if len(items_of(origin["CustomHeaders"])) > MAX_ORIGIN_CUSTOM_HEADERS:
         raise errors.too_many_origin_custom_headers()
     custom = origin.get("CustomOriginConfig")
+    if custom is not None and "S3OriginConfig" in origin:
+        # Code and message as AWS answered in ansible-collections/community.aws issue 1819.
+        raise errors.CloudFrontError(
+            "InvalidOrigin", "You must specify either a CustomOrigin or an S3Origin. You cannot specify both."
+        )
+    if "S3OriginConfig" in origin and not S3_REST_ENDPOINT.fullmatch(str(origin.get("DomainName", ""))):
+        raise errors.invalid_argument("The parameter Origin DomainName does not refer to a valid S3 bucket.")
     if custom is None:
         return
     _check_enum(
