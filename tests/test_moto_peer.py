@@ -75,7 +75,6 @@ def test_the_committed_list_is_well_formed_and_sourced():
     for entry in divergences:
         assert entry.kind in runner.KINDS and entry.source.strip() and entry.rule.strip()
         assert all(test.startswith(("tests/test_cloudfront/", "tests/test_acm/")) for test in entry.tests)
-        assert "aws-facts" not in entry.source
 
 
 @pytest.mark.parametrize(

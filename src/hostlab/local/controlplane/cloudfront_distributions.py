@@ -195,7 +195,8 @@ def _check_origin(origin: dict[str, Any], index: int) -> None:
     for n, protocol in enumerate(items_of(custom.get("OriginSslProtocols")), start=1):
         _check_enum(protocol, SSL_PROTOCOLS, f"{path}.customOriginConfig.originSslProtocols.items.{n}.member")
     # ASSUMPTION: without OriginSslProtocols the config is stored without it; the API reference gives no
-    # default (CloudFormation's schema says [TLSv1, SSLv3], CDK [TLSv1.2]: tools fill it, see aws-facts.md).
+    # default; tools fill their own: CloudFormation's registry schema for AWS::CloudFront::Distribution (as
+    # shipped in cfn-lint) [TLSv1, SSLv3], aws-cdk's HttpOrigin [TLSv1.2].
     custom.setdefault("OriginReadTimeout", DEFAULT_READ_TIMEOUT)
     custom.setdefault("OriginKeepaliveTimeout", DEFAULT_KEEPALIVE_TIMEOUT)
     if custom["OriginReadTimeout"] not in TIMEOUT_RANGE:
