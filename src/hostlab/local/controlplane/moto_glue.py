@@ -287,22 +287,22 @@ class _CloudFrontBackendWithGaps(CloudFrontBackend):
         """What the Resource Groups Tagging API lists: GetResources covers every resource type (Resource
         Groups Tagging API reference, supported-services.html), CloudFront functions included. moto's own
         method finds distributions (the dict is shared) and key-value stores, but looks for functions in its
-        own dict, which stays empty here: they live in CloudFrontAccount.functions."""
-        for resource in super().iter_tagged_resources():
-            if resource.resource_type != "cloudfront:function":
-                yield resource
-        marker = None
-        while True:
-            page, marker, _ = self.hostlab.functions.list(marker, None, None)
-            for summary in page:
-                arn = summary["FunctionMetadata"]["FunctionARN"]
-                yield TaggedResource(
-                    arn=arn,
-                    tags=self.tagger.get_tag_dict_for_resource(arn),
-                    resource_type="cloudfront:function",
-                )
-            if not marker:
-                return
+        own dict, which stays empty here: they live in CloudFrontAccount.functions.
+
+        Collected under the CloudFront lock: the tagging API's requests do not go through CloudFront's
+        call_action, and a CloudFront call changing the dicts meanwhile would break the iteration."""
+        with _cloudfront_lock:
+            found = [r for r in super().iter_tagged_resources() if r.resource_type != "cloudfront:function"]
+            marker = None
+            while True:
+                page, marker, _ = self.hostlab.functions.list(marker, None, None)
+                for summary in page:
+                    arn = summary["FunctionMetadata"]["FunctionARN"]
+                    tags = self.tagger.get_tag_dict_for_resource(arn)
+                    found.append(TaggedResource(arn=arn, tags=tags, resource_type="cloudfront:function"))
+                if not marker:
+                    break
+        return iter(found)
 
     def get_distribution(self, distribution_id: str) -> tuple[Any, str]:
         distribution = self.hostlab.distributions.get(distribution_id)
