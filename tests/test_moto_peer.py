@@ -43,6 +43,10 @@ def test_a_listed_test_that_passes_is_skipped_or_gone_makes_the_list_stale():
     assert not verdict.ok and verdict.listed_failed == 1 and verdict.skipped == 1
 
 
+def test_a_run_without_tests_is_not_ok():
+    assert not runner.judge({}, []).ok
+
+
 def test_moto_skips_are_counted_not_failed():
     verdict = runner.judge({f"{CF}::test_time": SKIPPED}, [])
     assert verdict.ok and verdict.skipped == 1

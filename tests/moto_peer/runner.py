@@ -113,7 +113,7 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
-        return not self.unexpected and not self.stale
+        return self.total > 0 and not self.unexpected and not self.stale
 
 
 def judge(outcomes: dict[str, dict[str, str]], divergences: list[Divergence]) -> Verdict:
