@@ -13,7 +13,7 @@ NBVAL  := -p hostlab.pytest_notebooks --nbval --nbval-current-env --nbval-saniti
 # workers than cores still helps: benchmarks/bench_test_suite.py measures the whole of `make test`.
 TEST_WORKERS ?= 4
 
-.PHONY: tutorial test test-unit test-aws lint notebooks bench clean
+.PHONY: tutorial test test-unit test-aws test-moto lint notebooks bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ test: $(STAMP)
 test-aws: $(STAMP)
 	HOSTLAB_BACKEND=aws $(BIN)/python -m pytest $(NBVAL) --nbval-cell-timeout=3600 --timeout=3600 \
 		notebooks/01-*.ipynb notebooks/02-*.ipynb notebooks/03-*.ipynb notebooks/04-*.ipynb notebooks/05-*.ipynb
+
+## make test-moto: moto's own CloudFront and ACM tests, from the sdist of the pinned moto (downloaded once into
+## build/moto-peer/), against a dedicated local backend; fails on any failure not listed with its AWS source in
+## tests/moto_peer/divergences.toml, and on a listed test that passes
+test-moto: $(STAMP)
+	$(BIN)/python tests/moto_peer/runner.py
 
 ## make notebooks: re-execute every notebook in place on a fresh local backend (deterministic outputs)
 notebooks: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 import trustme
@@ -204,6 +205,62 @@ def test_documented_defaults_are_filled_in(client):
     assert "ForwardedValues" not in config["DefaultCacheBehavior"]
 
 
+def test_behaviour_defaults_when_left_out(client):
+    # What GetDistributionConfig answers for members the request left out (AWS CLI examples
+    # get-distribution-config.rst and create-distribution.rst), on the default and an ordered behaviour.
+    config = distribution_config("behaviour-defaults")
+    ordered = {**copy.deepcopy(config["DefaultCacheBehavior"]), "PathPattern": "/api/*"}
+    legacy = config["DefaultCacheBehavior"]
+    del legacy["CachePolicyId"], legacy["OriginRequestPolicyId"]
+    legacy["ForwardedValues"] = {"QueryString": False, "Cookies": {"Forward": "none"}}
+    config["CacheBehaviors"] = names([ordered])
+    distribution_id = client.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+    kept = client.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+    for behaviour in (kept["DefaultCacheBehavior"], kept["CacheBehaviors"]["Items"][0]):
+        assert behaviour["TrustedSigners"] == {"Enabled": False, "Quantity": 0}
+        assert behaviour["TrustedKeyGroups"] == {"Enabled": False, "Quantity": 0}
+        assert (behaviour["SmoothStreaming"], behaviour["Compress"]) == (False, False)
+        assert behaviour["FieldLevelEncryptionId"] == ""
+    forwarded = kept["DefaultCacheBehavior"]["ForwardedValues"]
+    assert forwarded["Headers"] == forwarded["QueryStringCacheKeys"] == {"Quantity": 0}
+    assert "ForwardedValues" not in kept["CacheBehaviors"]["Items"][0]
+
+
+def test_behaviour_members_sent_are_kept(client):
+    # Positive control of the defaults above: values the request sets are never replaced.
+    config = distribution_config("behaviour-set")
+    config["DefaultCacheBehavior"].update(
+        SmoothStreaming=True,
+        Compress=True,
+        FieldLevelEncryptionId="K3D5EWEUDCCXON",
+        TrustedSigners={"Enabled": True, "Quantity": 1, "Items": ["self"]},
+    )
+    kept = client.create_distribution(DistributionConfig=config)["Distribution"]["DistributionConfig"]
+    behaviour = kept["DefaultCacheBehavior"]
+    assert (behaviour["SmoothStreaming"], behaviour["Compress"]) == (True, True)
+    assert behaviour["FieldLevelEncryptionId"] == "K3D5EWEUDCCXON"
+    assert behaviour["TrustedSigners"] == {"Enabled": True, "Quantity": 1, "Items": ["self"]}
+
+
+def test_default_certificate_alone_gets_the_tlsv1_policy(client):
+    # Notebook 02's ViewerCertificate: API reference ViewerCertificate.MinimumProtocolVersion, "CloudFront
+    # automatically sets the security policy to TLSv1"; the AWS CLI example answers it.
+    config = distribution_config("default-cert", ViewerCertificate={"CloudFrontDefaultCertificate": True})
+    kept = client.create_distribution(DistributionConfig=config)["Distribution"]["DistributionConfig"]
+    assert kept["ViewerCertificate"] == {
+        "CloudFrontDefaultCertificate": True,
+        "MinimumProtocolVersion": "TLSv1",
+        "CertificateSource": "cloudfront",
+    }
+    # Positive control: a policy the request names is kept as sent.
+    config = distribution_config(
+        "default-cert-named",
+        ViewerCertificate={"CloudFrontDefaultCertificate": True, "MinimumProtocolVersion": "TLSv1.2_2021"},
+    )
+    kept = client.create_distribution(DistributionConfig=config)["Distribution"]["DistributionConfig"]
+    assert kept["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+
+
 def test_legacy_forwarded_values_are_kept(client):
     config = distribution_config("legacy")
     behaviour = config["DefaultCacheBehavior"]
@@ -215,7 +272,9 @@ def test_legacy_forwarded_values_are_kept(client):
         MaxTTL=0,
     )
     kept = client.create_distribution(DistributionConfig=config)["Distribution"]["DistributionConfig"]
-    assert kept["DefaultCacheBehavior"]["ForwardedValues"] == behaviour["ForwardedValues"]
+    # As sent, plus the one member left out, answered empty (see test_behaviour_defaults_when_left_out).
+    expected = {**behaviour["ForwardedValues"], "QueryStringCacheKeys": {"Quantity": 0}}
+    assert kept["DefaultCacheBehavior"]["ForwardedValues"] == expected
     assert "CachePolicyId" not in kept["DefaultCacheBehavior"]
 
 
@@ -505,9 +564,16 @@ def test_list_distributions_pages_and_reports_status(client, hold):
     first = client.list_distributions(MaxItems="2")["DistributionList"]
     assert [d["Id"] for d in first["Items"]] == ids[:2]
     assert first["IsTruncated"] is True
+    # API reference ListDistributions, Marker: NextMarker is "the ID of the last distribution on that page",
+    # and the next page holds the distributions "that occur after the marker".
+    assert first["NextMarker"] == ids[1]
     rest = client.list_distributions(MaxItems="2", Marker=first["NextMarker"])["DistributionList"]
     assert [d["Id"] for d in rest["Items"]] == ids[2:]
-    assert rest["IsTruncated"] is False
+    assert rest["IsTruncated"] is False and "NextMarker" not in rest
+    assert rest["Marker"] == ids[1]
+    # Positive control of "after": the first ID as Marker gives the two after it.
+    after_first = client.list_distributions(Marker=ids[0])["DistributionList"]
+    assert [d["Id"] for d in after_first["Items"]] == ids[1:]
     summary = first["Items"][0]
     assert summary["Status"] == "InProgress" and summary["ETag"]
     assert summary["DefaultCacheBehavior"]["CachePolicyId"] == CACHING_DISABLED
@@ -583,3 +649,113 @@ def test_cloudfront_is_global_whatever_region_the_client_names(client, make_clie
     ]["Id"]
     elsewhere = client_in_account(make_client, account_id, region="eu-west-1")
     assert elsewhere.get_distribution(Id=distribution_id)["Distribution"]["Id"] == distribution_id
+
+
+# --- partitions and the Resource Groups Tagging API -------------------------------------------------
+
+
+def test_china_partition_is_kept_in_arns(make_client, account_id):
+    # ARNs name the partition, aws-cn for the China Regions (IAM User Guide reference-arns.html; Service
+    # Authorization Reference list_amazoncloudfront.html: arn:${Partition}:cloudfront::${Account}:...).
+    china = client_in_account(make_client, account_id, region="cn-north-1")
+    created = china.create_distribution(DistributionConfig=distribution_config("china"))["Distribution"]
+    assert created["ARN"] == f"arn:aws-cn:cloudfront::{account_id}:distribution/{created['Id']}"
+    function_arn = published_function(china, "china-function")
+    assert function_arn == f"arn:aws-cn:cloudfront::{account_id}:function/china-function"
+    # A China function is associated by its aws-cn ARN.
+    config = distribution_config("china-with-function")
+    config["DefaultCacheBehavior"]["FunctionAssociations"] = names(
+        [{"EventType": "viewer-request", "FunctionARN": function_arn}]
+    )
+    china.create_distribution(DistributionConfig=config)
+    # Positive control: the same account outside China keeps arn:aws, and the partitions are apart.
+    global_client = client_in_account(make_client, account_id)
+    other = global_client.create_distribution(DistributionConfig=distribution_config("global"))
+    other = other["Distribution"]
+    assert other["ARN"].startswith(f"arn:aws:cloudfront::{account_id}:distribution/")
+    assert [d["Id"] for d in global_client.list_distributions()["DistributionList"]["Items"]] == [other["Id"]]
+
+
+def test_functions_and_distributions_are_in_the_tagging_api(make_client, client, account_id):
+    created = client.create_distribution_with_tags(
+        DistributionConfigWithTags={
+            "DistributionConfig": distribution_config("tagged"),
+            "Tags": {"Items": [{"Key": "project", "Value": "hostlab"}]},
+        }
+    )["Distribution"]
+    code = b"function handler(event) { return event.request; }"
+    function_arn = client.create_function(
+        Name="tagged-function",
+        FunctionConfig={"Comment": "tagged", "Runtime": "cloudfront-js-2.0"},
+        FunctionCode=code,
+        Tags={"Items": [{"Key": "project", "Value": "hostlab"}]},
+    )["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+    tagging = client_in_account(make_client, account_id, "resourcegroupstaggingapi")
+
+    def arns(**filters):
+        found = tagging.get_resources(**filters)["ResourceTagMappingList"]
+        return sorted(r["ResourceARN"] for r in found)
+
+    assert arns(ResourceTypeFilters=["cloudfront:function"]) == [function_arn]
+    tagged = arns(TagFilters=[{"Key": "project", "Values": ["hostlab"]}])
+    assert tagged == sorted([created["ARN"], function_arn])
+    # A deleted function is gone from the listing too.
+    etag = client.describe_function(Name="tagged-function")["ETag"]
+    client.delete_function(Name="tagged-function", IfMatch=etag)
+    assert arns(ResourceTypeFilters=["cloudfront:function"]) == []
+    assert arns(ResourceTypeFilters=["cloudfront:distribution"]) == [created["ARN"]]
+
+
+# --- S3 origins ---------------------------------------------------------------------------------------------
+
+
+def _s3_origin_config(reference: str, domain: str, **origin: Any) -> dict[str, Any]:
+    config = distribution_config(reference)
+    config["Origins"]["Items"][0] = {
+        "Id": "apprunner",  # the id the default behaviour targets
+        "DomainName": domain,
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+        **origin,
+    }
+    return config
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "https://getmoto.org",
+        "getmoto.org",
+        "site.s3-website-us-east-1.amazonaws.com",  # a website endpoint is a custom origin
+        "abc123.execute-api.us-east-1.amazonaws.com",
+        "bucket.s3.amazonaws.com.example.org",
+    ],
+)
+def test_an_s3_origin_must_name_a_bucket_endpoint(client, domain):
+    assert error(client.create_distribution, DistributionConfig=_s3_origin_config("s3-bad", domain)) == (
+        "InvalidArgument",
+        "The parameter Origin DomainName does not refer to a valid S3 bucket.",
+        400,
+    )
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "bucket.s3.us-east-1.amazonaws.com",
+        "my.dotted.bucket.s3.amazonaws.com",
+        "bucket.s3-eu-west-1.amazonaws.com",
+        "bucket.s3.cn-north-1.amazonaws.com.cn",
+    ],
+)
+def test_bucket_endpoints_are_accepted_as_s3_origins(client, domain):
+    created = client.create_distribution(DistributionConfig=_s3_origin_config(f"s3-{domain}", domain))
+    assert created["Distribution"]["DistributionConfig"]["Origins"]["Items"][0]["DomainName"] == domain
+
+
+def test_an_origin_is_either_s3_or_custom(client):
+    config = _s3_origin_config(
+        "s3-and-custom",
+        "bucket.s3.us-east-1.amazonaws.com",
+        CustomOriginConfig={"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+    )
+    assert error(client.create_distribution, DistributionConfig=config)[::2] == ("InvalidOrigin", 400)

@@ -58,8 +58,12 @@ def _snake(name: str) -> str:
 
 def test_moto_backend_has_what_the_glue_uses():
     backend = moto_glue.CloudFrontBackend("aws", "123456789012")
-    for attribute in ("distributions", "tagger"):
+    for attribute in ("distributions", "tagger", "partition", "iter_tagged_resources"):
         assert hasattr(backend, attribute), f"{VERSION}: CloudFrontBackend lost .{attribute}"
+    assert backend.partition == "aws", f"{VERSION}: CloudFrontBackend.partition is not its partition"
+    assert {"arn", "tags", "resource_type"} <= set(inspect.signature(moto_glue.TaggedResource).parameters), (
+        f"{VERSION}: TaggedResource(arn, tags, resource_type) changed"
+    )
     assert callable(getattr(backend, "get_distribution", None)), (
         f"{VERSION}: CloudFrontBackend.get_distribution"
     )

@@ -70,18 +70,25 @@ def test_invalidation_is_in_progress_then_completed(client, distribution_id, hol
     assert client.get_distribution(Id=distribution_id)["Distribution"]["InProgressInvalidationBatches"] == 0
 
 
-def test_list_pages_in_creation_order(client, distribution_id):
+def test_list_pages_from_most_recent_to_oldest(client, distribution_id):
+    # API reference ListInvalidations, Marker: most recent first, NextMarker = ID of the page's last batch.
     ids = [
         client.create_invalidation(
             DistributionId=distribution_id, InvalidationBatch=batch([f"/{n}"], f"r{n}")
         )["Invalidation"]["Id"]
         for n in range(3)
     ]
+    newest_first = ids[::-1]
     first = client.list_invalidations(DistributionId=distribution_id, MaxItems="2")["InvalidationList"]
-    assert [i["Id"] for i in first["Items"]] == ids[:2] and first["IsTruncated"] is True
+    assert [i["Id"] for i in first["Items"]] == newest_first[:2] and first["IsTruncated"] is True
+    assert first["NextMarker"] == newest_first[1]
     rest = client.list_invalidations(DistributionId=distribution_id, MaxItems="2", Marker=first["NextMarker"])
-    assert [i["Id"] for i in rest["InvalidationList"]["Items"]] == ids[2:]
-    assert rest["InvalidationList"]["IsTruncated"] is False
+    assert [i["Id"] for i in rest["InvalidationList"]["Items"]] == newest_first[2:]
+    assert rest["InvalidationList"]["Marker"] == newest_first[1]
+    assert rest["InvalidationList"]["IsTruncated"] is False and "NextMarker" not in rest["InvalidationList"]
+    # A page that ends exactly at the oldest batch says nothing more follows.
+    whole = client.list_invalidations(DistributionId=distribution_id, MaxItems="3")["InvalidationList"]
+    assert [i["Id"] for i in whole["Items"]] == newest_first and whole["IsTruncated"] is False
 
 
 def test_unknown_distribution_or_invalidation(client, distribution_id):

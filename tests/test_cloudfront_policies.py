@@ -263,7 +263,9 @@ def test_list_filters_by_type_and_pages(account):
 
     first = account.list_cache_policies(Type="custom", MaxItems="2")["CachePolicyList"]
     assert [i["CachePolicy"]["Id"] for i in first["Items"]] == ids[:2]
-    assert first["MaxItems"] == 2 and first["NextMarker"] == ids[2]
+    # The next page holds the policies "that occur after the marker" (API reference ListCachePolicies,
+    # Marker); the marker is the page's last ID, as ListDistributions documents for its own.
+    assert first["MaxItems"] == 2 and first["NextMarker"] == ids[1]
     rest = account.list_cache_policies(Type="custom", MaxItems="2", Marker=first["NextMarker"])[
         "CachePolicyList"
     ]

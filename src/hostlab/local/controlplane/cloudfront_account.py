@@ -1,6 +1,10 @@
 """One account's CloudFront: distributions, policies and functions, and the rules that tie them together.
 
-CloudFront is global: one of these per account (moto keeps it in the account's "aws" partition backend).
+CloudFront is global: one of these per account and partition (moto keeps one backend per partition: "aws",
+"aws-cn", "aws-us-gov"), and its ARNs name that partition:
+arn:${Partition}:cloudfront::${Account}:distribution/${DistributionId} and .../function/${Name}
+(Service Authorization Reference, list_amazoncloudfront.html, resource types), aws-cn being the China
+Regions' partition (IAM User Guide, reference-arns.html).
 The moto glue builds it with moto's seeded random for IDs and answers API calls through it; nothing here
 imports moto.
 """
@@ -45,8 +49,10 @@ class CloudFrontAccount:
         certificate: Callable[[str], tuple[str, list[str]] | None],
         alias_owner: Callable[[str], str | None],
         distributions: dict[str, Distribution] | None = None,
+        partition: str = "aws",
     ) -> None:
         self.account_id = account_id
+        self.partition = partition
         g = generators
         self.cache_policies = PolicyStore("cache", new_id=g.uuid, new_etag=g.etag, clock=g.clock)
         self.origin_request_policies = PolicyStore(
@@ -57,6 +63,7 @@ class CloudFrontAccount:
         )
         self.distributions = DistributionStore(
             account_id=account_id,
+            partition=partition,
             new_id=g.distribution_id,
             new_domain=g.domain_name,
             new_etag=g.etag,
@@ -67,7 +74,7 @@ class CloudFrontAccount:
             invalidations_in_progress=self.invalidations.in_progress,
         )
         self.functions = FunctionStore(
-            arn_prefix=f"arn:aws:cloudfront::{account_id}:function/",
+            arn_prefix=f"arn:{partition}:cloudfront::{account_id}:function/",
             new_etag=g.etag,
             clock=g.clock,
             associations=self.distributions.count_using_function,

@@ -13,6 +13,7 @@ background.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +47,17 @@ DEFAULT_CONNECTION_ATTEMPTS = 3
 DEFAULT_CONNECTION_TIMEOUT = 10
 LEGACY_MIN_TTL, LEGACY_DEFAULT_TTL, LEGACY_MAX_TTL = 0, 86_400, 31_536_000  # see _fill_legacy_ttls
 MAX_ORIGIN_CUSTOM_HEADERS = 10  # CF-DG cloudfront-limits.html, "Quotas on Custom Headers"
+# The domain of an S3 origin (S3OriginConfig) is the bucket's REST endpoint:
+# bucket-name.s3.region.amazonaws.com, or the legacy bucket-name.s3.amazonaws.com and
+# bucket-name.s3-region.amazonaws.com (CF-DG DownloadDistS3AndCustomOrigins.html and
+# distribution-web-values-specify.html, "Origin domain"); .com.cn in the China Regions. A website endpoint
+# (bucket.s3-website-region...) is a custom origin: with S3OriginConfig it is refused
+# (hashicorp/terraform-provider-aws issue 33214), as is any other name (pulumi/examples pull request 1296: an
+# API Gateway URL). The message is the one those reports quote.
+S3_REST_ENDPOINT = re.compile(
+    r"[a-z0-9][a-z0-9.-]*[a-z0-9]\.s3(\.[a-z]{2}(-[a-z]+)+-\d+|-(?!website)[a-z]{2}(-[a-z]+)+-\d+)?"
+    r"\.amazonaws\.com(\.cn)?"
+)
 # CF-DG distribution-web-values-specify.html, "Allowed HTTP methods": GET, HEAD by default.
 DEFAULT_ALLOWED_METHODS = {
     "Quantity": 2,
@@ -167,6 +179,13 @@ def _check_origin(origin: dict[str, Any], index: int) -> None:
     if len(items_of(origin["CustomHeaders"])) > MAX_ORIGIN_CUSTOM_HEADERS:
         raise errors.too_many_origin_custom_headers()
     custom = origin.get("CustomOriginConfig")
+    if custom is not None and "S3OriginConfig" in origin:
+        # Code and message as AWS answered in ansible-collections/community.aws issue 1819.
+        raise errors.CloudFrontError(
+            "InvalidOrigin", "You must specify either a CustomOrigin or an S3Origin. You cannot specify both."
+        )
+    if "S3OriginConfig" in origin and not S3_REST_ENDPOINT.fullmatch(str(origin.get("DomainName", ""))):
+        raise errors.invalid_argument("The parameter Origin DomainName does not refer to a valid S3 bucket.")
     if custom is None:
         return
     _check_enum(
@@ -204,6 +223,28 @@ def _fill_legacy_ttls(behaviour: dict[str, Any]) -> None:
         raise errors.ttl_order()
 
 
+def _fill_behaviour_defaults(behaviour: dict[str, Any]) -> None:
+    """The members CloudFront answers for a cache behaviour when the request left them out.
+
+    The AWS CLI's examples of GetDistributionConfig and CreateDistribution, whose outputs are AWS's answers
+    (awscli/examples/cloudfront/get-distribution-config.rst and create-distribution.rst, also on the CF-DG
+    page example_cloudfront_GetDistributionConfig_section.html), answer TrustedSigners and TrustedKeyGroups as
+    {Enabled: false, Quantity: 0}, SmoothStreaming false, Compress false, FieldLevelEncryptionId "", and, in a
+    legacy behaviour, ForwardedValues Headers and QueryStringCacheKeys as {Quantity: 0}, for requests that did
+    not set them. ASSUMPTION: both signer lists are always answered (the 2019 example predates key groups and
+    shows TrustedSigners only; the 2025 one shows TrustedKeyGroups only).
+    """
+    behaviour.setdefault("TrustedSigners", {"Enabled": False, "Quantity": 0})
+    behaviour.setdefault("TrustedKeyGroups", {"Enabled": False, "Quantity": 0})
+    behaviour.setdefault("SmoothStreaming", False)
+    behaviour.setdefault("Compress", False)
+    behaviour.setdefault("FieldLevelEncryptionId", "")
+    forwarded = behaviour.get("ForwardedValues")
+    if isinstance(forwarded, dict):
+        forwarded.setdefault("Headers", {"Quantity": 0})
+        forwarded.setdefault("QueryStringCacheKeys", {"Quantity": 0})
+
+
 def _check_behaviour(behaviour: dict[str, Any], path: str, origin_ids: set[str], lookups: Lookups) -> None:
     if behaviour.get("TargetOriginId") not in origin_ids:
         raise errors.no_such_origin()
@@ -226,6 +267,7 @@ def _check_behaviour(behaviour: dict[str, Any], path: str, origin_ids: set[str],
         _fill_legacy_ttls(behaviour)
 
     behaviour.setdefault("AllowedMethods", copy.deepcopy(DEFAULT_ALLOWED_METHODS))
+    _fill_behaviour_defaults(behaviour)
     behaviour.setdefault("LambdaFunctionAssociations", {"Quantity": 0})
     behaviour.setdefault("FunctionAssociations", {"Quantity": 0})
     for n, association in enumerate(items_of(behaviour["FunctionAssociations"]), start=1):
@@ -251,6 +293,12 @@ def _check_viewer_certificate(config: dict[str, Any], lookups: Lookups) -> None:
         # ViewerCertificate.MinimumProtocolVersion).
         {"CloudFrontDefaultCertificate": True, "MinimumProtocolVersion": "TLSv1"},
     )
+    if certificate.get("CloudFrontDefaultCertificate"):
+        # "If the distribution uses the CloudFront domain name ... (you set CloudFrontDefaultCertificate to
+        # true), CloudFront automatically sets the security policy to TLSv1" (API reference
+        # ViewerCertificate.MinimumProtocolVersion); GetDistributionConfig then answers TLSv1 (AWS CLI example
+        # get-distribution-config.rst). Notebook 02 sends {"CloudFrontDefaultCertificate": true} alone.
+        certificate.setdefault("MinimumProtocolVersion", "TLSv1")
     path = "distributionConfig.viewerCertificate"
     if (
         "MinimumProtocolVersion" in certificate
@@ -351,6 +399,7 @@ class DistributionStore:
         self,
         *,
         account_id: str,
+        partition: str = "aws",
         new_id: Callable[[], str],
         new_domain: Callable[[], str],
         new_etag: Callable[[], str],
@@ -361,6 +410,7 @@ class DistributionStore:
         invalidations_in_progress: Callable[[str], int] = lambda _id: 0,
     ) -> None:
         self._account_id = account_id
+        self._partition = partition
         self._invalidations_in_progress = invalidations_in_progress
         self._new_id = new_id
         self._new_domain = new_domain
@@ -385,7 +435,7 @@ class DistributionStore:
         distribution_id = self._new_id()
         distribution = Distribution(
             id=distribution_id,
-            arn=f"arn:aws:cloudfront::{self._account_id}:distribution/{distribution_id}",
+            arn=f"arn:{self._partition}:cloudfront::{self._account_id}:distribution/{distribution_id}",
             domain_name=self._new_domain(),
             config=config,
             etag=self._new_etag(),
@@ -424,7 +474,8 @@ class DistributionStore:
     def list(
         self, marker: str | None, max_items: str | int | None
     ) -> tuple[list[Distribution], str | None, int]:
-        """One page of ListDistributions. ASSUMPTION: in creation order (moto's; the API reference says
+        """One page of ListDistributions: the distributions after ``marker``, NextMarker the ID of the page's
+        last one (cloudfront_lists.page). ASSUMPTION: in creation order (moto's; the API reference says
         nothing about the order)."""
         size = parse_max_items(max_items)
         chunk, next_marker = page(list(self.distributions.values()), lambda d: d.id, marker, size)

@@ -18,7 +18,9 @@ Sources (CF-DG = CloudFront Developer Guide, Invalidation.html and invalidation-
   nothing runs in the background. The local edge depends on that delay to apply an invalidation before a
   client can see it Completed (hostlab.local.dataplane.edge.invalidations).
 
-ASSUMPTION: ListInvalidations answers in creation order (moto's order; the API reference names none).
+ListInvalidations answers the most recent batch first (API reference ListInvalidations, Marker: "the results
+are returned in decreasing order from most recent to oldest"); its NextMarker is the ID of the last batch on
+the page (same field), as cloudfront_lists.page does. moto 5.2.5 lists oldest first.
 Nothing here imports moto; the glue hands in the ID generator (moto's seeded random) and the clocks.
 """
 
@@ -97,7 +99,7 @@ class Invalidation:
 
 
 class InvalidationStore:
-    """One account's invalidations, per distribution in creation order."""
+    """One account's invalidations, per distribution in creation order (listed the other way round)."""
 
     def __init__(
         self,
@@ -155,9 +157,8 @@ class InvalidationStore:
         self, distribution_id: str, marker: str | None, max_items: str | int | None
     ) -> tuple[list[Invalidation], str | None, int]:
         limit = parse_max_items(max_items)
-        chunk, next_marker = page(
-            self._by_distribution.get(distribution_id, []), lambda i: i.id, marker, limit
-        )
+        newest_first = self._by_distribution.get(distribution_id, [])[::-1]
+        chunk, next_marker = page(newest_first, lambda i: i.id, marker, limit)
         return chunk, next_marker, limit
 
     def in_progress(self, distribution_id: str) -> int:

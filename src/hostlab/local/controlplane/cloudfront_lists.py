@@ -60,10 +60,12 @@ def parse_max_items(raw: str | int | None) -> int:
 def page(
     records: Sequence[T], key: Callable[[T], str], marker: str | None, max_items: int
 ) -> tuple[list[T], str | None]:
-    """One page of ``records`` starting at the record whose key is ``marker``; the next marker or None.
+    """One page of ``records``: those after the record whose key is ``marker``; the next marker or None.
 
-    The marker is the key of the first record of the next page: opaque to clients, as the API reference
-    describes Marker/NextMarker.
+    The API reference describes every CloudFront list this way: the response holds the items "that occur after
+    the marker", and NextMarker, present only when more follow, is the value to send as the next Marker. For
+    ListDistributions and ListInvalidations it also says what that value is: the ID of the last item on the
+    page (API reference ListDistributions and ListInvalidations, Marker). Every list here uses that value.
     """
     start = 0
     if marker:
@@ -71,8 +73,7 @@ def page(
         if marker not in keys:
             # ASSUMPTION: an unknown marker is an invalid argument (AWS markers are opaque tokens).
             raise errors.invalid_argument(f"The marker {marker} is not valid.")
-        start = keys.index(marker)
+        start = keys.index(marker) + 1
     chunk = list(records[start : start + max_items])
-    after = start + max_items
-    next_marker = key(records[after]) if after < len(records) else None
-    return chunk, next_marker
+    more = start + max_items < len(records)
+    return chunk, (key(chunk[-1]) if more and chunk else None)

@@ -28,6 +28,7 @@ from moto.cloudfront.models import random_id as cloudfront_random_id
 from moto.cloudfront.responses import CloudFrontResponse
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.exceptions import ServiceException as ServiceException
+from moto.core.resource_tagging import TaggedResource
 from moto.core.responses import ActionResult as ActionResult
 from moto.core.responses import BaseResponse as BaseResponse
 from moto.core.responses import EmptyResult as EmptyResult
@@ -208,6 +209,9 @@ def _install_apprunner() -> None:
 #   CloudFrontBackend.get_distribution   moto code that reads a distribution by id goes through it
 #   CloudFrontBackend.distributions      the dict moto iterates (tagging API listing): we share ours
 #   CloudFrontBackend.tagger             tags of distributions and functions
+#   CloudFrontBackend.partition          the partition a backend serves ("aws", "aws-cn", ...): moto keys
+#                                        CloudFront's backends by partition, not region
+#   CloudFrontBackend.iter_tagged_resources   what the Resource Groups Tagging API lists (TaggedResource)
 #   BaseBackend._url_module              where the server reads a backend's routes from (moto.cloudfront.urls)
 #   moto.cloudfront.urls.url_paths       the server's CloudFront routes: every route dispatches to our
 #                                        response class, plus the routes moto lacks
@@ -249,10 +253,11 @@ def _acm_certificate(account_id: str, arn: str) -> tuple[str, list[str]] | None:
     return certificate.status, [certificate.common_name, *certificate.sans]
 
 
-def _cloudfront_alias_owner(alias: str) -> str | None:
-    """The distribution, in any account, that holds ``alias``: aliases are unique across CloudFront."""
+def _cloudfront_alias_owner(partition: str, alias: str) -> str | None:
+    """The distribution, in any account of ``partition``, that holds ``alias``: aliases are unique across
+    CloudFront."""
     for account_backends in list(cloudfront_backends.values()):
-        backend = dict.get(account_backends, "aws")  # plain lookup: never creates a backend
+        backend = dict.get(account_backends, partition)  # plain lookup: never creates a backend
         if isinstance(backend, _CloudFrontBackendWithGaps):
             owner = backend.hostlab.distributions.alias_owner(alias)
             if owner is not None:
@@ -273,9 +278,31 @@ class _CloudFrontBackendWithGaps(CloudFrontBackend):
             deploy_timing=timing(progress.CLOUDFRONT_DISTRIBUTION),
             invalidation_timing=timing(progress.CLOUDFRONT_INVALIDATION),
             certificate=lambda arn: _acm_certificate(account_id, arn),
-            alias_owner=_cloudfront_alias_owner,
+            alias_owner=lambda alias: _cloudfront_alias_owner(self.partition, alias),
             distributions=self.distributions,
+            partition=self.partition,
         )
+
+    def iter_tagged_resources(self) -> Any:
+        """What the Resource Groups Tagging API lists: GetResources covers every resource type (Resource
+        Groups Tagging API reference, supported-services.html), CloudFront functions included. moto's own
+        method finds distributions (the dict is shared) and key-value stores, but looks for functions in its
+        own dict, which stays empty here: they live in CloudFrontAccount.functions.
+
+        Collected under the CloudFront lock: the tagging API's requests do not go through CloudFront's
+        call_action, and a CloudFront call changing the dicts meanwhile would break the iteration."""
+        with _cloudfront_lock:
+            found = [r for r in super().iter_tagged_resources() if r.resource_type != "cloudfront:function"]
+            marker = None
+            while True:
+                page, marker, _ = self.hostlab.functions.list(marker, None, None)
+                for summary in page:
+                    arn = summary["FunctionMetadata"]["FunctionARN"]
+                    tags = self.tagger.get_tag_dict_for_resource(arn)
+                    found.append(TaggedResource(arn=arn, tags=tags, resource_type="cloudfront:function"))
+                if not marker:
+                    break
+        return iter(found)
 
     def get_distribution(self, distribution_id: str) -> tuple[Any, str]:
         distribution = self.hostlab.distributions.get(distribution_id)
