@@ -256,8 +256,8 @@ def cname_already_exists() -> CloudFrontError:
 
 
 def invalid_origin_read_timeout() -> CloudFrontError:
-    # Range 1-60 s (CF-DG cloudfront-limits.html "Response timeout per origin"); message = API reference
-    # description of InvalidOriginReadTimeout.
+    # Out of 1-120 s (API reference CustomOriginConfig), or above the account's quota (60 s by default, CF-DG
+    # cloudfront-limits.html); message = API reference description of InvalidOriginReadTimeout.
     return CloudFrontError(
         "InvalidOriginReadTimeout", "The read timeout specified for the origin is not valid."
     )
