@@ -262,6 +262,19 @@ def test_legacy_whitelists_and_query_keys():
     assert key1 == key2 != key3  # only QueryStringCacheKeys in the key
 
 
+def test_legacy_settings_forward_other_defined_headers_but_not_the_removed_standard_ones():
+    # The header table of RequestAndResponseBehaviorCustomOrigin.html: "Other-defined headers" are forwarded;
+    # Accept, Accept-Language and Referer are removed unless configured.
+    fv = {"QueryString": False, "Cookies": {"Forward": "none"}, "Headers": {"Quantity": 0}}
+    legacy = origin_request(dist(behavior(forwarded_values=fv)))
+    assert value(legacy.headers, "X-Custom") == "1"
+    for removed in ("accept", "accept-language", "referer", "cookie", "x-forwarded-proto"):
+        assert removed not in names(legacy.headers), removed
+    # Control: the same viewer request under cache policies alone keeps the custom header back.
+    policies = origin_request(dist(behavior(cache_policy_id=CACHING_OPTIMIZED)))
+    assert "x-custom" not in names(policies.headers)
+
+
 # --- cache keys ---------------------------------------------------------------------------------------------
 
 

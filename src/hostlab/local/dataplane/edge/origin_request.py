@@ -19,10 +19,12 @@ Sources (CF-DG = CloudFront Developer Guide):
 - Authorization is removed from GET and HEAD requests unless forwarded, and forwarded for the other methods
   (add-origin-custom-headers.html, "Configure CloudFront to forward the Authorization header").
 
-"Other-defined" (custom) viewer headers are forwarded only when a policy names them (controlling-origin-
-requests.html lists what an origin request contains). KNOWN DIVERGENCE: with legacy cache settings
-(ForwardedValues) the same page says CloudFront forwards custom viewer headers by default; here they are
-forwarded only when the whitelist names them (or it is ``*``).
+"Other-defined" (custom) viewer headers: with cache and origin request policies they are forwarded only
+when a policy names them (controlling-origin-requests.html: other viewer headers are "not included in the
+origin request by default"). With legacy cache settings (ForwardedValues) the header table applies:
+"Other-defined headers: CloudFront forwards other-defined headers to your origin"
+(RequestAndResponseBehaviorCustomOrigin.html), while the standard headers it lists as removed unless
+configured (Accept, Accept-Charset, Accept-Language, Referer, X-HTTP-Method-Override) stay removed.
 """
 
 from __future__ import annotations
@@ -81,6 +83,11 @@ NEVER_FORWARDED = frozenset(
         # The edge answers "Expect: 100-continue" itself and has the whole body before it calls the origin.
         "expect",
     }
+)
+# Standard headers the header table removes unless the configuration names them (other standard headers
+# are in DEFAULT_FORWARDED, NEVER_FORWARDED or set by the edge itself).
+REMOVED_UNLESS_CONFIGURED = frozenset(
+    {"accept", "accept-charset", "accept-language", "referer", "x-http-method-override"}
 )
 # Headers the edge sets itself below; the viewer's copies are never passed on as they are.
 _HANDLED = frozenset(
@@ -196,7 +203,11 @@ def build_origin_request(
             or lower.startswith(("x-edge-", CLOUDFRONT_HEADER_PREFIX))
         ):
             continue
-        if lower in DEFAULT_FORWARDED or header_selected(behavior, lower):
+        if (
+            lower in DEFAULT_FORWARDED
+            or header_selected(behavior, lower)
+            or (behavior.cache.legacy and lower not in REMOVED_UNLESS_CONFIGURED)
+        ):
             headers.append((name, value))
 
     forwarded_host = host_is_forwarded(behavior) and req.header("host")
