@@ -192,6 +192,7 @@ def test_the_same_origin_protocols_reach_an_origin_that_accepts_tls_1_0(api, htt
 def test_sslv3_alone_gets_502_without_any_connection(api, http, edge):
     """The shortcut (docs/behaviours.md): OpenSSL here cannot speak SSLv3, so nothing is offered and no
     connection is made; CloudFront would attempt an SSLv3 handshake that a TLS 1.2+ origin refuses."""
+    assert not ssl.HAS_SSLv3  # the reason for the shortcut: this OpenSSL cannot offer SSLv3
     domain = deploy(api, behavior(**FIXED), origins=[origin(APP, ssl_protocols=("SSLv3",))])
     r = http.get(f"https://{domain}/echo", timeout=TIMEOUT)
     assert r.status_code == 502 and "CloudFront wasn't able to connect to the origin." in r.text
