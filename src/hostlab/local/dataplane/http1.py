@@ -156,16 +156,22 @@ class RequestReader:
         length = None
         if not chunked and "content-length" in lowered:
             length = int(next(v for n, v in event.headers if n == b"content-length"))
-        return RequestHead(
+        head = RequestHead(
             event.method.decode("ascii"), event.target.decode("latin-1"), version, headers, size, chunked,
             length,
         )
+        if not head.has_body:
+            for _ in self.body(head, 0):  # h11's EndOfMessage: no byte to read, the next request may follow
+                pass
+        return head
 
     # -- the body --------------------------------------------------------------------------------------------
 
     def body(self, head: RequestHead, max_bytes: int) -> Iterator[bytes]:
         """The body's pieces as they arrive; BodyTooLarge past ``max_bytes`` (a declared length over it is
         refused before anything is read), RequestError when malformed or cut short."""
+        if self.body_done:  # a request without a body (read_head has consumed its end already)
+            return
         if head.length is not None and head.length > max_bytes:
             raise BodyTooLarge(f"Content-Length {head.length} over {max_bytes}")
         conn = self._conn
