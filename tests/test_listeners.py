@@ -1,6 +1,7 @@
 """servers.py, the listening side of the proxy, the edge and the front: TLS handshakes on each connection's
 own thread, a failed handshake ending only its connection, and stop() ending the connections still open;
-plus the small helpers the listeners share (chunked bodies, host names, the local CA)."""
+plus strict request reading at the edge's viewer listener (http1.py) and the small helpers the listeners
+share (host names, the local CA)."""
 
 from __future__ import annotations
 
@@ -185,7 +186,7 @@ def test_the_edge_answers_bad_requests_strictly_and_closes(viewer, name, request
     assert status_of(good) == 200 and b"X-Body-Bytes: 4" in good
 
 
-def test_headers_after_a_folded_or_plain_value_all_reach_the_pipeline(viewer):
+def test_with_crlf_line_ends_every_header_reaches_the_pipeline(viewer):
     """The positive side of the bare-CR case: with CRLF line ends, every header after X-A arrives."""
     listener, _ = viewer
     reply = send_raw(listener.address, b"GET /p HTTP/1.1\r\nHost: d111.cloudfront.net\r\nX-A: one\r\n"

@@ -17,9 +17,9 @@ chunked (501 hint), and a malformed chunked body (section 7.1). On top of h11, t
 - refuses a declared body over the caller's limit before reading any of it, and stops a chunked body as soon
   as it passes the limit, so no request holds more than the limit in memory.
 
-Responses are written by the listeners themselves: the bytes they send (header case, order) are what the
-tests pin, and h11's sending side would reorder nothing but would refuse the edge's pass-through of origin
-framing headers. One h11.Connection per request; bytes received past a request go to the next one.
+Responses are still written by the listeners: their exact bytes (Envoy's lower-case names at the front,
+CloudFront's pages and header order at the edge) are what the tests pin. One h11.Connection per request;
+bytes received past a request (a pipelined next request) start the next one.
 """
 
 from __future__ import annotations
