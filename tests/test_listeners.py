@@ -216,6 +216,21 @@ def test_a_chunked_body_over_the_limit_gets_413_and_close(viewer):
     assert status_of(under) == 200 and b"X-Body-Bytes: 786432" in under
 
 
+def test_expect_100_continue_gets_the_final_answer_when_the_length_is_over_the_limit(viewer):
+    listener, recorder = viewer
+    expect = b"POST /p HTTP/1.1\r\n" + HOST + b"Expect: 100-continue\r\nConnection: close\r\n"
+    with socket.create_connection(listener.address, timeout=TIMEOUT) as sock:
+        sock.sendall(expect + b"Content-Length: 2000000\r\n\r\n")  # 2 MB against 1 MiB: no 100
+        assert sock.recv(65536).startswith(b"HTTP/1.1 413 ")
+    # Positive control: a length within the limit gets 100 Continue, then the body is read and served.
+    with socket.create_connection(listener.address, timeout=TIMEOUT) as sock:
+        sock.sendall(expect + b"Content-Length: 4\r\n\r\n")
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(b"abcd")
+        assert status_of(sock.recv(65536)) == 200
+    assert [r.body for r in recorder.requests] == [b"abcd"]
+
+
 def trickle_until_answered(sock: socket.socket, rounds: int = 100) -> bytes:
     """Send one more byte of header every 0.1 s until the server answers or closes (at most ``rounds``
     bytes, ~10 s); then everything it sent."""

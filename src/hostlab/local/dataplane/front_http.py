@@ -251,10 +251,10 @@ class HttpsHandler(_FrontHandler):
     def _read_body(self) -> bytes:
         """The whole request body; http1.RequestError (400, 413) when malformed or over the limit, before
         more than the limit is held in memory."""
-        head = self.head
-        if head.has_body and head.expects_continue:
+        limit = self.server.front.settings.apprunner_max_body_bytes
+        if self.reader.accept_body(self.head, limit):
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        return self.reader.read_body(head, self.server.front.settings.apprunner_max_body_bytes)
+        return self.reader.read_body(self.head, limit)
 
     def _forward(self, deployment: Deployment, body: bytes, deadline: float) -> None:
         headers = upstream_headers(list(self.headers.items()), self.client_address[0], "https")

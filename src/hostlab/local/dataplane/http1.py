@@ -167,6 +167,14 @@ class RequestReader:
 
     # -- the body --------------------------------------------------------------------------------------------
 
+    def accept_body(self, head: RequestHead, max_bytes: int) -> bool:
+        """Before reading a body: BodyTooLarge when its declared length is over ``max_bytes``, so a client
+        waiting on ``Expect: 100-continue`` gets the final answer instead of a 100 (RFC 9110 section
+        10.1.1); else whether a 100 Continue should be sent now."""
+        if head.length is not None and head.length > max_bytes:
+            raise BodyTooLarge(f"Content-Length {head.length} over {max_bytes}")
+        return head.has_body and head.expects_continue and not self.body_done
+
     def body(self, head: RequestHead, max_bytes: int) -> Iterator[bytes]:
         """The body's pieces as they arrive; BodyTooLarge past ``max_bytes`` (a declared length over it is
         refused before anything is read), RequestError when malformed or cut short."""

@@ -77,7 +77,7 @@ class _ViewerHandler(socketserver.StreamRequestHandler):
         if head is None:
             return False
         self._check_request_line(head.method, head.target)
-        if head.has_body and head.expects_continue:
+        if reader.accept_body(head, self.server.max_body_bytes):
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = reader.read_body(head, self.server.max_body_bytes)
         target = head.target
