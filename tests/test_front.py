@@ -491,6 +491,20 @@ def test_http_redirects_to_https_with_301(make_front):
     assert _plain_get(front, "unknown.example", "/").status_code == 404
 
 
+def test_port_80_keeps_bodiless_requests_alive_and_closes_after_an_unread_body(make_front):
+    front, state = make_front()
+    _, url = state.add("web")
+    host = b"Host: " + url.encode() + b"\r\n"
+    with socket.create_connection(front.http_address, timeout=TIMEOUT) as sock:
+        sock.sendall(b"GET /a HTTP/1.1\r\n" + host + b"\r\n")
+        first = sock.recv(65536)
+        assert status_of(first) == 301 and b"connection: close" not in first
+        # The same connection carries the next request (the body of this one is never read: 301 and close).
+        sock.sendall(b"POST /b HTTP/1.1\r\n" + host + b"Content-Length: 3\r\n\r\nabc")
+        second = read_to_close(sock)
+    assert status_of(second) == 301 and b"connection: close" in second and b"/b" in second
+
+
 # -- lifecycle of services and their apps --------------------------------------------------------------------
 
 

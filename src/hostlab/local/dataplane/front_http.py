@@ -328,7 +328,8 @@ class HttpHandler(_FrontHandler):
     """Port 80: a known service name is redirected to https with 301; anything else is Envoy's 404."""
 
     def handle_any(self):
-        # The body is never read here: a request that has one ends the connection (handle() sees it unread).
+        # The body is never read here: a request that has one ends the connection, and the answer says so.
+        self.close_connection = self.close_connection or self.head.has_body
         host = self.host_header()
         if not self.server.front.redirects(host, time.monotonic()):
             return self.local_reply(404)
