@@ -186,6 +186,18 @@ def test_the_edge_answers_bad_requests_strictly_and_closes(viewer, name, request
     assert status_of(good) == 200 and b"X-Body-Bytes: 4" in good
 
 
+def test_an_unfinished_head_over_20480_bytes_gets_413_without_waiting_for_its_end(viewer):
+    """The limit applies while the head is still arriving: no end of head is sent here, so a reader that
+    waited for it would answer 408 after the head timeout instead."""
+    listener, _ = viewer
+    reply = send_raw(listener.address, b"GET /p HTTP/1.1\r\n" + HOST + b"X-Big: " + b"a" * 25_000)
+    assert status_of(reply) == 413
+    # Positive control: the same head, finished and under the limit, is served.
+    near = send_raw(listener.address, b"GET /p HTTP/1.1\r\n" + HOST + b"X-Big: " + b"a" * 19_000
+                    + b"\r\nConnection: close\r\n\r\n")
+    assert status_of(near) == 200
+
+
 def test_with_crlf_line_ends_every_header_reaches_the_pipeline(viewer):
     """The positive side of the bare-CR case: with CRLF line ends, every header after X-A arrives."""
     listener, _ = viewer
