@@ -414,7 +414,7 @@ def test_a_slow_request_head_gets_408_while_others_are_served(make_front):
                 break
             trickled += 1
         reply = (reply or b"") + read_to_close(slow)
-    assert trickled >= 5  # the head really was trickled for a while before the answer
+    assert trickled >= 2  # bytes kept coming (every read short) and the head was cut all the same
     assert status_of(reply) == 408 and b"connection: close" in reply
     # Positive control: a head sent in pieces, each well within the timeout, is served.
     with tls_to(front, url) as pieces:
