@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 
+import psutil
 import pytest
 
 from hostlab.local.dataplane.edge.listener import ViewerListener
@@ -226,6 +227,47 @@ def test_a_chunked_body_over_the_limit_gets_413_and_close(viewer):
     assert status_of(over) == 413 and recorder.requests == []
     under = send_raw(listener.address, head + piece * 3 + b"0\r\n\r\n")  # 0.75 MiB: served
     assert status_of(under) == 200 and b"X-Body-Bytes: 786432" in under
+
+
+def test_a_300_mb_body_gets_413_and_the_edge_memory_stays_bounded(viewer):
+    """The edge's side of the 300 MB case: it answers once the chunked body passes its limit (1 MiB here)
+    and never holds the body; the process's RSS is sampled while the client sends."""
+    listener, recorder = viewer
+    process = psutil.Process()
+    before = process.memory_info().rss
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], process.memory_info().rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    piece = b"100000\r\n" + b"x" * 0x100000 + b"\r\n"
+    sent = 0
+    try:
+        with socket.create_connection(listener.address, timeout=TIMEOUT) as sock:
+            sock.sendall(b"POST /p HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n")
+            for _ in range(300):
+                if select.select([sock], [], [], 0)[0]:
+                    break  # the edge has answered
+                try:
+                    sock.sendall(piece)
+                except OSError:
+                    break
+                sent += 1
+            reply = b""
+            with contextlib.suppress(ConnectionResetError):
+                while chunk := sock.recv(65536):
+                    reply += chunk
+    finally:
+        done.set()
+        sampler.join(TIMEOUT)
+    assert status_of(reply) == 413 and recorder.requests == []
+    assert sent < 300  # answered once the limit was passed, not after the whole body
+    growth_mib = (peak[0] - before) / 2**20
+    assert growth_mib < 64, f"RSS grew by {growth_mib:.0f} MiB"
 
 
 def test_expect_100_continue_gets_the_final_answer_when_the_length_is_over_the_limit(viewer):
