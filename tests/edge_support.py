@@ -420,6 +420,7 @@ class EchoOrigin:
         self.last: dict | None = None
         self._lock = threading.Lock()
         self.sni: list[str | None] = []  # server names clients sent in their handshakes
+        self.versions: list[str] = []  # TLS versions of the handshakes that succeeded
         tls = None
         if ca is not None:
             tls = ca.server_context(names, tls_versions)
@@ -436,6 +437,7 @@ class EchoOrigin:
                 if tls is not None:
                     self.request.settimeout(SOCKET_TIMEOUT)
                     self.request = tls.wrap_socket(self.request, server_side=True)
+                    outer.versions.append(self.request.version())
                 super().setup()
 
             def version_string(self):

@@ -14,6 +14,7 @@ import pytest
 from cloudfront_support import cache_policy_config
 
 from hostlab import app as demo
+from hostlab.settings import Settings
 
 TIMEOUT = 15
 SECRET = "e2e-edge-secret"
@@ -56,6 +57,11 @@ def cleanup(make_client):
         )
     for kind in CREATED.values():
         kind.clear()
+
+
+def server_log() -> str:
+    """The session backend's server.log (its HOSTLAB_HOME is in the environment, see conftest.py)."""
+    return Settings.from_env().log_file.read_text(encoding="utf-8", errors="replace")
 
 
 def qi(items):
@@ -145,6 +151,15 @@ def test_tlsv1_only_origin_protocols_get_the_502_page(cloudfront, service, proxi
     r = proxied.get(f"https://{domain}/echo", timeout=TIMEOUT)
     assert r.status_code == 502 and "ERROR: The request could not be satisfied" in r.text
     assert r.headers["server"] == "CloudFront" and r.headers["x-cache"] == "Error from cloudfront"
+    # The cause, from the backend's log line for this request ID: the front refused a TLS 1.0-only
+    # handshake with a protocol_version alert (not DNS, a refused connection or a certificate mismatch).
+    # Positive control (an origin that accepts TLS 1.0 gets 200 with the same protocols): see
+    # test_edge_serving.py::test_the_same_origin_protocols_reach_an_origin_that_accepts_tls_1_0.
+    rid = r.headers["x-amz-cf-id"]
+    line = wait_until(
+        lambda: next((x for x in server_log().splitlines() if f"[{rid}]" in x), None), "the log line"
+    )
+    assert "tls_handshake" in line and "offering ['TLSv1']" in line and "TLSV1_ALERT_PROTOCOL_VERSION" in line
 
 
 def test_fixed_config_then_the_function_then_the_update(cloudfront, service, proxied):

@@ -151,7 +151,12 @@ def test_legacy_forwarding_of_all_headers_gets_envoy_404(api, http):
     assert (r.status_code, r.headers["server"]) == (404, "envoy")
 
 
-def test_cloudformation_default_origin_protocols_get_the_502_page(api, http):
+def failure_of(edge, response):
+    """The origin failure the edge recorded for this response (by its X-Amz-Cf-Id)."""
+    return edge.pipeline.origin_failures[response.headers["x-amz-cf-id"]]
+
+
+def test_cloudformation_default_origin_protocols_get_the_502_page(api, http, edge):
     domain = deploy(api, behavior(**FIXED), origins=[origin(APP, ssl_protocols=("TLSv1", "SSLv3"))])
     r = http.get(f"https://{domain}/echo", timeout=TIMEOUT)
     assert r.status_code == 502
@@ -163,6 +168,36 @@ def test_cloudformation_default_origin_protocols_get_the_502_page(api, http):
     assert r.headers["x-amz-cf-pop"]
     assert f"Request ID: {r.headers['x-amz-cf-id']}" in r.text
     assert len(r.headers["x-amz-cf-id"]) == 56
+    # The cause: a TLS handshake offering TLS 1.0 only, which the origin refused with a protocol_version
+    # alert (RFC 8446 section 6.2) - not DNS, a refused connection or the certificate.
+    failure = failure_of(edge, r)
+    assert (failure.kind, failure.offered) == ("tls_handshake", ("TLSv1",))
+    assert failure.ssl_reason == "TLSV1_ALERT_PROTOCOL_VERSION", failure
+
+
+def test_the_same_origin_protocols_reach_an_origin_that_accepts_tls_1_0(api, http, names, ca):
+    """Positive control of the 502 above: the same OriginSslProtocols, an origin that speaks TLS 1.0: 200."""
+    legacy = EchoOrigin(ca, names=("legacy.test",), tls_versions=("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"))
+    try:
+        names["legacy.test"] = ("127.0.0.1", legacy.port)
+        legacy_origin = origin("legacy.test", ssl_protocols=("TLSv1", "SSLv3"))
+        domain = deploy(api, behavior(**FIXED), origins=[legacy_origin])
+        r = http.get(f"https://{domain}/echo", timeout=TIMEOUT)
+        assert r.status_code == 200 and r.json()["host"] == "legacy.test"
+        assert legacy.versions == ["TLSv1"]  # the edge offered, and got, TLS 1.0
+    finally:
+        legacy.stop()
+
+
+def test_sslv3_alone_gets_502_without_any_connection(api, http, edge):
+    """The shortcut (docs/behaviours.md): OpenSSL here cannot speak SSLv3, so nothing is offered and no
+    connection is made; CloudFront would attempt an SSLv3 handshake that a TLS 1.2+ origin refuses."""
+    assert not ssl.HAS_SSLv3  # the reason for the shortcut: this OpenSSL cannot offer SSLv3
+    domain = deploy(api, behavior(**FIXED), origins=[origin(APP, ssl_protocols=("SSLv3",))])
+    r = http.get(f"https://{domain}/echo", timeout=TIMEOUT)
+    assert r.status_code == 502 and "CloudFront wasn't able to connect to the origin." in r.text
+    failure = failure_of(edge, r)
+    assert (failure.kind, failure.offered, failure.ssl_reason) == ("tls_no_version", (), "")
 
 
 def test_fixed_configuration_reaches_the_app_with_the_origin_host(api, http, front):
@@ -597,16 +632,18 @@ def test_unknown_names(api, http, proxy, ca):
 # --- faults -------------------------------------------------------------------------------------------------
 
 
-def test_origin_down_gets_502(api, http, names):
+def test_origin_down_gets_502(api, http, names, edge):
     names["down.test"] = ("127.0.0.1", free_port_closed())
     domain = deploy(api, behavior(**FIXED), origins=[origin("down.test", attempts=1)])
     r = http.get(f"https://{domain}/", timeout=TIMEOUT)
     assert r.status_code == 502 and "CloudFront wasn't able to connect to the origin." in r.text
+    assert failure_of(edge, r).kind == "connect"
 
 
-def test_unresolvable_origin_gets_502(api, http):
+def test_unresolvable_origin_gets_502(api, http, edge):
     domain = deploy(api, behavior(**FIXED), origins=[origin("nowhere.invalid", attempts=1)])
-    assert http.get(f"https://{domain}/", timeout=TIMEOUT).status_code == 502
+    r = http.get(f"https://{domain}/", timeout=TIMEOUT)
+    assert r.status_code == 502 and failure_of(edge, r).kind == "dns"
 
 
 def test_origin_slower_than_read_timeout_gets_504(api, http, front):
@@ -617,12 +654,13 @@ def test_origin_slower_than_read_timeout_gets_504(api, http, front):
     assert "CloudFront attempted to establish a connection with the origin" in r.text
 
 
-def test_certificate_for_another_name_gets_502(api, http, names, ca):
+def test_certificate_for_another_name_gets_502(api, http, names, ca, edge):
     other = EchoOrigin(ca, names=("someone-else.test",))
     try:
         names["mismatch.test"] = ("127.0.0.1", other.port)
         domain = deploy(api, behavior(**FIXED), origins=[origin("mismatch.test")])
-        assert http.get(f"https://{domain}/", timeout=TIMEOUT).status_code == 502
+        r = http.get(f"https://{domain}/", timeout=TIMEOUT)
+        assert r.status_code == 502 and failure_of(edge, r).kind == "tls_certificate"
         assert other.hits == {}  # the handshake failed before any request
     finally:
         other.stop()

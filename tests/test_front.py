@@ -7,7 +7,9 @@ hand-written App Runner state (front_fakes.FakeState); the last ones go through 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import shutil
 import signal
 import socket
@@ -21,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 import pytest
 import requests
 from edge_support import free_port_closed
@@ -273,6 +276,155 @@ def test_malformed_request_is_answered_by_the_front(make_front):
     assert b"server: envoy" in reply
 
 
+def tls_to(front: AppRunnerFront, url: str) -> ssl.SSLSocket:
+    context = ssl.create_default_context(cafile=str(front.ca.ca_pem))
+    raw = socket.create_connection(front.https_address, timeout=TIMEOUT)
+    return context.wrap_socket(raw, server_hostname=url)
+
+
+def read_to_close(sock: ssl.SSLSocket) -> bytes:
+    """Everything the front sends until it closes (each answer below closes; else the 10 s timeout fails)."""
+    data = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def poll_answer(tls: ssl.SSLSocket) -> bytes | None:
+    """What the front has sent so far, without waiting: None when nothing (TLS 1.3 session tickets make the
+    socket readable without any application data), b"" when it has closed."""
+    if not (tls.pending() or select.select([tls], [], [], 0)[0]):
+        return None
+    tls.setblocking(False)
+    try:
+        return tls.recv(65536)
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return None
+    except ConnectionResetError:
+        return b""
+    finally:
+        tls.settimeout(TIMEOUT)
+
+
+def status_of(reply: bytes) -> int:
+    assert reply.startswith(b"HTTP/1.1 "), reply[:80]
+    return int(reply[9:12])
+
+
+def front_bad_requests(url: str) -> list[tuple[str, bytes, int]]:
+    """(case, request, strict answer); each was mishandled before (issue 10, "Bad input")."""
+    host = b"Host: " + url.encode() + b"\r\n"
+    return [
+        # Was forwarded as Content-Length: 4 with an empty body, then 504 after 120 s.
+        ("content-length-and-chunked", b"POST /echo HTTP/1.1\r\n" + host
+         + b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n", 400),
+        ("no-version", b"GET /echo\r\n" + host + b"\r\n", 400),  # was accepted
+        ("no-host-on-1.1", b"GET /echo HTTP/1.1\r\nAccept: */*\r\n\r\n", 400),  # was 404
+        ("bare-cr", b"GET /echo HTTP/1.1\r\n" + host + b"X-A: one\rX-B: two\r\n\r\n", 400),
+        ("length-4e9", b"POST /echo HTTP/1.1\r\n" + host + b"Content-Length: 4e9\r\n\r\n", 400),
+        # Was a closed connection with no answer.
+        ("length-10^12", b"POST /echo HTTP/1.1\r\n" + host + b"Content-Length: 1000000000000\r\n\r\n", 413),
+        ("head-over-60-KiB", b"GET /echo HTTP/1.1\r\n" + host + b"X-Big: " + b"a" * 62_000 + b"\r\n\r\n",
+         431),
+        ("unknown-transfer-coding", b"POST /echo HTTP/1.1\r\n" + host
+         + b"Transfer-Encoding: gzip\r\n\r\n", 501),
+        ("http-2-line", b"GET /echo HTTP/2.0\r\n" + host + b"\r\n", 505),
+    ]
+
+
+def test_bad_requests_get_strict_answers_and_the_connection_closes(make_front):
+    front, state = make_front()
+    _, url = state.add("web")
+    for case, request, status in front_bad_requests(url):
+        with tls_to(front, url) as tls:
+            tls.sendall(request)
+            reply = read_to_close(tls)
+        assert status_of(reply) == status, case
+        assert b"server: envoy" in reply and b"connection: close" in reply, case
+    # Positive controls: the same shapes, well formed, reach the app.
+    session = client(front)
+    near = session.get(f"https://{url}/echo", headers={"X-Big": "a" * 50_000}, timeout=TIMEOUT)
+    assert near.status_code == 200 and near.json()["headers"]["x-big"] == "a" * 50_000
+    sized = session.post(f"https://{url}/echo", data=b"abcd", timeout=TIMEOUT)
+    assert sized.json()["body_bytes"] == 4
+    legacy = session.get(f"https://{url}/echo", headers={"X-A": "one", "X-B": "two"}, timeout=TIMEOUT).json()
+    assert (legacy["headers"]["x-a"], legacy["headers"]["x-b"]) == ("one", "two")
+
+
+def test_a_body_over_the_limit_gets_413_and_memory_stays_bounded(make_front):
+    """300 MB of chunked body (issue 10: the old front buffered it all, 140 -> 693 MB). The front answers 413
+    once the body passes settings.apprunner_max_body_bytes (32 MiB) and never holds much more than that."""
+    front, state = make_front()
+    _, url = state.add("web")
+    assert client(front).post(f"https://{url}/echo", data=b"warm", timeout=TIMEOUT).status_code == 200
+    process = psutil.Process()
+    before = process.memory_info().rss
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], process.memory_info().rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    piece = b"100000\r\n" + b"x" * 0x100000 + b"\r\n"  # 1 MiB chunks
+    sent = 0
+    try:
+        with tls_to(front, url) as tls:
+            tls.sendall(
+                b"POST /echo HTTP/1.1\r\nHost: " + url.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+            )
+            reply = None
+            for _ in range(300):
+                if (reply := poll_answer(tls)) is not None:
+                    break  # the front has answered
+                try:
+                    tls.sendall(piece)
+                except OSError:
+                    break
+                sent += 1
+            reply = (reply or b"") + read_to_close(tls)
+    finally:
+        done.set()
+        sampler.join(TIMEOUT)
+    assert status_of(reply) == 413 and b"connection: close" in reply
+    assert 32 <= sent < 300  # the answer came once the limit was passed, not after the whole body
+    growth_mib = (peak[0] - before) / 2**20
+    assert growth_mib < 128, f"RSS grew by {growth_mib:.0f} MiB"
+
+
+def test_a_slow_request_head_gets_408_while_others_are_served(make_front):
+    front, state = make_front(request_head_timeout=1.0)
+    _, url = state.add("web")
+    session = client(front)
+    with tls_to(front, url) as slow:
+        slow.sendall(b"GET /echo HTTP/1.1\r\nHost: " + url.encode() + b"\r\nX-Slow: ")
+        trickled = 0
+        assert session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 200  # served meanwhile
+        reply = None
+        for _ in range(100):  # one byte every 0.1 s, ~10 s at most: each read is short, the head is not
+            time.sleep(0.1)
+            if (reply := poll_answer(slow)) is not None:
+                break
+            try:
+                slow.sendall(b"X")
+            except OSError:
+                break
+            trickled += 1
+        reply = (reply or b"") + read_to_close(slow)
+    assert trickled >= 2  # bytes kept coming (every read short) and the head was cut all the same
+    assert status_of(reply) == 408 and b"connection: close" in reply
+    # Positive control: a head sent in pieces, each well within the timeout, is served.
+    with tls_to(front, url) as pieces:
+        host = url.encode()
+        for piece in (b"GET /healthz HT", b"TP/1.1\r\nHost: " + host, b"\r\nConnection: close\r\n\r\n"):
+            pieces.sendall(piece)
+            time.sleep(0.05)
+        assert status_of(read_to_close(pieces)) == 200
+
+
 # -- TLS versions --------------------------------------------------------------------------------------------
 
 
@@ -337,6 +489,20 @@ def test_http_redirects_to_https_with_301(make_front):
     assert answer.headers["location"] == f"https://{url}/echo?x=1"
     assert answer.headers["server"] == "envoy"
     assert _plain_get(front, "unknown.example", "/").status_code == 404
+
+
+def test_port_80_keeps_bodiless_requests_alive_and_closes_after_an_unread_body(make_front):
+    front, state = make_front()
+    _, url = state.add("web")
+    host = b"Host: " + url.encode() + b"\r\n"
+    with socket.create_connection(front.http_address, timeout=TIMEOUT) as sock:
+        sock.sendall(b"GET /a HTTP/1.1\r\n" + host + b"\r\n")
+        first = sock.recv(65536)
+        assert status_of(first) == 301 and b"connection: close" not in first
+        # The same connection carries the next request (the body of this one is never read: 301 and close).
+        sock.sendall(b"POST /b HTTP/1.1\r\n" + host + b"Content-Length: 3\r\n\r\nabc")
+        second = read_to_close(sock)
+    assert status_of(second) == 301 and b"connection: close" in second and b"/b" in second
 
 
 # -- lifecycle of services and their apps --------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from hostlab.local import lifecycle, procs
 from hostlab.local.state import State
 from hostlab.notebook_runner import NOTEBOOK_DELAYS, fresh_local_backend
 from hostlab.settings import Settings
+
+TIMEOUT = 30.0  # seconds, for a wait on an event (not a speed assertion)
 
 
 def wait_until_running(settings: Settings) -> State:
@@ -40,9 +43,26 @@ def test_start_early_boots_the_backend_that_connect_then_finds(tmp_path):
     assert os.environ.get("HOSTLAB_HOME") == outside
 
 
-def test_without_start_early_nothing_runs_until_someone_connects(tmp_path):
+def test_without_start_early_nothing_runs_until_someone_connects(tmp_path, monkeypatch):
+    """Every start goes through lifecycle.up; a spy in its place records each call. Without start_early no
+    starter thread exists and the spy is never called; with it (the positive control), the starter calls
+    it, which the test waits for on an event instead of sleeping."""
+    calls: list[Path] = []
+    called = threading.Event()
+
+    def spy_up(settings, note=None):
+        calls.append(settings.home)
+        called.set()
+
+    monkeypatch.setattr(lifecycle, "up", spy_up)
     home = tmp_path / "backend"
     with fresh_local_backend(home):
-        time.sleep(0.2)  # long enough for a background start to have written its pid file
+        assert not any(t.name == "hostlab-backend-start" for t in threading.enumerate())
         assert lifecycle.status(Settings.from_env()).detail == "no backend recorded here"
+    assert calls == []  # leaving joins any starter, so a start would have been recorded by now
     assert not home.exists()
+
+    early = tmp_path / "early"
+    with fresh_local_backend(early, start_early=True):
+        assert called.wait(TIMEOUT)
+    assert calls == [early]

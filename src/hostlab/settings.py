@@ -106,6 +106,18 @@ class Settings:
     # service. 404 = Envoy with no route for the name (empty body, server: envoy); 503 = Envoy's
     # "no healthy upstream". AR-DG manage-pause.html only says compute capacity drops to zero.
     apprunner_paused_status: int = 404
+    # ASSUMPTION (App Runner documents no request body limit, and Envoy streams bodies): the largest request
+    # body the local front accepts (bytes); over it, 413 as Envoy answers a body too large to buffer
+    # (Envoy FAQ "Why is Envoy sending 413s?"). The local front buffers a body before passing it on, so this
+    # bounds its memory per connection.
+    apprunner_max_body_bytes: int = 32 * 1024 * 1024
+    # ASSUMPTION (CloudFront's quotas, CF-DG cloudfront-limits.html, list no request body limit for custom
+    # origins): the largest viewer request body the local edge accepts (bytes); over it, 413.
+    cloudfront_max_body_bytes: int = 16 * 1024 * 1024
+    # ASSUMPTION (neither service documents one): seconds a client has to send a whole request head, from
+    # its first byte, at the front and at the edge; then 408 and the connection is closed. Envoy's
+    # request_headers_timeout (HttpConnectionManager API reference) is this timer, off by default.
+    request_head_timeout: float = 10.0
     # How long `hostlab up` waits for the backend to answer (seconds).
     start_timeout: float = 30.0
 
@@ -136,6 +148,13 @@ class Settings:
                 env, "HOSTLAB_APPRUNNER_REQUEST_TIMEOUT", cls.apprunner_request_timeout
             ),
             apprunner_paused_status=_paused_status(env),
+            apprunner_max_body_bytes=_int(
+                env, "HOSTLAB_APPRUNNER_MAX_BODY_BYTES", cls.apprunner_max_body_bytes
+            ),
+            cloudfront_max_body_bytes=_int(
+                env, "HOSTLAB_CLOUDFRONT_MAX_BODY_BYTES", cls.cloudfront_max_body_bytes
+            ),
+            request_head_timeout=_float(env, "HOSTLAB_REQUEST_HEAD_TIMEOUT", cls.request_head_timeout),
             start_timeout=_float(env, "HOSTLAB_START_TIMEOUT", cls.start_timeout),
         )
 
@@ -152,6 +171,9 @@ class Settings:
             "HOSTLAB_APPRUNNER_TLS_VERSIONS": ",".join(self.apprunner_tls_versions),
             "HOSTLAB_APPRUNNER_REQUEST_TIMEOUT": str(self.apprunner_request_timeout),
             "HOSTLAB_APPRUNNER_PAUSED_STATUS": str(self.apprunner_paused_status),
+            "HOSTLAB_APPRUNNER_MAX_BODY_BYTES": str(self.apprunner_max_body_bytes),
+            "HOSTLAB_CLOUDFRONT_MAX_BODY_BYTES": str(self.cloudfront_max_body_bytes),
+            "HOSTLAB_REQUEST_HEAD_TIMEOUT": str(self.request_head_timeout),
             "HOSTLAB_START_TIMEOUT": str(self.start_timeout),
         }
 

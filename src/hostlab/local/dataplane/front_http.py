@@ -4,6 +4,14 @@ App Runner fronts every service with a shared, Envoy-based request router (commu
 ``server: envoy`` on its answers, in the reports cited for the 404 below). What this module reproduces,
 with sources:
 
+- Requests are read strictly (http1.py, h11): a malformed request line or header field, a bare CR,
+  HTTP/1.1 without Host, Content-Length with Transfer-Encoding or a malformed chunked body get 400 (RFC 9112
+  sections 3, 3.2, 5, 6.1, 7.1), a Transfer-Encoding other than chunked 501, a version other than 1.0/1.1
+  505; a head over 60 KiB 431 (Envoy's max_request_headers_kb default, see MAX_REQUEST_HEADERS_BYTES); a
+  body over settings.apprunner_max_body_bytes 413 (ASSUMPTION, see settings.py); a head not complete within
+  settings.request_head_timeout 408 (ASSUMPTION). Each of these answers closes the connection. ASSUMPTION:
+  the body of these local replies is the reason phrase (Envoy's own texts for them were not found).
+
 - Unknown Host: 404, ``server: envoy``, empty body. Community evidence (tech-blog-e34.pages.dev post on
   App Runner + CloudFront 404, zenn.dev/peraichi_blog article on App Runner routing by Host); plain Envoy
   answers an unmatched route that way (envoyproxy/envoy issue 5292).
@@ -30,12 +38,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socketserver
 import ssl
 import time
 import uuid
 from dataclasses import dataclass
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 import urllib3
@@ -48,8 +57,8 @@ from urllib3.exceptions import (
 )
 from urllib3.util.request import SKIP_HEADER
 
+from hostlab.local.dataplane import http1
 from hostlab.local.dataplane.apps import CONNECT_TIMEOUT_SECONDS
-from hostlab.local.dataplane.chunked import read_chunked
 from hostlab.local.dataplane.servers import TrackedServer
 
 if TYPE_CHECKING:
@@ -61,6 +70,9 @@ log = logging.getLogger("hostlab.front.http")
 # ASSUMPTION: App Runner's idle timeout is not documented; CloudFront closes idle origin connections
 # after 5 s by default (its keep-alive timeout), long before this.
 IDLE_TIMEOUT_SECONDS = 65.0
+# Envoy's HttpConnectionManager max_request_headers_kb defaults to 60 KiB; a longer head gets 431 (Envoy API
+# reference, HttpConnectionManager). ASSUMPTION: App Runner keeps that default.
+MAX_REQUEST_HEADERS_BYTES = 60 * 1024
 CHUNK_BYTES = 64 * 1024
 
 CONNECT_FAILURE = (b"upstream connect error or disconnect/reset before headers. reset reason: connection "
@@ -134,45 +146,96 @@ def downstream_headers(headers, upstream_ms: int) -> list[tuple[str, str]]:
     return out
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def _head(version: str, status: int, reason: str, headers: list[tuple[str, str]]) -> bytes:
     lines = [f"{version} {status} {reason}"] + [f"{name}: {value}" for name, value in headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
 
 
-class _FrontHandler(BaseHTTPRequestHandler):
-    """Shared by both listeners: Envoy-like local answers, quiet logging, keep-alive."""
+class _Headers:
+    """The request's header fields as sent, looked up without case (RFC 9110 section 5.1)."""
 
-    protocol_version = "HTTP/1.1"
+    def __init__(self, fields: list[tuple[str, str]]):
+        self._fields = fields
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        lower = name.lower()
+        return next((v for n, v in self._fields if n.lower() == lower), default)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._fields)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+
+class _FrontHandler(socketserver.StreamRequestHandler):
+    """Shared by both listeners: strict request reading (http1.py), Envoy-like local answers, keep-alive."""
+
     timeout = IDLE_TIMEOUT_SECONDS
     disable_nagle_algorithm = True  # head and body are separate writes; Nagle would delay the second
+    server: FrontServer
 
-    def version_string(self) -> str:
-        return "envoy"
+    def handle(self) -> None:
+        reader = http1.RequestReader(
+            self.connection,
+            max_head_bytes=MAX_REQUEST_HEADERS_BYTES,
+            head_timeout=self.server.front.settings.request_head_timeout,
+            idle_timeout=IDLE_TIMEOUT_SECONDS,
+        )
+        self.reader = reader
+        self.close_connection = False
+        while not self.close_connection:
+            self.command = None
+            try:
+                head = reader.read_head()
+                if head is None:
+                    return
+                self.head = head
+                self.command, self.path = head.method, head.target
+                self.request_version = f"HTTP/{head.version}"
+                self.headers = _Headers(head.headers)
+                connection = (self.headers.get("connection") or "").lower()
+                self.close_connection = "close" in connection or (
+                    head.version == "1.0" and "keep-alive" not in connection
+                )
+                self.handle_any()
+            except http1.RequestError as exc:
+                log.debug("refused a request from %s: %s", self.client_address[0], exc.detail)
+                self.close_connection = True
+                self.local_reply(exc.status, _phrase(exc.status).encode())
+                reader.linger()
+                return
+            except (TimeoutError, ConnectionError, ssl.SSLError):
+                return
+            if not reader.body_done:  # answered without reading the body: the connection cannot go on
+                self.close_connection = True
+                reader.linger()
 
-    def log_message(self, format, *args):
-        log.debug("%s %s", self.client_address[0], format % args)
-
-    def send_error(self, code, message=None, explain=None):
-        """Malformed requests: answered like Envoy's local replies (no HTML page), then closed."""
-        self.close_connection = True
-        self.local_reply(code, (message or "").encode("latin-1", "replace"))
+    def handle_any(self) -> None:
+        raise NotImplementedError
 
     def local_reply(self, status: int, body: bytes = b"", extra: list[tuple[str, str]] | None = None) -> None:
-        reason = self.responses.get(status, ("",))[0]
         headers = [("content-length", str(len(body)))]
         if body:
             headers.append(("content-type", "text/plain"))
         headers += [("date", formatdate(usegmt=True)), ("server", "envoy"), *(extra or [])]
         if self.close_connection:
             headers.append(("connection", "close"))
-        payload = _head("HTTP/1.1", status, reason, headers)
-        if getattr(self, "command", None) != "HEAD":
+        payload = _head("HTTP/1.1", status, _phrase(status), headers)
+        if self.command != "HEAD":
             payload += body
         with contextlib.suppress(OSError):
             self.wfile.write(payload)
 
     def host_header(self) -> str:
-        return self.headers.get("host", "") if self.headers else ""
+        return self.headers.get("host", "") or ""
 
 
 class HttpsHandler(_FrontHandler):
@@ -183,29 +246,17 @@ class HttpsHandler(_FrontHandler):
         front = self.server.front
         decision = front.resolve(self.host_header(), arrived)
         body = self._read_body()
-        if body is None:
-            return
         if not decision.forward:
             return self.local_reply(decision.status, decision.body)
         self._forward(decision.deployment, body, arrived + front.settings.apprunner_request_timeout)
 
-    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = handle_any
-
-    def _read_body(self) -> bytes | None:
-        """The request body (Content-Length or chunked), or None after answering a malformed one."""
-        try:
-            if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
-                return read_chunked(self.rfile)
-            length = self.headers.get("content-length")
-            if length is None:
-                return b""
-            if not length.strip().isdigit():
-                raise ValueError(length)
-            return self.rfile.read(int(length))
-        except (ValueError, OSError):
-            self.close_connection = True
-            self.local_reply(400, b"Bad Request")
-            return None
+    def _read_body(self) -> bytes:
+        """The whole request body; http1.RequestError (400, 413) when malformed or over the limit, before
+        more than the limit is held in memory."""
+        limit = self.server.front.settings.apprunner_max_body_bytes
+        if self.reader.accept_body(self.head, limit):
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return self.reader.read_body(self.head, limit)
 
     def _forward(self, deployment: Deployment, body: bytes, deadline: float) -> None:
         headers = upstream_headers(list(self.headers.items()), self.client_address[0], "https")
@@ -279,16 +330,12 @@ class HttpHandler(_FrontHandler):
     """Port 80: a known service name is redirected to https with 301; anything else is Envoy's 404."""
 
     def handle_any(self):
-        # The body is never read here: a request that has one cannot be followed on this connection.
-        headers = self.headers
-        has_body = headers.get("content-length") not in (None, "0") or "transfer-encoding" in headers
-        self.close_connection = self.close_connection or has_body
+        # The body is never read here: a request that has one ends the connection, and the answer says so.
+        self.close_connection = self.close_connection or self.head.has_body
         host = self.host_header()
         if not self.server.front.redirects(host, time.monotonic()):
             return self.local_reply(404)
         self.local_reply(301, extra=[("location", f"https://{host.rsplit(':', 1)[0]}{self.path}")])
-
-    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = handle_any
 
 
 class FrontServer(TrackedServer):

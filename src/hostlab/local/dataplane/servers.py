@@ -6,7 +6,8 @@ What every listener of the data plane needs, in one place:
   slow client cannot hold up the others; a failed handshake (a version outside the allowed list, a client
   that does not trust the CA) only ends that connection;
 - stop() ends the connections still open (an idle keep-alive client, a tunnel) instead of leaving their
-  threads and sockets behind until their timeouts fire.
+  threads and sockets behind until their timeouts fire;
+- a handler that raises is logged at WARNING with its traceback (handle_error), and ends only its connection.
 The timeouts here are local values, not AWS behaviour.
 """
 
@@ -78,7 +79,11 @@ class TrackedServer(socketserver.ThreadingTCPServer):
                     connection.close()
 
     def handle_error(self, request, client_address):
-        log.debug("connection from %s ended with an error", client_address[0], exc_info=True)
+        """A handler raised: a bug, not a client's mistake (handlers answer bad input themselves), so it is
+        logged at WARNING with its traceback, which reaches server.log (the server logs at INFO). Only that
+        connection ends; the server goes on serving the others."""
+        log.warning("%s: connection from %s ended with an error", self.__class__.__name__, client_address[0],
+                    exc_info=True)
 
     def close_connections(self) -> None:
         with self._open_lock:

@@ -124,7 +124,9 @@ class Edge:
         self.store.start()
         with self._lock:
             self._running = True
-            self._http = ViewerListener(self.settings.host, self.pipeline, scheme="http", name="http")
+            self._http = ViewerListener(
+                self.settings.host, self.pipeline, scheme="http", name="http", settings=self.settings
+            )
             self._http.start()
         self._https_listener(SECURITY_POLICIES["TLSv1"])
 
@@ -169,6 +171,7 @@ class Edge:
                     scheme="https",
                     ssl_context=ctx,
                     name="https-" + "-".join(versions),
+                    settings=self.settings,
                 )
                 listener.start()
                 self._https[versions] = listener

@@ -5,8 +5,9 @@ Sources (CF-DG = CloudFront Developer Guide):
 - OriginProtocolPolicy http-only / https-only / match-viewer: distribution-web-values-specify.html.
 - OriginSslProtocols is the exact list of protocols CloudFront offers (API reference, OriginSslProtocols).
   SSLv3 cannot be negotiated by OpenSSL 3, so it is dropped from the list: [TLSv1, SSLv3] offers TLS 1.0 only,
-  and [SSLv3] alone offers nothing and fails like a failed handshake. Against a TLS 1.2+ origin a TLSv1-only
-  list fails inside the handshake, as on AWS.
+  and [SSLv3] alone offers nothing: 502 without any connection (a shortcut; CloudFront would attempt an
+  SSLv3 handshake that a TLS 1.2+ origin refuses). Against a TLS 1.2+ origin a TLSv1-only list fails inside
+  the handshake, as on AWS; against an origin that accepts TLS 1.0 it succeeds.
 - Certificate: one of its names must match the origin domain name or, when Host is forwarded, the Host value;
   an invalid, expired or self-signed certificate fails too; either way 502 (http-502-bad-gateway.html).
 - SNI: the forwarded Host when Host is forwarded, else the origin domain. http-502-bad-gateway.html tells to
@@ -47,12 +48,21 @@ _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
 
 
 class OriginFailure(Exception):
-    """The origin could not be reached or did not answer; ``status`` is what CloudFront returns (502/504)."""
+    """The origin could not be reached or did not answer; ``status`` is what CloudFront returns (502/504).
 
-    def __init__(self, kind: str, detail: str):
+    ``kind`` names the cause, so that the edge's log (and tests) can tell one 502 from another: "dns" (the
+    name does not resolve), "connect" (refused), "connect_timeout", "tls_no_version" (nothing left to offer:
+    no connection is attempted), "tls_handshake" (the handshake failed offering ``offered``; ``ssl_reason``
+    is OpenSSL's reason, e.g. TLSV1_ALERT_PROTOCOL_VERSION), "tls_certificate" (chain or names rejected),
+    "read_timeout", "protocol" (the origin broke the HTTP exchange).
+    """
+
+    def __init__(self, kind: str, detail: str, *, offered: tuple[str, ...] = (), ssl_reason: str = ""):
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
+        self.offered = offered
+        self.ssl_reason = ssl_reason
 
     @property
     def status(self) -> int:
@@ -190,6 +200,13 @@ class OriginPool:
     # -- connecting ------------------------------------------------------------------------------------------
 
     def _connect(self, route: _Route, origin: Origin) -> http.client.HTTPConnection:
+        if route.scheme == "https" and not route.versions:
+            # [SSLv3] alone: OpenSSL here cannot speak SSLv3, so there is nothing to offer and no connection
+            # is attempted; CloudFront would try an SSLv3 handshake, which a TLS 1.2+ origin refuses: 502
+            # either way (docs/behaviours.md, "origin TLS").
+            raise OriginFailure(
+                "tls_no_version", f"no TLS version left to offer from {list(origin.ssl_protocols)}"
+            )
         sock = self._tcp(route.address, origin)
         if route.scheme == "https":
             sock = self._tls(sock, route, origin)
@@ -217,23 +234,31 @@ class OriginPool:
         raise last
 
     def _tls(self, sock: socket.socket, route: _Route, origin: Origin) -> ssl.SSLSocket:
-        if not route.versions:
-            sock.close()
-            raise OriginFailure("tls", f"no TLS version left to offer from {list(origin.ssl_protocols)}")
         ctx = self._context(route.versions)
         try:
             sock.settimeout(origin.connection_timeout)
             tls = ctx.wrap_socket(sock, server_hostname=route.sni)
-        except (ssl.SSLError, OSError) as exc:
+        except ssl.SSLCertVerificationError as exc:
             sock.close()
             raise OriginFailure(
-                "tls", f"TLS handshake with {route.sni} failed offering {list(route.versions)}: {exc}"
+                "tls_certificate", f"certificate of {route.sni} not trusted: {exc.verify_message}",
+                offered=route.versions, ssl_reason=exc.reason or "",
+            ) from None
+        except (ssl.SSLError, OSError) as exc:
+            sock.close()
+            offered = list(route.versions)
+            raise OriginFailure(
+                "tls_handshake", f"TLS handshake with {route.sni} failed offering {offered}: {exc}",
+                offered=route.versions, ssl_reason=getattr(exc, "reason", None) or "",
             ) from None
         cert = tls.getpeercert() or {}
         cert_names = [value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"]
         if not any(dns_name_matches(p, n) for p in cert_names for n in route.names):
             tls.close()
-            raise OriginFailure("tls", f"certificate names {cert_names} match none of {list(route.names)}")
+            raise OriginFailure(
+                "tls_certificate", f"certificate names {cert_names} match none of {list(route.names)}",
+                offered=route.versions,
+            )
         return tls
 
     def _context(self, versions: tuple[str, ...]) -> ssl.SSLContext:

@@ -23,6 +23,8 @@ Sources (CF-DG = CloudFront Developer Guide):
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from hostlab.local.dataplane.edge import errors
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 # bytes for the URL CloudFront builds; beyond either, 413 and the TCP connection is closed.
 MAX_REQUEST_HEAD_BYTES = 20_480
 MAX_URL_BYTES = 8_192
+# Origin failures remembered by request ID (Pipeline.origin_failures); older ones are forgotten.
+MAX_FAILURES_KEPT = 256
 
 # Hop-by-hop or replaced response headers (module docstring); Content-Length is recomputed by the listener.
 _DROPPED_RESPONSE_HEADERS = frozenset(
@@ -78,6 +82,10 @@ class Pipeline:
         self.functions = functions
         self.clock = clock
         self.origin_requests = 0  # visible to tests and benchmarks
+        # The cause of the last origin failures, by request ID (X-Amz-Cf-Id): what told a 502 from another.
+        # Read by tests; the same cause is in the log line of each failure.
+        self.origin_failures: OrderedDict[str, OriginFailure] = OrderedDict()
+        self._failures_lock = threading.Lock()
 
     def handle(self, req: ViewerRequest) -> EdgeResponse:
         rid = errors.new_request_id()
@@ -152,7 +160,9 @@ class Pipeline:
         try:
             resp = self.origins.fetch(origin, scheme, oreq)
         except OriginFailure as failure:
-            log.info("origin %s failed for %s %s: %s", origin.domain_name, req.method, req.target, failure)
+            log.info("origin %s failed for %s %s [%s]: %s", origin.domain_name, req.method, req.target, rid,
+                     failure)
+            self._note_failure(rid, failure)
             reason = errors.CONNECT_FAILED if failure.status == 502 else errors.ORIGIN_TIMEOUT
             out = errors.error_response(failure.status, reason, rid, via=via)
             if key is not None:
@@ -194,6 +204,12 @@ class Pipeline:
         return EdgeResponse(
             resp.status, resp.reason, headers + errors.edge_headers(x_cache, rid, via), resp.body
         )
+
+    def _note_failure(self, rid: str, failure: OriginFailure) -> None:
+        with self._failures_lock:
+            self.origin_failures[rid] = failure
+            while len(self.origin_failures) > MAX_FAILURES_KEPT:
+                self.origin_failures.popitem(last=False)
 
     @staticmethod
     def _cached(
