@@ -1,0 +1,106 @@
+"""Re-running the tutorial notebooks converges: the same output every time, no duplicates, nothing left.
+
+Issue 10 found that 01 run twice failed (a second service of the same name), 04 twice failed (a second
+function of the same name), and 02 twice created a second distribution. This runs 01, 02, 02, 01, 03, 04,
+04, 05 on ONE fresh local backend, each in a new kernel (hostlab.notebook_runner: the same executor and
+fresh backend as `make notebooks`), and compares every run's outputs with the committed notebook after
+tests/nbval_sanitize.cfg, the way nbval does in `make test`. It also checks the state in between: after
+04 twice, exactly one of each tagged resource exists (the positive control of the final check, which must
+find none after 05).
+
+Slow (about a minute on 2 cores): marked ``e2e``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import boto3
+import nbformat
+import pytest
+from botocore.config import Config
+from nbval.plugin import get_sanitize_patterns
+
+from hostlab import tutorial_resources as tr
+from hostlab.local import lifecycle
+from hostlab.notebook_runner import NOTEBOOKS, execute, fresh_local_backend
+from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
+
+SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
+SEQUENCE = [
+    "01-create-service",
+    "02-attach-cloudfront",
+    "02-attach-cloudfront",
+    "01-create-service",
+    "03-what-breaks",
+    "04-fixes",
+    "04-fixes",
+    "05-cleanup",
+]
+
+
+def sanitized_outputs(nb: nbformat.NotebookNode, patterns: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """(cell number, text) of every code cell nbval compares: streams, text/plain results and errors."""
+    found = []
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "NBVAL_IGNORE_OUTPUT" in cell.source:
+            continue
+        parts = []
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                parts.append(f"[{output.name}] {output.text}")
+            elif output.output_type == "error":
+                parts.append(f"[error] {output.ename}: {output.evalue}")
+            elif "text/plain" in output.get("data", {}):
+                parts.append(output.data["text/plain"])
+        text = "".join(parts)
+        for regex, replace in patterns:
+            text = re.sub(regex, replace, text)
+        found.append((number, text))
+    return found
+
+
+def clients(settings: Settings) -> tuple:
+    """App Runner, CloudFront and ACM clients on the running fresh backend."""
+    state = lifecycle.status(settings).state
+    assert state is not None, "the fresh backend is not running"
+
+    def make(service: str):
+        return boto3.client(
+            service,
+            region_name=DEFAULT_REGION,
+            endpoint_url=state.api_url,
+            aws_access_key_id=FAKE_ACCESS_KEY_ID,
+            aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    return make("apprunner"), make("cloudfront"), make("acm")
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(900)
+def test_the_tutorial_notebooks_converge_when_run_again(tmp_path):
+    patterns = get_sanitize_patterns(SANITIZE.read_text())
+    assert patterns, f"no patterns read from {SANITIZE}"
+    differences: list[str] = []
+    with fresh_local_backend(start_early=True):
+        for step, name in enumerate(SEQUENCE, 1):
+            committed_path = NOTEBOOKS / f"{name}.ipynb"
+            ran = execute(committed_path, tmp_path / f"{step:02d}-{name}.ipynb", cwd=NOTEBOOKS)
+            expected = sanitized_outputs(nbformat.read(committed_path, as_version=4), patterns)
+            got = sanitized_outputs(ran, patterns)
+            assert [n for n, _ in got] == [n for n, _ in expected], f"step {step} {name}: cells differ"
+            differences += [
+                f"step {step} ({name}), cell {n}:\n--- committed\n{want}\n--- this run\n{have}"
+                for (n, want), (_, have) in zip(expected, got, strict=True)
+                if want != have
+            ]
+            if step == len(SEQUENCE) - 1:  # right after the second run of 04, before 05
+                after_04_twice = tr.leftovers(*clients(Settings.from_env()))
+        left = tr.leftovers(*clients(Settings.from_env()))
+    assert not differences, "\n\n".join(differences)
+    # Find-or-create everywhere: one of each kind after 01, 02 and 04 twice each, not two.
+    assert {kind: len(names) for kind, names in after_04_twice.items()} == dict.fromkeys(after_04_twice, 1)
+    assert left == {kind: [] for kind in left}, f"tagged resources left after 05: {left}"
