@@ -2,9 +2,10 @@
 
 Issue 10 found that 01 run twice failed (a second service of the same name), 04 twice failed (a second
 function of the same name), and 02 twice created a second distribution. This runs 01, 02, 02, 01, 03, 04,
-04, 05 on ONE fresh local backend, each in a new kernel (hostlab.notebook_runner: the same executor and
-fresh backend as `make notebooks`), and compares every run's outputs with the committed notebook after
-tests/nbval_sanitize.cfg, the way nbval does in `make test`. It also checks the state in between: after
+04, 05 on ONE fresh local backend (hostlab.notebook_runner: the same executor and fresh backend as `make
+notebooks`), each in a new kernel except the second 04, which runs in the kernel of the first, and
+compares every run's outputs with the committed notebook after tests/nbval_sanitize.cfg, the way nbval
+does in `make test`. It also checks the state in between: after
 04 twice, exactly one of each tagged resource exists (the positive control of the final check, which must
 find none after 05).
 
@@ -13,6 +14,7 @@ Slow (about a minute on 2 cores): marked ``e2e``.
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -28,15 +30,17 @@ from hostlab.notebook_runner import NOTEBOOKS, execute, fresh_local_backend
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
 
 SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
+# (notebook, runs): runs > 1 executes the notebook that many times one after the other in ONE kernel (its
+# cells repeated), so a re-run in the same kernel is covered too: 04 twice in one kernel, 01 and 02 twice in
+# new kernels. Together: 01, 02, 02, 01, 03, 04, 04, 05.
 SEQUENCE = [
-    "01-create-service",
-    "02-attach-cloudfront",
-    "02-attach-cloudfront",
-    "01-create-service",
-    "03-what-breaks",
-    "04-fixes",
-    "04-fixes",
-    "05-cleanup",
+    ("01-create-service", 1),
+    ("02-attach-cloudfront", 1),
+    ("02-attach-cloudfront", 1),
+    ("01-create-service", 1),
+    ("03-what-breaks", 1),
+    ("04-fixes", 2),
+    ("05-cleanup", 1),
 ]
 
 
@@ -86,18 +90,26 @@ def test_the_tutorial_notebooks_converge_when_run_again(tmp_path):
     assert patterns, f"no patterns read from {SANITIZE}"
     differences: list[str] = []
     with fresh_local_backend(start_early=True):
-        for step, name in enumerate(SEQUENCE, 1):
-            committed_path = NOTEBOOKS / f"{name}.ipynb"
-            ran = execute(committed_path, tmp_path / f"{step:02d}-{name}.ipynb", cwd=NOTEBOOKS)
-            expected = sanitized_outputs(nbformat.read(committed_path, as_version=4), patterns)
+        for step, (name, runs) in enumerate(SEQUENCE, 1):
+            committed = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+            source = tmp_path / f"{step:02d}-{name}-source.ipynb"
+            repeated = copy.deepcopy(committed)
+            repeated.cells = [copy.deepcopy(cell) for _ in range(runs) for cell in committed.cells]
+            for number, cell in enumerate(repeated.cells):
+                cell["id"] = f"run-{number}"  # cell ids must stay unique
+            nbformat.write(repeated, source)
+            ran = execute(source, tmp_path / f"{step:02d}-{name}.ipynb", cwd=NOTEBOOKS)
+            expected = sanitized_outputs(committed, patterns)
             got = sanitized_outputs(ran, patterns)
-            assert [n for n, _ in got] == [n for n, _ in expected], f"step {step} {name}: cells differ"
-            differences += [
-                f"step {step} ({name}), cell {n}:\n--- committed\n{want}\n--- this run\n{have}"
-                for (n, want), (_, have) in zip(expected, got, strict=True)
-                if want != have
-            ]
-            if step == len(SEQUENCE) - 1:  # right after the second run of 04, before 05
+            assert len(got) == runs * len(expected), f"step {step} {name}: cells differ"
+            for run in range(runs):
+                differences += [
+                    f"step {step} ({name}, run {run + 1}), cell {n}:\n"
+                    f"--- committed\n{want}\n--- this run\n{have}"
+                    for (n, want), (_, have) in zip(expected, got[run * len(expected) :], strict=False)
+                    if want != have
+                ]
+            if name == "04-fixes":  # after 04 twice, before 05
                 after_04_twice = tr.leftovers(*clients(Settings.from_env()))
         left = tr.leftovers(*clients(Settings.from_env()))
     assert not differences, "\n\n".join(differences)
