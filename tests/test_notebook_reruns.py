@@ -116,3 +116,26 @@ def test_the_tutorial_notebooks_converge_when_run_again(tmp_path):
     # Find-or-create everywhere: one of each kind after 01, 02 and 04 twice each, not two.
     assert {kind: len(names) for kind, names in after_04_twice.items()} == dict.fromkeys(after_04_twice, 1)
     assert left == {kind: [] for kind in left}, f"tagged resources left after 05: {left}"
+
+
+def test_the_comparison_ignores_what_the_sanitizer_covers_and_nothing_else():
+    patterns = get_sanitize_patterns(SANITIZE.read_text())
+
+    def notebook(*texts: str, ignored: str = "") -> nbformat.NotebookNode:
+        nb = nbformat.v4.new_notebook()
+        ignored_cell = nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\nprint()")
+        ignored_cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=ignored)]
+        nb.cells = [ignored_cell]
+        for text in texts:
+            cell = nbformat.v4.new_code_cell("print()")
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+            nb.cells.append(cell)
+        return nb
+
+    committed = notebook("Id: EWYQESH0ARLH9D\n", "/echo -> 404\n", ignored="local")
+    # Another generated ID, and a different line in a cell nbval ignores: the same.
+    same = notebook("Id: E2ABCDEFGHIJKL\n", "/echo -> 404\n", ignored="aws")
+    assert sanitized_outputs(same, patterns) == sanitized_outputs(committed, patterns)
+    # A different answer: not the same.
+    changed = notebook("Id: EWYQESH0ARLH9D\n", "/echo -> 200\n")
+    assert sanitized_outputs(changed, patterns) != sanitized_outputs(committed, patterns)
