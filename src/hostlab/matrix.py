@@ -18,7 +18,7 @@ protocols [TLSv1.2], and for the last two groups the origin request policy AllVi
 * origin SSL protocols: each protocol of the SslProtocol enum on its own.
 
 Every case also gets a prediction (:func:`predict`): the row the documented rules give, computed from the
-policies' own settings as the API returns them, so a run can check each measured row against it
+policies' own settings as the API returns them, so a run can check each probed row against it
 (:func:`disagreements`).
 
 Why one distribution per case: the demo app answers ``/echo`` only at that exact path, and CloudFront picks
@@ -269,7 +269,7 @@ def distribution_config(case: Case, origin_domain: str, policy_ids: dict[str, st
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Measuring
+# Probing
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -326,8 +326,8 @@ def run(apprunner, cloudfront, case_list: list[Case] | None = None) -> pd.DataFr
     for distribution_id in created:
         waiter.wait(Id=distribution_id)
 
-    measured = probe_all(case_list, domains, origin_domain)
-    rows = [{"group": c.group, "case": c.label, **measured[i]} for i, c in enumerate(case_list)]
+    probed = probe_all(case_list, domains, origin_domain)
+    rows = [{"group": c.group, "case": c.label, **probed[i]} for i, c in enumerate(case_list)]
     return pd.DataFrame(rows).set_index(["group", "case"])
 
 
@@ -548,7 +548,7 @@ VERDICT_NAMES = ("works as intended", "cached: one viewer's page can reach anoth
 
 
 def verdict(column: str, value: str) -> int:
-    """How a measured value reads for the tutorial's personal /echo page.
+    """How a probed value reads for the tutorial's personal /echo page.
 
     status: 2xx works, anything else is broken. host: the origin domain works (App Runner routes it);
     the viewer's host is broken (App Runner's front has no route for it). x-cache: a Miss works for a
@@ -584,8 +584,8 @@ def styled(results: pd.DataFrame):
 
 
 def heatmap(results: pd.DataFrame) -> Figure:
-    """The results as a grid: one row per case, one column per measure, coloured by :func:`verdict`,
-    with the measured value written in each cell."""
+    """The results as a grid: one row per case, one column per probed value, coloured by :func:`verdict`,
+    with the probed value written in each cell."""
     codes = verdicts(results).to_numpy()
     rows, cols = codes.shape
     fig = Figure(figsize=(10.0, 0.34 * rows + 1.6), dpi=100, layout="constrained")
