@@ -4,6 +4,7 @@ idempotent and works after an interrupted run."""
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 import pytest
 
@@ -247,3 +248,64 @@ def test_required_alias_names_the_settings_on_aws(monkeypatch):
         tr.required_alias()
     monkeypatch.setenv(tr.ALIAS_ENV, "www.example.org")
     assert tr.required_alias() == "www.example.org"
+
+
+def test_custom_domain_lookups_and_its_validation_records(apprunner, cloudfront, acm):
+    service = apprunner.create_service(
+        ServiceName=tr.SERVICE_NAME, SourceConfiguration=source_configuration(), Tags=tr.apprunner_tags()
+    )["Service"]
+    arn = service["ServiceArn"]
+    try:
+        tr.wait_service_running(apprunner, arn)
+        assert tr.custom_domain_or_none(apprunner, arn, tr.LOCAL_ALIAS) is None
+        apprunner.associate_custom_domain(ServiceArn=arn, DomainName=tr.LOCAL_ALIAS, EnableWWWSubdomain=False)
+        assert tr.custom_domain_or_none(apprunner, arn, tr.LOCAL_ALIAS)["DomainName"] == tr.LOCAL_ALIAS
+        assert tr.custom_domain_or_none(apprunner, arn, "other.example.com") is None
+        records = tr.custom_domain_validation_records(apprunner, arn, tr.LOCAL_ALIAS)
+        assert records and {r["Type"] for r in records} == {"CNAME"}
+        assert all(r["Name"].rstrip(".").endswith(tr.LOCAL_ALIAS) for r in records)
+    finally:
+        tr.delete_everything(apprunner, cloudfront, acm)
+
+
+def test_route53_records_only_on_aws_and_only_with_a_zone(monkeypatch):
+    import boto3
+
+    calls = []
+    monkeypatch.setattr(boto3, "client", lambda service, **kw: calls.append(service) or FakeRoute53())
+    record = {"Name": "_x.www.example.org.", "Type": "CNAME", "Value": "_y.acm-validations.aws."}
+    monkeypatch.setenv("HOSTLAB_BACKEND", "local")
+    tr.custom_domain_records_in_route53([record])
+    assert calls == []  # the local backend validates by itself
+    monkeypatch.setenv("HOSTLAB_BACKEND", "aws")
+    monkeypatch.delenv(tr.ZONE_ENV, raising=False)
+    with pytest.raises(tr.NeedsDomain, match=tr.ZONE_ENV):
+        tr.custom_domain_records_in_route53([record])
+    tr.custom_domain_records_in_route53([record], "DELETE")  # nothing to remove without a zone
+    assert calls == []
+    monkeypatch.setenv(tr.ZONE_ENV, "Z123")
+    tr.custom_domain_records_in_route53([record])
+    assert calls == ["route53"]
+    assert FakeRoute53.sent[-1]["HostedZoneId"] == "Z123"
+    [change] = FakeRoute53.sent[-1]["ChangeBatch"]["Changes"]
+    assert change["Action"] == "UPSERT" and change["ResourceRecordSet"]["Name"] == record["Name"]
+
+
+class FakeRoute53:
+    sent: ClassVar[list] = []
+
+    def change_resource_record_sets(self, **kwargs):
+        FakeRoute53.sent.append(kwargs)
+
+
+def test_waiter_config_fits_the_backend(cloudfront, monkeypatch):
+    local = tr.waiter_config(cloudfront, "distribution")
+    assert local == {"Delay": tr.LOCAL.delay, "MaxAttempts": tr.LOCAL.max_attempts}
+    from hostlab import waiters
+
+    monkeypatch.setattr(waiters, "is_local_endpoint", lambda client: False)
+    assert tr.waiter_config(cloudfront, "certificate") == {
+        "Delay": tr.CERTIFICATE_AWS.delay,
+        "MaxAttempts": tr.CERTIFICATE_AWS.max_attempts,
+    }
+    assert tr.waiter_config(cloudfront, "distribution")["Delay"] == waiters.CLOUDFRONT_AWS.delay
