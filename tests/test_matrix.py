@@ -1,5 +1,6 @@
-"""The policy matrix (hostlab.matrix): its cases come from the backend, its verdicts and pictures are stable,
-and a run against the local backend measures what the tutorial claims."""
+"""The policy matrix (hostlab.matrix): its cases come from the backend, its predictions follow the policies'
+settings, its verdicts and pictures are stable, and a run against the local backend reproduces what the
+tutorial claims and what the predictions say."""
 
 from __future__ import annotations
 
@@ -110,6 +111,104 @@ def test_heatmap_writes_every_measured_value_and_draws_the_same_bytes_twice():
     assert png(fig) == png(matrix.heatmap(results))
 
 
+def cache_policy(headers=(), cookies="none", ttls=(0, 0, 0)) -> dict:
+    key_headers = {
+        "HeaderBehavior": "whitelist",
+        "Headers": {"Quantity": len(headers), "Items": list(headers)},
+    }
+    return {
+        "MinTTL": ttls[0],
+        "DefaultTTL": ttls[1],
+        "MaxTTL": ttls[2],
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "HeadersConfig": key_headers if headers else {"HeaderBehavior": "none"},
+            "CookiesConfig": {"CookieBehavior": cookies},
+        },
+    }
+
+
+def origin_request_policy(behaviour, headers=()) -> dict:
+    config = {"HeaderBehavior": behaviour}
+    if headers:
+        config["Headers"] = {"Quantity": len(headers), "Items": list(headers)}
+    return {"HeadersConfig": config}
+
+
+CONFIGS = {
+    "no-cache": cache_policy(),
+    "keeps": cache_policy(ttls=(1, 86400, 31536000)),
+    "host-key": cache_policy(headers=["Origin", "host"], cookies="all", ttls=(0, 0, 300)),
+    "all-viewer": origin_request_policy("allViewer"),
+    "all-but-host": origin_request_policy("allExcept", ["Host"]),
+    "host-only": origin_request_policy("whitelist", ["Host"]),
+    "ua-only": origin_request_policy("whitelist", ["User-Agent"]),
+}
+ACCEPTED = ("TLSv1.2", "TLSv1.3")
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        # The baseline of the fix: the origin's own Host, nothing cached.
+        (Case("g", "x", "no-cache", "all-but-host", ("TLSv1.2",)), ("200", "envoy", "origin domain", "Miss")),
+        # Host forwarded three ways: a policy forwarding everything, one naming Host, the legacy "*".
+        (Case("g", "x", "no-cache", "all-viewer", ("TLSv1.2",)), ("404", "envoy", "-", "Error")),
+        (Case("g", "x", "no-cache", "host-only", ("TLSv1.2",)), ("404", "envoy", "-", "Error")),
+        (Case("g", "x", None, None, ("TLSv1.2",), legacy_forward_all=True), ("404", "envoy", "-", "Error")),
+        # Host in the cache key reaches the origin even next to a policy that leaves Host out.
+        (Case("g", "x", "host-key", "all-but-host", ("TLSv1.2",)), ("404", "envoy", "-", "Error")),
+        # A whitelist without Host forwards the origin's name.
+        (Case("g", "x", "no-cache", "ua-only", ("TLSv1.2",)), ("200", "envoy", "origin domain", "Miss")),
+        # A policy that keeps answers: the repeat is a Hit.
+        (Case("g", "x", "keeps", "all-but-host", ("TLSv1.2",)), ("200", "envoy", "origin domain", "Hit")),
+        # No offered version accepted: CloudFront's 502, whatever the policies would do next.
+        (Case("g", "x", "no-cache", "all-viewer", ("TLSv1", "SSLv3")), ("502", "CloudFront", "-", "Error")),
+    ],
+)
+def test_predict_applies_the_rules_in_the_order_a_request_meets_them(case, expected):
+    predicted = matrix.predict(case, CONFIGS, ACCEPTED)
+    status, server, host, x_cache = expected
+    assert (predicted["status"], predicted["server"], predicted["host the app saw"]) == (status, server, host)
+    assert predicted["x-cache (repeat)"] == f"{x_cache} from cloudfront"
+    assert predicted[matrix.WHY]
+
+
+def test_predicted_origin_tls_follows_the_assumption_setting(monkeypatch):
+    case = Case("g", "x", "no-cache", "all-but-host", ("TLSv1",))
+    monkeypatch.setenv("HOSTLAB_APPRUNNER_TLS_VERSIONS", "TLSv1,TLSv1.2")
+    assert matrix.assumed_origin_tls() == ("TLSv1", "TLSv1.2")
+    assert matrix.predict(case, CONFIGS, matrix.assumed_origin_tls())["status"] == "200"
+    monkeypatch.setenv("HOSTLAB_APPRUNNER_TLS_VERSIONS", "TLSv1.2")
+    assert matrix.predict(case, CONFIGS, matrix.assumed_origin_tls())["status"] == "502"
+
+
+def test_disagreements_name_each_value_that_differs_and_none_when_all_agree():
+    case_list = [
+        Case("origin request policy", "Managed-AllViewer", "no-cache", "all-viewer", ("TLSv1.2",)),
+        Case("origin request policy", "none", "no-cache", None, ("TLSv1.2",)),
+        Case("cache policy", "Managed-CachingOptimized", "keeps", "all-but-host", ("TLSv1.2",)),
+        Case("origin SSL protocols", "TLSv1", "no-cache", "all-but-host", ("TLSv1",)),
+    ]
+    predicted = matrix.predictions(case_list, CONFIGS, ACCEPTED)
+    results = synthetic_results()
+    assert list(predicted.index) == list(results.index)
+    assert matrix.disagreements(results, predicted) == []
+    changed = results.copy()
+    changed.loc[("origin request policy", "none"), "x-cache (repeat)"] = "Hit from cloudfront"
+    [line] = matrix.disagreements(changed, predicted)
+    assert "none" in line and "x-cache (repeat)" in line and "Miss from cloudfront" in line
+
+
+def test_policy_configs_hold_every_listed_policy_and_the_matrix_own(cloudfront):
+    configs = matrix.policy_configs(cloudfront)
+    assert configs[matrix.CUSTOM_CACHE_POLICY_NAME] == matrix.CUSTOM_CACHE_POLICY_CONFIG
+    assert "Managed-AllViewerExceptHostHeader" in configs and "UseOriginCacheControlHeaders" in configs
+    keyed = configs["UseOriginCacheControlHeaders"]["ParametersInCacheKeyAndForwardedToOrigin"][
+        "HeadersConfig"
+    ]
+    assert "Host" in keyed["Headers"]["Items"]
+
+
 # --- against the local backend ------------------------------------------------------------------------------
 
 
@@ -125,11 +224,18 @@ def test_cases_come_from_the_backends_own_lists(cloudfront):
     assert set(orp_cases) == listed | {matrix.NO_POLICY, matrix.LEGACY_FORWARD_ALL}
     assert "Managed-AllViewer" in orp_cases and "Managed-AllViewerExceptHostHeader" in orp_cases
     assert [c.label for c in found if c.group == matrix.GROUP_TLS] == ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"]
-    assert [c.label for c in found if c.group == matrix.GROUP_CACHE] == [
-        matrix.CACHING_DISABLED,
-        matrix.CACHING_OPTIMIZED,
-        matrix.CUSTOM_CACHE_POLICY_NAME,
-    ]
+    managed_cache = {
+        item["CachePolicy"]["CachePolicyConfig"]["Name"]
+        for item in cloudfront.list_cache_policies(Type="managed")["CachePolicyList"]["Items"]
+    }
+    cache_cases = [c.label for c in found if c.group == matrix.GROUP_CACHE]
+    assert cache_cases == [*sorted(managed_cache), matrix.CUSTOM_CACHE_POLICY_NAME]
+    # The Host-keyed managed cache policies of issue 9 are among them.
+    assert {
+        "UseOriginCacheControlHeaders",
+        "UseOriginCacheControlHeaders-QueryStrings",
+        "Managed-Amplify",
+    } <= set(cache_cases)
 
 
 def test_cleanup_removes_what_a_run_left_behind(apprunner, cloudfront):
@@ -148,7 +254,7 @@ def test_cleanup_removes_what_a_run_left_behind(apprunner, cloudfront):
     }
 
 
-def test_a_run_measures_the_host_problem_and_its_fixes(apprunner, cloudfront, client_env, monkeypatch):
+def test_a_run_reproduces_the_host_problem_and_its_fixes(apprunner, cloudfront, client_env, monkeypatch):
     # The probes go through the backend's proxy and trust its CA, as a reader's notebook does.
     for name, value in client_env.items():
         monkeypatch.setenv(name, value)
@@ -182,6 +288,9 @@ def test_a_run_measures_the_host_problem_and_its_fixes(apprunner, cloudfront, cl
     assert rows[matrix.CACHING_OPTIMIZED][3].startswith("Hit")
     # TLSv1 only: the handshake with App Runner's front fails, CloudFront answers 502 itself.
     assert rows["TLSv1"][:3] == ("502", "CloudFront", "-")
+    # And every probed value is what the rules predict from the policies' own settings.
+    predicted = matrix.predictions(chosen, matrix.policy_configs(cloudfront), matrix.assumed_origin_tls())
+    assert matrix.disagreements(results, predicted) == []
 
 
 def test_probe_all_keeps_each_distributions_requests_in_case_order(monkeypatch):

@@ -89,3 +89,98 @@ def test_outputs_are_chosen_fields_not_whole_responses(name):
         text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
         assert "ResponseMetadata" not in text, f"{name}: cell {cell.execution_count} prints a whole response"
         assert "RequestId" not in text, f"{name}: cell {cell.execution_count} prints a request id"
+
+
+# Issue 9: each raw boto3 sequence appears once, in a cell of its own, before a helper wraps it.
+RAW_SEQUENCES = {
+    "04-fixes.ipynb": {
+        "raw-update-distribution": [
+            "get_distribution_config(",
+            "update_distribution(",
+            "IfMatch=",
+            'get_waiter("distribution_deployed")',
+            "create_invalidation(",
+            'get_waiter("invalidation_completed")',
+        ],
+        "raw-acm-certificate": [
+            "request_certificate(",
+            'ValidationMethod="DNS"',
+            'region_name="us-east-1"',
+            "describe_certificate(",
+            "ResourceRecord",
+            'get_waiter("certificate_validated")',
+        ],
+        "fix-custom-domain": ["associate_custom_domain(", "CustomDomainActive"],
+        "fix-read-timeout": ["OriginReadTimeout"],
+        "fix-error-caching": ["ErrorCachingMinTTL", "502", "503", "504", "404"],
+    },
+    "03-what-breaks.ipynb": {
+        "read-config": ["cloudfront.get_distribution_config(", "cloudfront.get_origin_request_policy("],
+        "break-read-timeout": ["OriginReadTimeout", "/slow?seconds="],
+    },
+    "05-cleanup.ipynb": {
+        "raw-disable-delete": [
+            "get_distribution_config(",
+            '"Enabled"',
+            "update_distribution(",
+            'get_waiter("distribution_deployed")',
+            "delete_distribution(",
+            "IfMatch=new_etag",
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "label"), [(name, label) for name, labels in RAW_SEQUENCES.items() for label in labels]
+)
+def test_raw_sequences_are_written_out_in_their_labelled_cell(name, label):
+    from notebook_cells import cell_with_label
+
+    nb = read_notebook(name)
+    cell = cell_with_label(nb, label)
+    assert cell is not None, f"{name}: no cell labelled {label}"
+    missing = [call for call in RAW_SEQUENCES[name][label] if call not in cell.source]
+    assert not missing, f"{name}#{label} does not show {missing}"
+    if label.startswith("raw-"):
+        assert "tr.change_distribution" not in cell.source and "tr.issued_certificate" not in cell.source
+        # The raw cell comes before the first cell that uses the helper wrapping the same calls.
+        helper = {"raw-update-distribution": "tr.change_distribution(", "raw-acm-certificate": "tr.issued_"}
+        cells = code_cells(nb)
+        if label in helper:
+            first_helper = next(i for i, c in enumerate(cells) if helper[label] in c.source)
+            assert cells.index(cell) < first_helper, f"{name}#{label} must come before {helper[label]}"
+
+
+TUTORIAL_AND_MATRIX = [*TUTORIAL, "06-policy-matrix.ipynb"]
+
+
+@pytest.mark.parametrize("name", TUTORIAL_AND_MATRIX)
+def test_says_where_its_outputs_come_from_and_never_calls_them_measured(name):
+    nb = read_notebook(name)
+    intro = " ".join(nb.cells[0].source.split())
+    assert "local backend" in intro and "docs/behaviours.md" in intro and "HOSTLAB_BACKEND=aws" in intro, (
+        f"{name}: the first cell must say that the saved outputs come from the local backend"
+    )
+    for cell in nb.cells:
+        texts = [cell.source] + [o.get("text", "") for o in cell.get("outputs", [])]
+        for text in texts:
+            assert "measured" not in text.lower().replace("measured on aws", "").replace(
+                "measures aws", ""
+            ), f"{name}: 'measured' describes a local output in: {text[:200]!r}"
+
+
+@pytest.mark.parametrize("name", TUTORIAL)
+def test_creating_cells_look_first(name):
+    """Issue 10: a re-run finds what the first run created instead of creating it twice."""
+    lookups = {
+        "create_service(": "tr.service_or_none(",
+        "create_distribution_with_tags(": "tr.distribution_or_none(",
+        "create_function(": "tr.function_etag_or_none(",
+        "request_certificate(": "tr.certificate_or_none(",
+        "associate_custom_domain(": "tr.custom_domain_or_none(",
+    }
+    for cell in code_cells(read_notebook(name)):
+        for create, lookup in lookups.items():
+            if create in cell.source:
+                assert lookup in cell.source, f"{name}: {create} without {lookup} in the same cell"

@@ -1,4 +1,7 @@
-"""The policy matrix: what happens to a request for each CloudFront policy and origin TLS setting, measured.
+"""The policy matrix: what happens to a request for each CloudFront policy and origin TLS setting.
+
+On the local backend the matrix is *reproduced* from the rules the backend implements (documented rules plus
+named assumptions, docs/behaviours.md); only a run with HOSTLAB_BACKEND=aws measures AWS.
 
 For every case the backend gets a distribution of its own in front of one App Runner service running the
 demo app, and :func:`probe` asks that distribution for ``/echo`` twice. Each row of the result records what
@@ -11,12 +14,16 @@ Cases, in three groups, each varying one setting of a working baseline (CachingD
 protocols [TLSv1.2], and for the last two groups the origin request policy AllViewerExceptHostHeader):
 
 * origin request policy: every managed policy, none, and legacy ForwardedValues forwarding all headers;
-* cache policy: CachingDisabled, CachingOptimized, and a custom policy with Host in the cache key;
+* cache policy: every managed policy, and a custom policy with Host in the cache key;
 * origin SSL protocols: each protocol of the SslProtocol enum on its own.
+
+Every case also gets a prediction (:func:`predict`): the row the documented rules give, computed from the
+policies' own settings as the API returns them, so a run can check each probed row against it
+(:func:`disagreements`).
 
 Why one distribution per case: the demo app answers ``/echo`` only at that exact path, and CloudFront picks
 a cache behaviour by path, so cases cannot share one distribution without rewriting paths (a function),
-which would itself be part of what is measured. Cases with identical settings share one distribution.
+which would itself be part of what is probed. Cases with identical settings share one distribution.
 
 The distributions are all created first and then waited for (on AWS they deploy side by side), and probed
 a few at a time (:func:`probe_all`); each distribution still gets its requests in case order.
@@ -83,16 +90,33 @@ class Case:
 
 def _policies(cloudfront, kind: str, policy_type: str) -> dict[str, str]:
     """{name: id} of the cache (kind="cache") or origin request (kind="origin_request") policies of a type."""
+    return {name: policy_id for name, (policy_id, _) in _policy_items(cloudfront, kind, policy_type).items()}
+
+
+def policy_configs(cloudfront) -> dict[str, dict]:
+    """{name: CachePolicyConfig or OriginRequestPolicyConfig} of every policy, managed and custom, as the API
+    lists them: what :func:`predict` reads. The matrix's own custom policy is the config :func:`run` will
+    create when the backend does not list it yet."""
+    found: dict[str, dict] = {CUSTOM_CACHE_POLICY_NAME: CUSTOM_CACHE_POLICY_CONFIG}
+    for kind in ("cache", "origin_request"):
+        for policy_type in ("managed", "custom"):
+            found.update({n: c for n, (_, c) in _policy_items(cloudfront, kind, policy_type).items()})
+    return found
+
+
+def _policy_items(cloudfront, kind: str, policy_type: str) -> dict[str, tuple[str, dict]]:
+    """{name: (id, config)} of the policies of one kind and type, every page."""
     lister = getattr(cloudfront, f"list_{kind}_policies")
     list_key = "CachePolicyList" if kind == "cache" else "OriginRequestPolicyList"
     item_key = "CachePolicy" if kind == "cache" else "OriginRequestPolicy"
     config_key = f"{item_key}Config"
-    found, marker = {}, None
+    found: dict[str, tuple[str, dict]] = {}
+    marker = None
     while True:
         page = lister(Type=policy_type, **({"Marker": marker} if marker else {}))[list_key]
         for item in page.get("Items", []) or []:
             policy = item[item_key]
-            found[policy[config_key]["Name"]] = policy["Id"]
+            found[policy[config_key]["Name"]] = (policy["Id"], policy[config_key])
         marker = page.get("NextMarker")
         if not marker:
             return found
@@ -111,7 +135,8 @@ def cases(cloudfront) -> list[Case]:
     result.append(Case(GROUP_ORP, NO_POLICY, origin_request_policy=None, **baseline))
     result.append(Case(GROUP_ORP, LEGACY_FORWARD_ALL, None, None, (BASELINE_TLS,), legacy_forward_all=True))
     fixed_orp = {"origin_request_policy": ALL_VIEWER_EXCEPT_HOST, "ssl_protocols": (BASELINE_TLS,)}
-    for name in (CACHING_DISABLED, CACHING_OPTIMIZED, CUSTOM_CACHE_POLICY_NAME):
+    # Every managed cache policy (CF-DG using-managed-cache-policies.html), then the custom Host-keyed one.
+    for name in [*sorted(_policies(cloudfront, "cache", "managed")), CUSTOM_CACHE_POLICY_NAME]:
         result.append(Case(GROUP_CACHE, name, cache_policy=name, **fixed_orp))
     for protocol in ssl_protocol_choices(cloudfront):
         result.append(
@@ -144,6 +169,22 @@ def _tags_list() -> list[dict[str, str]]:
     return [{"Key": TAG_KEY, "Value": TAG_VALUE}]
 
 
+CUSTOM_CACHE_POLICY_CONFIG = {
+    "Name": CUSTOM_CACHE_POLICY_NAME,
+    "Comment": "hostlab policy matrix: Host in the cache key",
+    "MinTTL": 0,
+    "DefaultTTL": 60,
+    "MaxTTL": 300,
+    "ParametersInCacheKeyAndForwardedToOrigin": {
+        "EnableAcceptEncodingGzip": False,
+        "EnableAcceptEncodingBrotli": False,
+        "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": listed(["Host"])},
+        "CookiesConfig": {"CookieBehavior": "none"},
+        "QueryStringsConfig": {"QueryStringBehavior": "none"},
+    },
+}
+
+
 def ensure_custom_cache_policy(cloudfront) -> str:
     """A cache policy with Host in the cache key (and so forwarded to the origin); returns its Id.
 
@@ -153,22 +194,7 @@ def ensure_custom_cache_policy(cloudfront) -> str:
     existing = _policies(cloudfront, "cache", "custom")
     if CUSTOM_CACHE_POLICY_NAME in existing:
         return existing[CUSTOM_CACHE_POLICY_NAME]
-    created = cloudfront.create_cache_policy(
-        CachePolicyConfig={
-            "Name": CUSTOM_CACHE_POLICY_NAME,
-            "Comment": "hostlab policy matrix: Host in the cache key",
-            "MinTTL": 0,
-            "DefaultTTL": 60,
-            "MaxTTL": 300,
-            "ParametersInCacheKeyAndForwardedToOrigin": {
-                "EnableAcceptEncodingGzip": False,
-                "EnableAcceptEncodingBrotli": False,
-                "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": listed(["Host"])},
-                "CookiesConfig": {"CookieBehavior": "none"},
-                "QueryStringsConfig": {"QueryStringBehavior": "none"},
-            },
-        }
-    )
+    created = cloudfront.create_cache_policy(CachePolicyConfig=CUSTOM_CACHE_POLICY_CONFIG)
     return created["CachePolicy"]["Id"]
 
 
@@ -243,7 +269,7 @@ def distribution_config(case: Case, origin_domain: str, policy_ids: dict[str, st
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Measuring
+# Probing
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -300,8 +326,8 @@ def run(apprunner, cloudfront, case_list: list[Case] | None = None) -> pd.DataFr
     for distribution_id in created:
         waiter.wait(Id=distribution_id)
 
-    measured = probe_all(case_list, domains, origin_domain)
-    rows = [{"group": c.group, "case": c.label, **measured[i]} for i, c in enumerate(case_list)]
+    probed = probe_all(case_list, domains, origin_domain)
+    rows = [{"group": c.group, "case": c.label, **probed[i]} for i, c in enumerate(case_list)]
     return pd.DataFrame(rows).set_index(["group", "case"])
 
 
@@ -330,6 +356,132 @@ def probe_all(case_list: list[Case], domains: dict[tuple, str], origin_domain: s
         for future in futures:
             results.update(future.result())
     return [results[index] for index in range(len(case_list))]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Predicting: the row the documented rules give for a case
+# ---------------------------------------------------------------------------------------------------------
+
+WHY = "why"
+# Header behaviours of an origin request policy that forward every viewer header, Host included (API
+# reference OriginRequestPolicyHeadersConfig; CF-DG using-managed-origin-request-policies.html).
+FORWARD_ALL_VIEWER_HEADERS = ("allViewer", "allViewerAndWhitelistCloudFront")
+
+
+def assumed_origin_tls() -> tuple[str, ...]:
+    """The TLS versions App Runner's front accepts, as the backend assumes them: AWS does not document them,
+    so this is the named assumption HOSTLAB_APPRUNNER_TLS_VERSIONS (hostlab.settings). On the aws backend
+    a prediction that disagrees with the answer means the assumption is wrong."""
+    from hostlab.settings import Settings
+
+    return Settings.from_env().apprunner_tls_versions
+
+
+def _header_names(headers_config: dict) -> set[str]:
+    return {h.lower() for h in (headers_config.get("Headers", {}).get("Items") or [])}
+
+
+def host_forwarded(case: Case, configs: dict[str, dict]) -> str | None:
+    """Why the viewer's Host reaches the origin in this case, or None when CloudFront sends the origin's own
+    domain name, its default (CF-DG RequestAndResponseBehaviorCustomOrigin.html, "Host")."""
+    if case.legacy_forward_all:
+        return "legacy ForwardedValues forward every header, Host included"
+    if case.origin_request_policy:
+        headers = configs[case.origin_request_policy]["HeadersConfig"]
+        if headers["HeaderBehavior"] in FORWARD_ALL_VIEWER_HEADERS:
+            return "the origin request policy forwards every viewer header, Host included"
+        if headers["HeaderBehavior"] == "whitelist" and "host" in _header_names(headers):
+            return "the origin request policy forwards Host"
+    if case.cache_policy:
+        # Values in the cache key are always forwarded to the origin, whatever the origin request policy says
+        # (CF-DG understanding-how-origin-request-policies-and-cache-policies-work-together.html).
+        key = configs[case.cache_policy]["ParametersInCacheKeyAndForwardedToOrigin"]["HeadersConfig"]
+        if key["HeaderBehavior"] == "whitelist" and "host" in _header_names(key):
+            return "Host is in the cache key, and cache-key values always reach the origin"
+    return None
+
+
+def ttl_without_cache_control(case: Case, configs: dict[str, dict]) -> int:
+    """How long the edge keeps /echo, which the demo app sends without Cache-Control or Expires: the cache
+    policy's DefaultTTL, within MinTTL and MaxTTL (CF-DG Expiration.html); 0 for the legacy case, whose
+    distribution_config sets all three TTLs to 0."""
+    if case.legacy_forward_all or case.cache_policy is None:
+        return 0
+    policy = configs[case.cache_policy]
+    return max(int(policy["MinTTL"]), min(int(policy["DefaultTTL"]), int(policy["MaxTTL"])))
+
+
+def predict(case: Case, configs: dict[str, dict], origin_tls: Iterable[str]) -> dict[str, str]:
+    """The row of :data:`COLUMNS` the rules give for ``case``, plus :data:`WHY`, the rule that decides it.
+
+    Checked in this order, as a request meets them:
+    1. no offered protocol is one the origin accepts: the TLS handshake fails and CloudFront answers 502
+       with its own error page (CF-DG http-502-bad-gateway.html, "SSL/TLS negotiation failure");
+    2. the viewer's Host reaches App Runner (CF-DG RequestAndResponseBehaviorCustomOrigin.html, "Host"):
+       its shared front has no route for the distribution's name and Envoy answers 404 with an empty body
+       (a community finding, not documented by AWS: the "Unknown Host" row of docs/behaviours.md);
+    3. otherwise the app answers with the origin's domain as Host, and the repeat is a Hit when the policy
+       keeps the answer (TTL above 0) and a Miss when it does not. An error answer carries
+       "X-Cache: Error from cloudfront" on every request (CF-DG http-502-bad-gateway.html; the X-Cache row
+       of docs/behaviours.md).
+    """
+    if not set(case.ssl_protocols) & set(origin_tls):
+        offered = ", ".join(case.ssl_protocols)
+        return {
+            "status": "502",
+            "server": "CloudFront",
+            "host the app saw": "-",
+            "x-cache (repeat)": "Error from cloudfront",
+            WHY: f"App Runner's front accepts none of {offered} (assumed: {', '.join(origin_tls)})",
+        }
+    if reason := host_forwarded(case, configs):
+        return {
+            "status": "404",
+            "server": "envoy",
+            "host the app saw": "-",
+            "x-cache (repeat)": "Error from cloudfront",
+            WHY: reason,
+        }
+    ttl = ttl_without_cache_control(case, configs)
+    cookies = "no cookies" if case.cache_policy is None else _cookies_in_key(configs[case.cache_policy])
+    return {
+        "status": "200",
+        "server": "envoy",
+        "host the app saw": "origin domain",
+        "x-cache (repeat)": "Hit from cloudfront" if ttl > 0 else "Miss from cloudfront",
+        WHY: (
+            f"origin's own Host; kept {ttl} s with {cookies} in the cache key"
+            if ttl > 0
+            else "origin's own Host; nothing kept (TTL 0)"
+        ),
+    }
+
+
+def _cookies_in_key(cache_policy: dict) -> str:
+    """Which cookies the cache key holds ("no", "all" or "some cookies"): with none, one viewer's copy of a
+    personal page can reach another."""
+    behaviour = cache_policy["ParametersInCacheKeyAndForwardedToOrigin"]["CookiesConfig"]["CookieBehavior"]
+    return {"none": "no cookies", "all": "all cookies"}.get(behaviour, "some cookies")
+
+
+def predictions(case_list: list[Case], configs: dict[str, dict], origin_tls: Iterable[str]) -> pd.DataFrame:
+    """:func:`predict` for every case, indexed like :func:`run`'s results."""
+    origin_tls = tuple(origin_tls)
+    rows = [{"group": c.group, "case": c.label, **predict(c, configs, origin_tls)} for c in case_list]
+    return pd.DataFrame(rows).set_index(["group", "case"])
+
+
+def disagreements(results: pd.DataFrame, predicted: pd.DataFrame) -> list[str]:
+    """One line per probed value that differs from its prediction (empty when every case agrees)."""
+    lines = []
+    for index, row in results.iterrows():
+        for column in COLUMNS:
+            if str(row[column]) != str(predicted.at[index, column]):
+                lines.append(
+                    f"{index[0]}: {index[1]}: {column} is {row[column]!r}, the rules predict "
+                    f"{predicted.at[index, column]!r} ({predicted.at[index, WHY]})"
+                )
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -396,7 +548,7 @@ VERDICT_NAMES = ("works as intended", "cached: one viewer's page can reach anoth
 
 
 def verdict(column: str, value: str) -> int:
-    """How a measured value reads for the tutorial's personal /echo page.
+    """How a probed value reads for the tutorial's personal /echo page.
 
     status: 2xx works, anything else is broken. host: the origin domain works (App Runner routes it);
     the viewer's host is broken (App Runner's front has no route for it). x-cache: a Miss works for a
@@ -432,8 +584,8 @@ def styled(results: pd.DataFrame):
 
 
 def heatmap(results: pd.DataFrame) -> Figure:
-    """The results as a grid: one row per case, one column per measure, coloured by :func:`verdict`,
-    with the measured value written in each cell."""
+    """The results as a grid: one row per case, one column per probed value, coloured by :func:`verdict`,
+    with the probed value written in each cell."""
     codes = verdicts(results).to_numpy()
     rows, cols = codes.shape
     fig = Figure(figsize=(10.0, 0.34 * rows + 1.6), dpi=100, layout="constrained")

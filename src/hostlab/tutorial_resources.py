@@ -35,6 +35,10 @@ STATIC_PATH = "/static/*"
 ALIAS_ENV = "HOSTLAB_ALIAS"
 ZONE_ENV = "HOSTLAB_ROUTE53_ZONE_ID"
 LOCAL_ALIAS = "www.hostlab-tutorial.example"
+# The App Runner service's plain environment in notebook 01 (/account sent without Cache-Control, as Flask and
+# Express do unless told otherwise); notebook 04 adds the origin secret to it.
+SERVICE_ENV = {"ACCOUNT_CACHE_CONTROL": "none"}
+DISTRIBUTION_COMMENT = "hostlab tutorial: CloudFront in front of App Runner"
 
 # Managed policies: the same IDs in every account (CloudFront Developer Guide, "Use managed cache policies",
 # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html, and
@@ -73,6 +77,16 @@ def caller_reference() -> str:
 
 def on_aws() -> bool:
     return os.environ.get("HOSTLAB_BACKEND", "").strip().lower() == "aws"
+
+
+def required_alias() -> str:
+    """The alternate domain name, or NeedsDomain on AWS when the reader named none (HOSTLAB_ALIAS)."""
+    if (alias := alias_name()) is None:
+        raise NeedsDomain(
+            f"on the aws backend this step needs {ALIAS_ENV}=<a domain name you control> and "
+            f"{ZONE_ENV}=<its Route 53 hosted zone ID>: ACM issues a certificate only after DNS validation"
+        )
+    return alias
 
 
 def alias_name() -> str | None:
@@ -117,6 +131,25 @@ def _patience(client, aws: Patience) -> Patience:
     return LOCAL if waiters.is_local_endpoint(client) else aws
 
 
+def waiter_config(client, kind: str) -> dict:
+    """``WaiterConfig`` for botocore's own waiters: ``kind`` is "distribution" (distribution_deployed),
+    "invalidation" (invalidation_completed) or "certificate" (certificate_validated).
+
+    botocore's defaults (60 s x 35, 20 s x 30, 60 s x 5) are made for AWS: against the local backend the
+    first 60 s sleep alone would outlast the whole deployment, and on AWS certificate validation can take
+    longer than 5 minutes (see above).
+    """
+    from hostlab import waiters
+
+    aws = {
+        "distribution": Patience(waiters.CLOUDFRONT_AWS.delay, waiters.CLOUDFRONT_AWS.max_attempts),
+        "invalidation": INVALIDATION_AWS,
+        "certificate": CERTIFICATE_AWS,
+    }[kind]
+    p = _patience(client, aws)
+    return {"Delay": p.delay, "MaxAttempts": p.max_attempts}
+
+
 def wait_service_running(apprunner, service_arn: str) -> str:
     """Wait until the App Runner service leaves OPERATION_IN_PROGRESS (hostlab.waiters' ServiceRunning,
     built from botocore's waiter machinery since botocore has none); prints and returns the final status."""
@@ -144,11 +177,10 @@ def invalidate(cloudfront, distribution_id: str, paths: list[str] | None = None)
         DistributionId=distribution_id,
         InvalidationBatch={"Paths": listed(paths or ["/*"]), "CallerReference": caller_reference()},
     )
-    p = _patience(cloudfront, INVALIDATION_AWS)
     cloudfront.get_waiter("invalidation_completed").wait(
         DistributionId=distribution_id,
         Id=created["Invalidation"]["Id"],
-        WaiterConfig={"Delay": p.delay, "MaxAttempts": p.max_attempts},
+        WaiterConfig=waiter_config(cloudfront, "invalidation"),
     )
     return cloudfront.get_invalidation(DistributionId=distribution_id, Id=created["Invalidation"]["Id"])[
         "Invalidation"
@@ -186,11 +218,22 @@ def tutorial_services(apprunner) -> list[dict]:
     return found
 
 
-def find_service(apprunner) -> dict:
-    """The tutorial's App Runner service (DescribeService), or NotCreatedYet."""
+def service_or_none(apprunner) -> dict | None:
+    """The tutorial's App Runner service (DescribeService), or None before notebook 01 created it.
+
+    App Runner refuses a second service of the same name in an account and region (CreateService:
+    InvalidRequestException), so notebook 01 looks first and updates the service it finds instead.
+    """
     for summary in tutorial_services(apprunner):
         if summary["ServiceName"] == SERVICE_NAME:
             return apprunner.describe_service(ServiceArn=summary["ServiceArn"])["Service"]
+    return None
+
+
+def find_service(apprunner) -> dict:
+    """The tutorial's App Runner service (DescribeService), or NotCreatedYet."""
+    if (service := service_or_none(apprunner)) is not None:
+        return service
     raise NotCreatedYet(
         f"no App Runner service {SERVICE_NAME!r} tagged {PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}: "
         "run notebooks/01-create-service.ipynb first"
@@ -208,15 +251,30 @@ def tutorial_distributions(cloudfront) -> list[dict]:
     return found
 
 
-def find_distribution(cloudfront) -> dict:
-    """The tutorial's distribution (GetDistribution's Distribution), or NotCreatedYet."""
-    found = tutorial_distributions(cloudfront)
+def distribution_or_none(cloudfront) -> dict | None:
+    """The tutorial's distribution (GetDistribution's Distribution), or None before notebook 02 created it.
+
+    CloudFront happily creates any number of distributions with the same settings (each CreateDistribution
+    with a new CallerReference is a new one), so notebook 02 looks first and updates the one it finds. Should
+    several carry the tag (an interrupted run, or an older version of this tutorial), the choice is the same
+    every time: notebook 02's comment first, then the lowest Id.
+    """
+    found = sorted(
+        tutorial_distributions(cloudfront), key=lambda d: (d.get("Comment") != DISTRIBUTION_COMMENT, d["Id"])
+    )
     if not found:
-        raise NotCreatedYet(
-            f"no CloudFront distribution tagged {PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}: "
-            "run notebooks/02-attach-cloudfront.ipynb first"
-        )
+        return None
     return cloudfront.get_distribution(Id=found[0]["Id"])["Distribution"]
+
+
+def find_distribution(cloudfront) -> dict:
+    """The tutorial's distribution (see :func:`distribution_or_none`), or NotCreatedYet."""
+    if (distribution := distribution_or_none(cloudfront)) is not None:
+        return distribution
+    raise NotCreatedYet(
+        f"no CloudFront distribution tagged {PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}: "
+        "run notebooks/02-attach-cloudfront.ipynb first"
+    )
 
 
 def _function_is_tagged(cloudfront, summary: dict) -> bool:
@@ -311,6 +369,88 @@ def behaviour_lines(config: dict) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Notebook 03 starts where notebooks 01 and 02 leave off, also when 03 or 04 already ran
+# ---------------------------------------------------------------------------------------------------------
+
+# What notebook 02 configures and notebooks 03 and 04 change, as notebook 02 sets it. Notebook 02's cell
+# "distribution-config" is the one to read; these values must match it (tests/test_tutorial_resources.py).
+NOTEBOOK_02_ERROR_RESPONSES = [{"ErrorCode": 404, "ErrorCachingMinTTL": 600}]
+NOTEBOOK_02_READ_TIMEOUT = 30
+
+
+def _as_notebook_02_left_it(config: dict) -> None:
+    """Put back, in a DistributionConfig, every setting that notebooks 03 and 04 change."""
+    origin = app_origin(config)
+    origin["CustomHeaders"] = listed([])
+    custom = origin["CustomOriginConfig"]
+    custom["OriginSslProtocols"] = listed(["TLSv1.2"])
+    custom["OriginReadTimeout"] = NOTEBOOK_02_READ_TIMEOUT
+    default = default_behavior(config)
+    default.update(
+        CachePolicyId=CACHING_OPTIMIZED,
+        OriginRequestPolicyId=ALL_VIEWER,
+        Compress=True,
+        FunctionAssociations=listed([]),
+    )
+    config["CacheBehaviors"] = listed([])
+    config["CustomErrorResponses"] = listed(copy.deepcopy(NOTEBOOK_02_ERROR_RESPONSES))
+    config["Aliases"] = listed([])
+    config["ViewerCertificate"] = {"CloudFrontDefaultCertificate": True}
+
+
+def _notebook_02_view(config: dict) -> tuple:
+    """The settings :func:`_as_notebook_02_left_it` puts back, in a form that ignores the defaults CloudFront
+    fills in (an empty list's missing Items, a certificate's derived fields)."""
+    origin = app_origin(config)
+    custom = origin["CustomOriginConfig"]
+    default = default_behavior(config)
+    errors = config.get("CustomErrorResponses", {}).get("Items") or []
+    return (
+        tuple(sorted(custom["OriginSslProtocols"]["Items"])),
+        custom.get("OriginReadTimeout"),
+        len(origin.get("CustomHeaders", {}).get("Items") or []),
+        default.get("CachePolicyId"),
+        default.get("OriginRequestPolicyId"),
+        default.get("Compress"),
+        len(default.get("FunctionAssociations", {}).get("Items") or []),
+        len(config.get("CacheBehaviors", {}).get("Items") or []),
+        tuple(sorted((int(e["ErrorCode"]), int(e.get("ErrorCachingMinTTL", -1))) for e in errors)),
+        len(config.get("Aliases", {}).get("Items") or []),
+        bool(config.get("ViewerCertificate", {}).get("CloudFrontDefaultCertificate")),
+    )
+
+
+def start_from_notebook_02(apprunner, cloudfront, service: dict, distribution_id: str) -> dict:
+    """Bring the service back to notebook 01's configuration and the distribution to notebook 02's, when a
+    run of notebook 03 or 04 changed them; nothing when they are as 01 and 02 left them. Prints nothing, so
+    that notebook 03 reads the same on every run. Returns the service (DescribeService).
+
+    A reset waits for the deployments (botocore waiters, quietly) and invalidates /*, so that no answer
+    cached under a later configuration is served.
+    """
+    from hostlab import waiters
+    from hostlab.app import source_configuration
+
+    variables = service["SourceConfiguration"]["ImageRepository"]["ImageConfiguration"].get(
+        "RuntimeEnvironmentVariables", {}
+    )
+    if "ORIGIN_SECRET" in variables:  # notebook 04's origin secret: the app would answer 403 to the probes
+        apprunner.update_service(
+            ServiceArn=service["ServiceArn"], SourceConfiguration=source_configuration(env=SERVICE_ENV)
+        )
+        waiters.apprunner_waiter(apprunner, "ServiceRunning").wait(ServiceArn=service["ServiceArn"])
+        service = apprunner.describe_service(ServiceArn=service["ServiceArn"])["Service"]
+    current = cloudfront.get_distribution_config(Id=distribution_id)
+    config = copy.deepcopy(current["DistributionConfig"])
+    _as_notebook_02_left_it(config)
+    if _notebook_02_view(config) != _notebook_02_view(current["DistributionConfig"]):
+        cloudfront.update_distribution(Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=config)
+        waiters.distribution_deployed_waiter(cloudfront).wait(Id=distribution_id)
+        invalidate(cloudfront, distribution_id)
+    return service
+
+
+# ---------------------------------------------------------------------------------------------------------
 # The CloudFront Function of notebook 04
 # ---------------------------------------------------------------------------------------------------------
 
@@ -326,6 +466,16 @@ def function_code() -> str:
             f"{FUNCTION_SOURCE} not found: the tutorial reads the function from the repository's infra/ "
             "folder, so install the package from a clone (pip install -e .)"
         ) from None
+
+
+def function_etag_or_none(cloudfront) -> str | None:
+    """The ETag of the tutorial's function in the DEVELOPMENT stage, or None before notebook 04 created it
+    (DescribeFunction: NoSuchFunctionExists). CreateFunction refuses a name that exists
+    (FunctionAlreadyExists), so a re-run of notebook 04 updates the function instead."""
+    try:
+        return cloudfront.describe_function(Name=FUNCTION_NAME, Stage="DEVELOPMENT")["ETag"]
+    except cloudfront.exceptions.NoSuchFunctionExists:
+        return None
 
 
 def viewer_request_event(host: str, uri: str = "/echo") -> bytes:
@@ -373,21 +523,32 @@ def issued_certificate(acm, domain: str | None) -> str:
             f"on the aws backend this step needs {ALIAS_ENV}=<a domain name you control> and "
             f"{ZONE_ENV}=<its Route 53 hosted zone ID>: ACM issues a certificate only after DNS validation"
         )
-    for summary in tutorial_certificates(acm):
-        if summary["DomainName"] == domain and summary.get("Status") in ("ISSUED", "PENDING_VALIDATION"):
-            arn = summary["CertificateArn"]
-            break
-    else:
-        arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS", Tags=apprunner_tags())[
+    arn = (
+        certificate_or_none(acm, domain)
+        or acm.request_certificate(DomainName=domain, ValidationMethod="DNS", Tags=apprunner_tags())[
             "CertificateArn"
         ]
-    if on_aws():
-        _route53_validation(acm, arn, "UPSERT")
-    p = _patience(acm, CERTIFICATE_AWS)
+    )
+    validation_record_in_route53(acm, arn)
     acm.get_waiter("certificate_validated").wait(
-        CertificateArn=arn, WaiterConfig={"Delay": p.delay, "MaxAttempts": p.max_attempts}
+        CertificateArn=arn, WaiterConfig=waiter_config(acm, "certificate")
     )
     return arn
+
+
+def certificate_or_none(acm, domain: str) -> str | None:
+    """The ARN of the tutorial's certificate for ``domain`` (issued, or still being validated), or None."""
+    for summary in tutorial_certificates(acm):
+        if summary["DomainName"] == domain and summary.get("Status") in ("ISSUED", "PENDING_VALIDATION"):
+            return summary["CertificateArn"]
+    return None
+
+
+def validation_record_in_route53(acm, certificate_arn: str) -> None:
+    """On AWS, create the certificate's DNS validation record in HOSTLAB_ROUTE53_ZONE_ID (UPSERT, so a re-run
+    is harmless); nothing on the local backend, whose ACM validates by itself after a moment."""
+    if on_aws():
+        _route53_validation(acm, certificate_arn, "UPSERT")
 
 
 def _validation_record(acm, certificate_arn: str) -> dict | None:
@@ -430,6 +591,77 @@ def _route53_validation(acm, certificate_arn: str, action: str) -> None:
         )
     except ClientError as exc:
         # DELETE of a record that is already gone: InvalidChangeBatch; nothing left to do.
+        if not (action == "DELETE" and exc.response["Error"]["Code"] == "InvalidChangeBatch"):
+            raise
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The alternative fix of notebook 04: the alias as a custom domain of the App Runner service
+# ---------------------------------------------------------------------------------------------------------
+
+
+def custom_domain_or_none(apprunner, service_arn: str, domain: str) -> dict | None:
+    """The service's custom domain ``domain`` as DescribeCustomDomains lists it, or None
+    (AssociateCustomDomain refuses a name the service already has, so notebook 04 looks first)."""
+    token = None
+    while True:
+        page = apprunner.describe_custom_domains(
+            ServiceArn=service_arn, **({"NextToken": token} if token else {})
+        )
+        for custom in page.get("CustomDomains", []):
+            if custom["DomainName"] == domain:
+                return custom
+        token = page.get("NextToken")
+        if not token:
+            return None
+
+
+def custom_domain_validation_records(apprunner, service_arn: str, domain: str) -> list[dict]:
+    """The custom domain's CertificateValidationRecords, once App Runner lists them: not while the domain is
+    "creating", the first seconds after AssociateCustomDomain (AR-DG manage-custom-domains.html)."""
+    p = _patience(apprunner, Patience(5.0, 60))
+    for _ in range(p.max_attempts):
+        custom = custom_domain_or_none(apprunner, service_arn, domain) or {}
+        if records := custom.get("CertificateValidationRecords"):
+            return records
+        time.sleep(p.delay)
+    raise TimeoutError(f"App Runner listed no validation records for {domain} after {p.max_attempts} polls")
+
+
+def custom_domain_records_in_route53(records: list[dict], action: str = "UPSERT") -> None:
+    """On AWS, write (UPSERT) or remove (DELETE) App Runner's certificate validation records of a custom
+    domain in HOSTLAB_ROUTE53_ZONE_ID; nothing on the local backend, which validates by itself.
+
+    App Runner validates a custom domain through DNS records the owner of the domain creates
+    (AssociateCustomDomain, CustomDomain.CertificateValidationRecords; AR-DG manage-custom-domains.html).
+    """
+    zone = os.environ.get(ZONE_ENV, "").strip()
+    if not on_aws() or not records:
+        return
+    if not zone:
+        if action == "UPSERT":
+            raise NeedsDomain(f"set {ZONE_ENV} to the Route 53 hosted zone of {ALIAS_ENV}")
+        return
+    import boto3
+
+    changes = [
+        {
+            "Action": action,
+            "ResourceRecordSet": {
+                "Name": r["Name"],
+                "Type": r["Type"],
+                "TTL": 300,
+                "ResourceRecords": [{"Value": r["Value"]}],
+            },
+        }
+        for r in records
+    ]
+    try:
+        boto3.client("route53").change_resource_record_sets(
+            HostedZoneId=zone, ChangeBatch={"Comment": "hostlab tutorial custom domain", "Changes": changes}
+        )
+    except ClientError as exc:
+        # DELETE of records that are already gone: InvalidChangeBatch; nothing left to do.
         if not (action == "DELETE" and exc.response["Error"]["Code"] == "InvalidChangeBatch"):
             raise
 
@@ -528,6 +760,9 @@ def delete_service(apprunner, service_arn: str) -> None:
 
     if apprunner.describe_service(ServiceArn=service_arn)["Service"]["Status"] == "OPERATION_IN_PROGRESS":
         wait_service_running(apprunner, service_arn)
+    if on_aws():  # notebook 04's custom domain: its validation records in Route 53 go with the service
+        for custom in apprunner.describe_custom_domains(ServiceArn=service_arn).get("CustomDomains", []):
+            custom_domain_records_in_route53(custom.get("CertificateValidationRecords", []), "DELETE")
     apprunner.delete_service(ServiceArn=service_arn)
     waiters.wait(
         waiters.apprunner_waiter(apprunner, "ServiceDeleted"), "App Runner service", ServiceArn=service_arn
