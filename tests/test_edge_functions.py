@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 
+import psutil
 import pytest
 
-from hostlab.local.cloudfront_js import CompiledFunction, FunctionCodeError, run_function
+from hostlab.local.cloudfront_js import (
+    WALL_TIME_LIMIT_SECONDS,
+    CompiledFunction,
+    FunctionCodeError,
+    run_function,
+)
+from hostlab.local.cloudfront_js_pool import WorkerPool
 from hostlab.local.dataplane.edge.functions import FunctionRunner, LiveFunction, build_event
 from hostlab.local.dataplane.edge.messages import ViewerRequest
 
@@ -186,3 +201,193 @@ def test_logs_are_truncated_at_10_kb():
         {"request": {}},
     )
     assert sum(len(line) for line in result["FunctionExecutionLogs"]) == 10 * 1024
+
+
+# --- runs in worker processes: stopped at the wall-clock limit, concurrent, never orphaned -----------------
+# hostlab.local.cloudfront_js_pool. Each test below has its own small pool, so killing workers here never
+# disturbs another test; the shared pool (used above) is exercised the same way through the real backend in
+# tests/test_cloudfront_functions.py.
+
+REGEX_BACKTRACKING = "function handler(e){ return /^(a+)+$/.test('a'.repeat(40) + '!') }"
+STOPPED = (
+    f"InternalError: the function ran longer than {WALL_TIME_LIMIT_SECONDS * 1000:.0f} ms and was stopped"
+)
+NO_DYNAMIC_CODE = "EvalError: Dynamic code evaluation is not supported"
+# A slow but valid function: busy for 30 ms (no timers exist), logging when it started and ended.
+SLOW = """function handler(e) {
+  var start = Date.now(); while (Date.now() - start < 30) {}
+  console.log(JSON.stringify([start, Date.now()])); return e.request;
+}"""
+
+
+@pytest.fixture
+def pool():
+    workers = WorkerPool(size=2).start()
+    assert workers.wait_ready(), workers.last_spawn_error
+    yield workers
+    workers.close()
+
+
+def wait_for(condition, what: str, timeout: float = 20.0):
+    """A bounded wait for an event (a liveness bound, not a speed assertion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def cpu_seconds(pids) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+    return total
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        REGEX_BACKTRACKING,
+        "function handler(e){ while (true) {} }",
+        "function handler(e){ for (;;) { try { while (true) {} } catch (x) {} } }",
+        "var spin = /^(a+)+$/.test('a'.repeat(40) + '!'); function handler(e){ return e.request }",
+    ],
+    ids=["regex-backtracking", "loop", "loop-catching-its-interrupt", "top-level-regex"],
+)
+def test_runaway_code_is_stopped_and_its_worker_killed(pool, code):
+    before = set(pool.pids())
+    run = run_function(code, {"request": {}}, pool=pool)
+    assert run["FunctionErrorMessage"] == STOPPED and run["ComputeUtilization"] == "100"
+    gone = before - set(pool.pids())
+    assert len(gone) == 1 and pool.killed == 1
+    assert not any(psutil.pid_exists(pid) for pid in gone)  # killed and reaped, not a zombie
+    # A replacement is started at once; the pool is whole again, and the next run works.
+    assert pool.wait_ready(2) and len(pool.pids()) == 2
+    assert run_function(ADD_XFH, {"request": {"headers": {"host": {"value": "h"}}}}, pool=pool)[
+        "FunctionErrorMessage"
+    ] == ""
+
+
+def test_no_cpu_is_burnt_once_a_runaway_is_stopped(pool):
+    run_function(REGEX_BACKTRACKING, {}, pool=pool)
+    assert pool.wait_ready(2)
+    pids = pool.pids()
+    spent = cpu_seconds(pids)
+    time.sleep(1.0)
+    # Idle workers block on their pipe: far less than the 1 CPU-second a spinning one would burn.
+    assert cpu_seconds(pids) - spent < 0.3
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # Memory: CF-DG cloudfront-limits.html, 2 MB per function.
+        "function handler(e){ var a = []; while (true) { a.push('x'.repeat(64) + a.length) } }",
+        # Deep recursion exhausts the engine's stack.
+        "function handler(e){ function f(n){ return f(n + 1) + 1 } return f(0) }",
+    ],
+    ids=["memory", "recursion"],
+)
+def test_memory_and_recursion_are_stopped_without_killing_the_worker(pool, code):
+    before = pool.pids()
+    run = run_function(code, {}, pool=pool)
+    assert re.search(r"out of memory|exceeded its memory limit|stack overflow", run["FunctionErrorMessage"])
+    assert pool.pids() == before and pool.killed == 0  # the engine's own limit caught it
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "function handler(e){ return eval('1') }",
+        "function handler(e){ return (0, eval)('1') }",
+        "function handler(e){ return globalThis['ev' + 'al']('1') }",
+        "function handler(e){ return Function('return 1')() }",
+        "function handler(e){ return new Function('return 1')() }",
+        "function handler(e){ return (function(){}).constructor('return 1')() }",
+        "function handler(e){ return (() => 1).constructor('return 1')() }",
+        "function handler(e){ return (class {}).constructor('return 1')() }",
+        "function handler(e){ return Reflect.construct(handler.constructor, ['return 1'])() }",
+        # The case from the issue: the generator function constructor reached through its prototype.
+        "function handler(e){ return Object.getPrototypeOf(function*(){}).constructor('yield 6*7')() }",
+        "function handler(e){ return (function*(){}).constructor('yield 1')().next() }",
+        "function handler(e){ return Object.getPrototypeOf(async function(){}).constructor('return 1')() }",
+        "function handler(e){ return Object.getPrototypeOf(async function*(){}).constructor('yield 1')() }",
+        # Putting something back is refused too (the replacements are neither writable nor configurable).
+        "function handler(e){ var G = Object.getPrototypeOf(function*(){}), C = G.constructor;"
+        " try { Object.defineProperty(G, 'constructor', {value: 0}) } catch (x) {}"
+        " try { G.constructor = 0; eval = 0; Function = 0 } catch (x) {} return G.constructor('yield 1') }",
+    ],
+)
+def test_every_route_to_dynamic_code_is_refused(code):
+    # CF-DG functions-javascript-runtime-features.html, "Restricted features": no dynamic code evaluation.
+    run = run_function(code, {"request": {}})
+    assert run["FunctionErrorMessage"] == NO_DYNAMIC_CODE
+    assert run["FunctionOutput"] == ""
+
+
+def test_generators_and_async_functions_themselves_still_work():
+    # Positive control for the case above: only the text-to-code constructors are closed.
+    run = run_function(
+        "function* g(){ yield 6 * 7 }"
+        " async function handler(e){ var v = await Promise.resolve(g().next().value);"
+        " e.request.uri = '/' + v; return e.request }",
+        {"request": {"uri": "/"}},
+    )
+    assert run["FunctionErrorMessage"] == "" and run["output"] == {"uri": "/42"}
+
+
+def test_concurrent_runs_of_one_function_overlap(pool):
+    compiled = CompiledFunction(SLOW, pool=pool)
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        runs = list(executor.map(lambda _: compiled.run({"request": {}}), range(2)))
+    assert all(run.ok for run in runs), [run.error for run in runs]
+    (_, a_end), (b_start, _) = sorted(json.loads(run.logs[0]) for run in runs)
+    assert b_start < a_end  # the second began before the first ended: not serialized
+
+
+def test_a_slow_run_does_not_hold_up_other_functions(pool):
+    slow = concurrent.futures.ThreadPoolExecutor(1).submit(run_function, REGEX_BACKTRACKING, {}, pool=pool)
+    quick = run_function(ADD_XFH, {"request": {"headers": {"host": {"value": "h"}}}}, pool=pool)
+    assert quick["FunctionErrorMessage"] == "" and not slow.done()  # answered while the runaway still ran
+    assert slow.result()["FunctionErrorMessage"] == STOPPED
+
+
+def test_a_crashed_worker_is_replaced(pool):
+    victim = pool.pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: not psutil.pid_exists(victim) or psutil.Process(victim).status() == "zombie", "death")
+    # Runs keep working: one sent to the dead worker is retried elsewhere, and the pool refills.
+    for _ in range(3):
+        assert run_function(ADD_XFH, {"request": {"headers": {"host": {"value": "h"}}}}, pool=pool)[
+            "FunctionErrorMessage"
+        ] == ""
+    wait_for(lambda: victim not in pool.pids() and len(pool.pids()) == 2, "a replacement")
+
+
+def test_workers_die_with_their_backend(tmp_path):
+    # A process that starts a pool and is then killed without any chance to clean up (SIGKILL).
+    script = (
+        "import sys; from hostlab.local.cloudfront_js_pool import WorkerPool\n"
+        "p = WorkerPool(size=2).start(); assert p.wait_ready()\n"
+        "print(' '.join(map(str, p.pids())), flush=True); sys.stdin.read()\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 2 and all(psutil.pid_exists(pid) for pid in workers)
+    finally:
+        parent.kill()
+        parent.wait()
+
+    def gone(pid):
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    wait_for(lambda: all(gone(pid) for pid in workers), "the orphaned workers to exit")

@@ -45,6 +45,9 @@ ACQUIRE_TIMEOUT_SECONDS = 10.0
 SPAWN_TIMEOUT_SECONDS = 30.0
 _SPAWN_RETRY_SECONDS = (0.5, 2.0, 10.0)
 _AFFINITY_KEYS = 64
+# How often the spawner looks for idle workers that died (killed from outside, crashed): they are replaced
+# even if no run comes to notice.
+_HEALTH_CHECK_SECONDS = 0.5
 
 
 class PoolClosed(RuntimeError):
@@ -151,7 +154,14 @@ class WorkerPool:
 
     def _spawn_loop(self) -> None:
         failures = 0
-        while self._spawns.get():
+        while True:
+            try:
+                wanted = self._spawns.get(timeout=_HEALTH_CHECK_SECONDS)
+            except queue.Empty:
+                self._replace_dead_idle_workers()
+                continue
+            if not wanted:
+                return
             try:
                 worker = self._spawn()
             except Exception as exc:  # a worker that cannot start must not end the spawner
@@ -208,6 +218,9 @@ class WorkerPool:
                 if self.last_spawn_error:
                     detail += f" (last start failure: {self.last_spawn_error})"
                 return {"unavailable": detail}
+            if worker.proc.poll() is not None:  # died while idle, before the health check saw it
+                self._discard(worker)
+                continue
             try:
                 wire.write(worker.to_fd, message)
             except wire.PeerGone:
@@ -265,11 +278,22 @@ class WorkerPool:
     def _discard(self, worker: _Worker) -> None:
         """Kill and reap ``worker`` now (so its CPU is free when the caller answers), then start another."""
         with self._cond:
-            self._workers.pop(worker.pid, None)
-            replace = not self._closed
+            owned = self._workers.get(worker.pid) is worker
+            if owned:
+                del self._workers[worker.pid]
+            with contextlib.suppress(ValueError):
+                self._idle.remove(worker)
+            replace = owned and not self._closed
         worker.kill()
-        if replace:
+        if replace:  # once per worker, whoever noticed first
             self._spawns.put(True)
+
+    def _replace_dead_idle_workers(self) -> None:
+        with self._cond:
+            dead = [worker for worker in self._idle if worker.proc.poll() is not None]
+        for worker in dead:
+            log.warning("CloudFront Functions worker %s exited on its own; replacing it", worker.pid)
+            self._discard(worker)
 
 
 _shared: WorkerPool | None = None
