@@ -220,12 +220,19 @@ SLOW = """function handler(e) {
 }"""
 
 
-@pytest.fixture
-def pool():
+@pytest.fixture(scope="module")
+def own_pool():
     workers = WorkerPool(size=2).start()
-    assert workers.wait_ready(), workers.last_spawn_error
     yield workers
     workers.close()
+
+
+@pytest.fixture
+def pool(own_pool):
+    """The module's pool, whole again (a test before may have had a worker killed)."""
+    assert own_pool.wait_ready(), own_pool.last_spawn_error
+    own_pool.killed = 0
+    return own_pool
 
 
 def wait_for(condition, what: str, timeout: float = 20.0):

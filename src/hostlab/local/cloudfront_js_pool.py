@@ -156,42 +156,50 @@ class WorkerPool:
         failures = 0
         while True:
             try:
-                wanted = self._spawns.get(timeout=_HEALTH_CHECK_SECONDS)
+                wanted = [self._spawns.get(timeout=_HEALTH_CHECK_SECONDS)]
             except queue.Empty:
                 self._replace_dead_idle_workers()
                 continue
-            if not wanted:
+            with contextlib.suppress(queue.Empty):  # start every pending worker at once (the first start)
+                while True:
+                    wanted.append(self._spawns.get_nowait())
+            if not all(wanted):
                 return
-            try:
-                worker = self._spawn()
-            except Exception as exc:  # a worker that cannot start must not end the spawner
-                self.last_spawn_error = f"{type(exc).__name__}: {exc}"
-                log.warning("a CloudFront Functions worker did not start: %s", self.last_spawn_error)
-                time.sleep(_SPAWN_RETRY_SECONDS[min(failures, len(_SPAWN_RETRY_SECONDS) - 1)])
-                failures += 1
-                if not self._closed:
-                    self._spawns.put(True)
-                continue
-            failures = 0
-            with self._cond:
-                if self._closed:
-                    closed = True
-                else:
-                    closed = False
-                    self._workers[worker.pid] = worker
-                    self._idle.append(worker)
-                    self._cond.notify_all()
-            if closed:
-                worker.kill()
+            started = [self._start_process() for _ in wanted]
+            for proc in started:
+                try:
+                    worker = self._greeted(proc)
+                except Exception as exc:  # a worker that cannot start must not end the spawner
+                    self.last_spawn_error = f"{type(exc).__name__}: {exc}"
+                    log.warning("a CloudFront Functions worker did not start: %s", self.last_spawn_error)
+                    time.sleep(_SPAWN_RETRY_SECONDS[min(failures, len(_SPAWN_RETRY_SECONDS) - 1)])
+                    failures += 1
+                    if not self._closed:
+                        self._spawns.put(True)
+                    continue
+                failures = 0
+                with self._cond:
+                    closed = self._closed
+                    if not closed:
+                        self._workers[worker.pid] = worker
+                        self._idle.append(worker)
+                        self._cond.notify_all()
+                if closed:
+                    worker.kill()
 
-    def _spawn(self) -> _Worker:
-        proc = subprocess.Popen(
+    @staticmethod
+    def _start_process() -> subprocess.Popen:
+        return subprocess.Popen(
             _worker_command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=_worker_env(),
             close_fds=True,
         )
+
+    @staticmethod
+    def _greeted(proc: subprocess.Popen) -> _Worker:
+        """The worker once it says it is ready (QuickJS imported and warmed up)."""
         worker = _Worker(proc)
         try:
             hello = wire.read(worker.from_fd, time.monotonic() + SPAWN_TIMEOUT_SECONDS)
