@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import json
 import os
 import re
@@ -14,13 +13,19 @@ import time
 
 import psutil
 import pytest
-
-from hostlab.local.cloudfront_js import (
-    WALL_TIME_LIMIT_SECONDS,
-    CompiledFunction,
-    FunctionCodeError,
-    run_function,
+from functions_support import (
+    NO_DYNAMIC_CODE,
+    REGEX_BACKTRACKING,
+    SLOW,
+    STOPPED,
+    cpu_seconds,
+    gone,
+    logged_interval,
+    overlapping,
+    wait_for,
 )
+
+from hostlab.local.cloudfront_js import CompiledFunction, FunctionCodeError, run_function
 from hostlab.local.cloudfront_js_pool import WorkerPool
 from hostlab.local.dataplane.edge.functions import FunctionRunner, LiveFunction, build_event
 from hostlab.local.dataplane.edge.messages import ViewerRequest
@@ -204,20 +209,9 @@ def test_logs_are_truncated_at_10_kb():
 
 
 # --- runs in worker processes: stopped at the wall-clock limit, concurrent, never orphaned -----------------
-# hostlab.local.cloudfront_js_pool. Each test below has its own small pool, so killing workers here never
-# disturbs another test; the shared pool (used above) is exercised the same way through the real backend in
+# hostlab.local.cloudfront_js_pool. These tests share a small pool of their own, so killing workers here never
+# disturbs another test; the backend's pool is exercised through the API and the edge further down and in
 # tests/test_cloudfront_functions.py.
-
-REGEX_BACKTRACKING = "function handler(e){ return /^(a+)+$/.test('a'.repeat(40) + '!') }"
-STOPPED = (
-    f"InternalError: the function ran longer than {WALL_TIME_LIMIT_SECONDS * 1000:.0f} ms and was stopped"
-)
-NO_DYNAMIC_CODE = "EvalError: Dynamic code evaluation is not supported"
-# A slow but valid function: busy for 30 ms (no timers exist), logging when it started and ended.
-SLOW = """function handler(e) {
-  var start = Date.now(); while (Date.now() - start < 30) {}
-  console.log(JSON.stringify([start, Date.now()])); return e.request;
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -233,25 +227,6 @@ def pool(own_pool):
     assert own_pool.wait_ready(), own_pool.last_spawn_error
     own_pool.killed = 0
     return own_pool
-
-
-def wait_for(condition, what: str, timeout: float = 20.0):
-    """A bounded wait for an event (a liveness bound, not a speed assertion)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def cpu_seconds(pids) -> float:
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            times = psutil.Process(pid).cpu_times()
-            total += times.user + times.system
-    return total
 
 
 @pytest.mark.parametrize(
@@ -351,8 +326,7 @@ def test_concurrent_runs_of_one_function_overlap(pool):
     with concurrent.futures.ThreadPoolExecutor(2) as executor:
         runs = list(executor.map(lambda _: compiled.run({"request": {}}), range(2)))
     assert all(run.ok for run in runs), [run.error for run in runs]
-    (_, a_end), (b_start, _) = sorted(json.loads(run.logs[0]) for run in runs)
-    assert b_start < a_end  # the second began before the first ended: not serialized
+    assert overlapping([logged_interval(run.logs) for run in runs])  # not serialized
 
 
 def test_a_slow_run_does_not_hold_up_other_functions(pool):
@@ -390,11 +364,5 @@ def test_workers_die_with_their_backend(tmp_path):
     finally:
         parent.kill()
         parent.wait()
-
-    def gone(pid):
-        try:
-            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return True
 
     wait_for(lambda: all(gone(pid) for pid in workers), "the orphaned workers to exit")

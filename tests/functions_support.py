@@ -1,0 +1,90 @@
+"""Helpers for the CloudFront Functions tests: the backend's worker processes, seen with psutil.
+
+The backend runs every function in a worker process (hostlab.local.cloudfront_js_pool); these helpers find
+those workers among the server's children, wait (bounded) for one to be busy running code, and measure the CPU
+they burn. Waits are liveness bounds, never speed assertions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import psutil
+
+from hostlab.local.cloudfront_js import WALL_TIME_LIMIT_SECONDS
+
+WORKER_MODULE = "hostlab.local.cloudfront_js_worker"
+STOPPED = (
+    f"InternalError: the function ran longer than {WALL_TIME_LIMIT_SECONDS * 1000:.0f} ms and was stopped"
+)
+NO_DYNAMIC_CODE = "EvalError: Dynamic code evaluation is not supported"
+REGEX_BACKTRACKING = "function handler(e){ return /^(a+)+$/.test('a'.repeat(40) + '!') }"
+# Slow but valid: busy for 30 ms (no timers exist), logging when it started and ended (Date.now(), one clock
+# for every worker process).
+SLOW = """function handler(e) {
+  var start = Date.now(); while (Date.now() - start < 30) {}
+  console.log(JSON.stringify([start, Date.now()])); return e.request;
+}"""
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0, step: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def worker_pids(server_pid: int) -> set[int]:
+    found = set()
+    for child in psutil.Process(server_pid).children():
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            if WORKER_MODULE in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
+                found.add(child.pid)
+    return found
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def wait_for_a_busy_worker(server_pid: int, timeout: float = 20.0) -> int:
+    """The pid of a worker that is burning CPU (running code), once one is."""
+    baseline = {pid: cpu_seconds([pid]) for pid in worker_pids(server_pid)}
+
+    def busy() -> int | None:
+        for pid in worker_pids(server_pid):
+            if cpu_seconds([pid]) - baseline.setdefault(pid, 0.0) >= 0.03:
+                return pid
+        return None
+
+    return wait_for(busy, "a worker running the function", timeout, step=0.005)
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def overlapping(intervals: list[tuple[float, float]]) -> bool:
+    """True when some interval starts before the one started just before it has ended."""
+    ordered = sorted(intervals)
+    return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(ordered))
+
+
+def logged_interval(logs: list[str]) -> tuple[float, float]:
+    start, end = json.loads(logs[0])
+    return start, end
