@@ -29,7 +29,7 @@ MEMORY_LIMIT_BYTES = 2 * 1024 * 1024  # CF-DG cloudfront-limits.html: maximum me
 LOG_LIMIT_BYTES = 10 * 1024  # CF-DG cloudfront-function-restrictions.html: function logs truncated at 10 KB
 ASYNC_RUNTIMES = frozenset({"cloudfront-js-2.0"})  # CF-DG functions-javascript-runtime-20.html: async/await
 
-DYNAMIC_CODE_MESSAGE = "EvalError: Dynamic code evaluation is not supported"
+MEMORY_MESSAGE = "MemoryError: the function exceeded its memory limit"
 
 # Runs before the user's code: console.log with the 10 KB cap, and the documented restricted features.
 # Dynamic code evaluation throws. Every route to an engine entry point that turns text into code is closed:
@@ -137,6 +137,10 @@ class Compiled:
             error, done, logs, raw = _limit_message(exc), True, [], None
         if error is None and not done:
             error = "The handler's Promise never settled"
+        elif error is not None and "out of memory" in error:
+            # QuickJS reports an exhausted heap as null or as "InternalError: out of memory", depending on
+            # where the allocation failed: one message for both.
+            error = MEMORY_MESSAGE
         return {"result": raw if error is None else None, "logs": logs, "error": error, "elapsed": elapsed}
 
 
@@ -148,7 +152,7 @@ def warm_up() -> None:
 def _limit_message(exc: BaseException) -> str:
     text = _first_line(exc)
     if text in ("null", "") or "out of memory" in text:
-        return "MemoryError: the function exceeded its memory limit"
+        return MEMORY_MESSAGE
     return text
 
 
