@@ -271,7 +271,10 @@ def test_no_cpu_is_burnt_once_a_runaway_is_stopped(pool):
             "MemoryError: the function exceeded its memory limit",
         ),
         # Deep recursion exhausts the engine's stack.
-        ("function handler(e){ function f(n){ return f(n + 1) + 1 } return f(0) }", "InternalError: stack overflow"),
+        (
+            "function handler(e){ function f(n){ return f(n + 1) + 1 } return f(0) }",
+            "InternalError: stack overflow",
+        ),
     ],
     ids=["memory", "recursion"],
 )
