@@ -9,9 +9,12 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import psutil
 import pytest
+import requests
+from cloudfront_support import distribution_config
 from functions_support import (
     NO_DYNAMIC_CODE,
     REGEX_BACKTRACKING,
@@ -22,10 +25,12 @@ from functions_support import (
     logged_interval,
     overlapping,
     wait_for,
+    wait_for_a_busy_worker,
+    worker_pids,
 )
 
 from hostlab.local.cloudfront_js import CompiledFunction, FunctionCodeError, run_function
-from hostlab.local.cloudfront_js_pool import WorkerPool
+from hostlab.local.cloudfront_js_pool import POOL_SIZE, WorkerPool
 from hostlab.local.dataplane.edge.functions import FunctionRunner, LiveFunction, build_event
 from hostlab.local.dataplane.edge.messages import ViewerRequest
 
@@ -370,3 +375,112 @@ def test_workers_die_with_their_backend(tmp_path):
         parent.wait()
 
     wait_for(lambda: all(gone(pid) for pid in workers), "the orphaned workers to exit")
+
+
+# --- at the edge of the real backend: a stopped function is a 503, everything else keeps being served -------
+
+GENERATED = "function handler(e){ return {statusCode: 200, statusDescription: 'OK', body: 'generated'} }"
+# Slow but valid, answering the viewer with when it started and ended (the edge shows no function logs).
+SLOW_RESPONSE = """function handler(e) {
+  var start = Date.now(); while (Date.now() - start < 30) {}
+  return {statusCode: 200, statusDescription: 'OK', body: JSON.stringify([start, Date.now()])};
+}"""
+
+
+class EdgeSetup:
+    """Functions and distributions in the account the edge serves (the backend's default account), removed
+    again at the end of the test in the order the API requires."""
+
+    def __init__(self, cloudfront):
+        self.cloudfront = cloudfront
+        self.functions: list[str] = []
+        self.distributions: list[str] = []
+
+    def published(self, code: str) -> str:
+        name = f"edge-fn-{uuid.uuid4().hex[:8]}"
+        config = {"Comment": "", "Runtime": "cloudfront-js-2.0"}
+        cf = self.cloudfront
+        created = cf.create_function(Name=name, FunctionConfig=config, FunctionCode=code.encode())
+        self.functions.append(name)
+        published = cf.publish_function(Name=name, IfMatch=created["ETag"])
+        return published["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+
+    def deployed(self, function_arn: str) -> str:
+        """The domain of a new distribution whose viewer-request function is ``function_arn``."""
+        config = distribution_config(uuid.uuid4().hex)
+        config["DefaultCacheBehavior"]["FunctionAssociations"] = {
+            "Quantity": 1,
+            "Items": [{"FunctionARN": function_arn, "EventType": "viewer-request"}],
+        }
+        dist = self.cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+        self.distributions.append(dist["Id"])
+        self.wait_deployed(dist["Id"])
+        return dist["DomainName"]
+
+    def wait_deployed(self, dist_id: str) -> None:
+        wait_for(
+            lambda: self.cloudfront.get_distribution(Id=dist_id)["Distribution"]["Status"] == "Deployed",
+            "Deployed",
+        )
+
+    def remove(self) -> None:
+        cf = self.cloudfront
+        for dist_id in self.distributions:
+            current = cf.get_distribution_config(Id=dist_id)
+            config = {**current["DistributionConfig"], "Enabled": False}
+            cf.update_distribution(Id=dist_id, DistributionConfig=config, IfMatch=current["ETag"])
+        for dist_id in self.distributions:
+            self.wait_deployed(dist_id)
+            cf.delete_distribution(Id=dist_id, IfMatch=cf.get_distribution(Id=dist_id)["ETag"])
+        for name in self.functions:
+            cf.delete_function(Name=name, IfMatch=cf.describe_function(Name=name)["ETag"])
+
+
+@pytest.fixture
+def edge(cloudfront):
+    setup = EdgeSetup(cloudfront)
+    yield setup
+    setup.remove()
+
+
+def _session_like(proxied) -> requests.Session:
+    """A second session configured as ``proxied`` (a requests.Session is not shared between threads)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies, session.verify = dict(proxied.proxies), proxied.verify
+    return session
+
+
+def test_a_runaway_function_at_the_edge_is_a_503_and_nothing_else_waits(edge, proxied, backend):
+    stuck = edge.deployed(edge.published(REGEX_BACKTRACKING))
+    fine = edge.deployed(edge.published(GENERATED))
+    control = proxied.get(f"https://{fine}/", timeout=30)  # positive control: the function runs
+    assert (control.status_code, control.text) == (200, "generated")
+    assert control.headers["x-cache"] == "FunctionGeneratedResponse from cloudfront"
+
+    with _session_like(proxied) as other, concurrent.futures.ThreadPoolExecutor(1) as executor:
+        runaway = executor.submit(other.get, f"https://{stuck}/", timeout=30)
+        busy = wait_for_a_busy_worker(backend.pid)
+        # While the regex runs: the other distribution answers, and so does the API.
+        assert proxied.get(f"https://{fine}/", timeout=30).text == "generated"
+        assert "DistributionList" in edge.cloudfront.list_distributions()
+        assert not runaway.done() and busy in worker_pids(backend.pid)
+        stopped = runaway.result(timeout=30)
+    # CF-DG http-503-service-unavailable.html: a function execution error is a 503.
+    assert stopped.status_code == 503 and stopped.headers["x-cache"] == "Error from cloudfront"
+    assert gone(busy)  # killed: no CPU left pinned by it, whether or not the function stays attached
+    wait_for(lambda: len(worker_pids(backend.pid)) == POOL_SIZE, "the pool to be whole again")
+    assert proxied.get(f"https://{fine}/", timeout=30).status_code == 200
+
+
+def test_concurrent_requests_to_one_slow_function_are_not_serialized(edge, proxied):
+    domain = edge.deployed(edge.published(SLOW_RESPONSE))
+    sessions = [_session_like(proxied) for _ in range(3)]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(3) as executor:
+            answers = list(executor.map(lambda s: s.get(f"https://{domain}/", timeout=30), sessions))
+    finally:
+        for session in sessions:
+            session.close()
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert overlapping([tuple(a.json()) for a in answers])
