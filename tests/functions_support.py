@@ -59,15 +59,27 @@ def cpu_seconds(pids: Iterable[int]) -> float:
     return total
 
 
-def wait_for_a_busy_worker(server_pid: int, timeout: float = 20.0) -> int:
-    """The pid of a worker that is burning CPU (running code), once one is."""
-    baseline = {pid: cpu_seconds([pid]) for pid in worker_pids(server_pid)}
+def settled_workers(server_pid: int, count: int) -> set[int]:
+    """The server's ``count`` workers, once they all exist and none is burning CPU (a replacement that is
+    still starting up would otherwise look like a worker running a function)."""
+
+    def settled() -> set[int] | None:
+        pids = worker_pids(server_pid)
+        if len(pids) != count:
+            return None
+        before = cpu_seconds(pids)
+        time.sleep(0.1)
+        return pids if worker_pids(server_pid) == pids and cpu_seconds(pids) - before < 0.01 else None
+
+    return wait_for(settled, f"{count} idle workers")
+
+
+def wait_for_a_busy_worker(server_pid: int, idle: set[int], timeout: float = 20.0) -> int:
+    """The pid of one of the ``idle`` workers (settled_workers) once it burns CPU, i.e. runs code."""
+    baseline = {pid: cpu_seconds([pid]) for pid in idle}
 
     def busy() -> int | None:
-        for pid in worker_pids(server_pid):
-            if cpu_seconds([pid]) - baseline.setdefault(pid, 0.0) >= 0.03:
-                return pid
-        return None
+        return next((pid for pid in idle if cpu_seconds([pid]) - baseline[pid] >= 0.03), None)
 
     return wait_for(busy, "a worker running the function", timeout, step=0.005)
 

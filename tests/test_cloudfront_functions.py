@@ -17,6 +17,7 @@ from functions_support import (
     gone,
     logged_interval,
     overlapping,
+    settled_workers,
     wait_for,
     wait_for_a_busy_worker,
     worker_pids,
@@ -240,9 +241,10 @@ test_function_result.__test__ = False  # a helper, not a test
 
 def test_a_runaway_function_never_blocks_other_api_calls(account, cloudfront, backend):
     etag = create(account, "regex", REGEX_BACKTRACKING)
+    idle = settled_workers(backend.pid, POOL_SIZE)
     with concurrent.futures.ThreadPoolExecutor(1) as executor:
         runaway = executor.submit(test_function_result, account, "regex", etag)
-        busy = wait_for_a_busy_worker(backend.pid)
+        busy = wait_for_a_busy_worker(backend.pid, idle)
         # While the worker runs the regex, calls in this account and another one are answered; the old
         # design held the CloudFront lock for the whole run, so none of these could complete before it.
         assert [f["Name"] for f in account.list_functions()["FunctionList"]["Items"]] == ["regex"]

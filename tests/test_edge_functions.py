@@ -24,6 +24,7 @@ from functions_support import (
     gone,
     logged_interval,
     overlapping,
+    settled_workers,
     wait_for,
     wait_for_a_busy_worker,
     worker_pids,
@@ -458,9 +459,10 @@ def test_a_runaway_function_at_the_edge_is_a_503_and_nothing_else_waits(edge, pr
     assert (control.status_code, control.text) == (200, "generated")
     assert control.headers["x-cache"] == "FunctionGeneratedResponse from cloudfront"
 
+    idle = settled_workers(backend.pid, POOL_SIZE)
     with _session_like(proxied) as other, concurrent.futures.ThreadPoolExecutor(1) as executor:
         runaway = executor.submit(other.get, f"https://{stuck}/", timeout=30)
-        busy = wait_for_a_busy_worker(backend.pid)
+        busy = wait_for_a_busy_worker(backend.pid, idle)
         # While the regex runs: the other distribution answers, and so does the API.
         assert proxied.get(f"https://{fine}/", timeout=30).text == "generated"
         assert "DistributionList" in edge.cloudfront.list_distributions()
