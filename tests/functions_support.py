@@ -1,8 +1,8 @@
 """Helpers for the CloudFront Functions tests: the backend's worker processes, seen with psutil.
 
 The backend runs every function in a worker process (hostlab.local.cloudfront_js_pool); these helpers find
-those workers among the server's children, wait (bounded) for one to be busy running code, and measure the CPU
-they burn. Waits are liveness bounds, never speed assertions.
+those workers among the server's descendants, wait (bounded) for one to be busy running code, and measure the
+CPU they burn. Waits are liveness bounds, never speed assertions.
 """
 
 from __future__ import annotations
@@ -42,11 +42,17 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0, ste
 
 
 def worker_pids(server_pid: int) -> set[int]:
+    """The live workers of the server: the children of its zygote (the server's child running the worker
+    module, which forks them)."""
     found = set()
-    for child in psutil.Process(server_pid).children():
+    for zygote in psutil.Process(server_pid).children():
         with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
-            if WORKER_MODULE in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
-                found.add(child.pid)
+            if WORKER_MODULE not in zygote.cmdline():
+                continue
+            for child in zygote.children():
+                with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
+                    if child.status() != psutil.STATUS_ZOMBIE:
+                        found.add(child.pid)
     return found
 
 

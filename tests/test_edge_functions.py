@@ -371,6 +371,8 @@ def test_workers_die_with_their_backend(tmp_path):
     try:
         workers = [int(pid) for pid in parent.stdout.readline().split()]
         assert len(workers) == 2 and all(psutil.pid_exists(pid) for pid in workers)
+        workers += [child.pid for child in psutil.Process(parent.pid).children()]  # the zygote too
+        assert len(workers) == 3
     finally:
         parent.kill()
         parent.wait()

@@ -4,17 +4,17 @@ Why processes: QuickJS cannot be interrupted inside its regular-expression engin
 and a "!" backtracks for hours) and its own time limit counts CPU time. The only stop that always works, and
 frees the CPU at once, is to kill the process running the code. So every run goes to a worker
 (hostlab.local.cloudfront_js_worker); the caller waits for its answer until the wall-clock deadline, and a
-worker that has not answered by then is killed (SIGKILL), reaped, and replaced in the background.
+worker that has not answered by then is killed (SIGKILL) and replaced.
 
-- Started once and pre-warmed: ``size`` workers are started when the pool starts, each imports QuickJS and
-  runs a throw-away function before it says it is ready. A replacement is started the moment a worker goes.
+- Started once and pre-warmed: one "zygote" process imports QuickJS and warms it up, then forks workers on
+  request; a fork of a warm process is ready in about a millisecond, so a killed worker is replaced at once.
 - Concurrent: a run takes any idle worker, preferring one that has already compiled that function (so
-  sequential runs reuse one compiled context, like before), and two runs of one function go to two workers.
-  Nothing is held while a run executes, so a slow run never queues runs elsewhere behind it.
-- A worker that crashed or closed its pipe is replaced the same way; a run that was on it fails, one that
-  found it dead before sending is retried on another worker.
-- Workers die with the backend (see the worker's docstring); they are started from one long-lived thread
-  because Linux's parent-death signal fires when the *thread* that forked the child ends.
+  sequential runs reuse one compiled context), and two runs of one function go to two workers. Nothing is
+  held while a run executes, so a slow run never queues runs elsewhere behind it.
+- A worker that crashed is replaced the same way (a health check looks at idle workers twice a second); a
+  run that was on it fails, one that found it dead before sending is retried on another worker.
+- Workers die with the backend (see the worker module's docstring). The zygote is started from one
+  long-lived thread because Linux's parent-death signal fires when the *thread* that forked the child ends.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ import contextlib
 import logging
 import os
 import queue
+import select
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from hostlab.local import cloudfront_js_wire as wire
+from hostlab.local.cloudfront_js_worker import FORK, PID, READY
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +44,11 @@ log = logging.getLogger(__name__)
 POOL_SIZE = 4
 # How long a run waits for a free worker before it fails (all workers busy or still starting).
 ACQUIRE_TIMEOUT_SECONDS = 10.0
-# A worker that is not ready after this long is killed and started again (a slow first import on a busy
-# machine takes well under a second; this only catches a worker that cannot start at all).
+# A zygote or worker that is not ready after this long is killed and started again (a slow first import on a
+# busy machine takes well under a second; this only catches one that cannot start at all).
 SPAWN_TIMEOUT_SECONDS = 30.0
+_KILL_WAIT_SECONDS = 5.0
+WORKER_MODULE = "hostlab.local.cloudfront_js_worker"
 _SPAWN_RETRY_SECONDS = (0.5, 2.0, 10.0)
 _AFFINITY_KEYS = 64
 # How often the spawner looks for idle workers that died (killed from outside, crashed): they are replaced
@@ -54,18 +60,23 @@ class PoolClosed(RuntimeError):
     """The pool was closed (the backend is stopping)."""
 
 
+def _worker_env() -> dict[str, str]:
+    # The zygote imports hostlab from wherever this process did (an editable install or PYTHONPATH=src).
+    import hostlab
+
+    src = str(Path(hostlab.__file__).resolve().parents[1])
+    paths = [src, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+
+
 class _Worker:
-    def __init__(self, proc: subprocess.Popen) -> None:
-        self.proc = proc
-        assert proc.stdin is not None and proc.stdout is not None
-        self.to_fd = proc.stdin.fileno()
-        self.from_fd = proc.stdout.fileno()
+    """A forked worker: its pid and our end of its socket (requests out, answers in)."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd
         # Keys this worker has compiled and kept (a mirror of its cache, used only to prefer it).
         self.keys: OrderedDict[str, None] = OrderedDict()
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
 
     def remember(self, key: str) -> None:
         self.keys[key] = None
@@ -73,27 +84,80 @@ class _Worker:
         while len(self.keys) > _AFFINITY_KEYS:
             self.keys.popitem(last=False)
 
+    def dead(self) -> bool:
+        """For an idle worker: it never sends unasked, so a readable socket means end of file (it exited)."""
+        try:
+            return bool(select.select([self.fd], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+
     def kill(self) -> None:
-        """SIGKILL, then reap: once this returns the process is gone and its CPU is free."""
+        """SIGKILL, and return once the process is gone (its CPU free, its pid released)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        # End of file on the socket: the process has exited and its files are closed; the zygote ignores
+        # SIGCHLD, so the kernel reaps it right after. Both waits are bounded.
+        with contextlib.suppress(OSError, ValueError):
+            select.select([self.fd], [], [], _KILL_WAIT_SECONDS)
+        end = time.monotonic() + _KILL_WAIT_SECONDS
+        while time.monotonic() < end:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.001)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+class _Zygote:
+    """The process that forks workers; talked to only by the pool's spawner thread."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", WORKER_MODULE, "--zygote", str(os.getpid()), str(theirs.fileno())],
+            stdin=subprocess.DEVNULL,
+            env=_worker_env(),
+            pass_fds=[theirs.fileno()],
+        )
+        theirs.close()
+        self.control = ours
+        ours.settimeout(SPAWN_TIMEOUT_SECONDS)
+        try:
+            if ours.recv(1) != READY:
+                raise wire.PeerGone("the zygote exited before it was ready")
+        except BaseException:
+            self.close()
+            raise
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def fork(self) -> _Worker:
+        self.control.sendall(FORK)
+        data, fds, _flags, _addr = socket.recv_fds(self.control, PID.size, 1)
+        if len(data) != PID.size or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            raise wire.PeerGone("the zygote did not hand over a worker")
+        (pid,) = PID.unpack(data)
+        os.set_inheritable(fds[0], False)
+        worker = _Worker(pid, fds[0])
+        try:
+            hello = wire.read(worker.fd, time.monotonic() + SPAWN_TIMEOUT_SECONDS)
+            if hello != {"ready": pid}:
+                raise wire.PeerGone(f"unexpected greeting {hello!r}")
+        except BaseException:
+            worker.kill()
+            raise
+        return worker
+
+    def close(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
         self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(OSError):
-                pipe.close()  # type: ignore[union-attr]
-
-
-def _worker_command() -> list[str]:
-    return [sys.executable, "-m", "hostlab.local.cloudfront_js_worker", str(os.getpid())]
-
-
-def _worker_env() -> dict[str, str]:
-    # The worker imports hostlab from wherever this process did (an editable install or PYTHONPATH=src).
-    import hostlab
-
-    src = str(Path(hostlab.__file__).resolve().parents[1])
-    paths = [src, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+        self.control.close()
 
 
 class WorkerPool:
@@ -154,24 +218,29 @@ class WorkerPool:
 
     def _spawn_loop(self) -> None:
         failures = 0
-        while True:
-            try:
-                wanted = [self._spawns.get(timeout=_HEALTH_CHECK_SECONDS)]
-            except queue.Empty:
-                self._replace_dead_idle_workers()
-                continue
-            with contextlib.suppress(queue.Empty):  # start every pending worker at once (the first start)
-                while True:
-                    wanted.append(self._spawns.get_nowait())
-            if not all(wanted):
-                return
-            started = [self._start_process() for _ in wanted]
-            for proc in started:
+        zygote: _Zygote | None = None
+        try:
+            while True:
                 try:
-                    worker = self._greeted(proc)
+                    wanted = self._spawns.get(timeout=_HEALTH_CHECK_SECONDS)
+                except queue.Empty:
+                    self._replace_dead_idle_workers()
+                    continue
+                if not wanted:
+                    return
+                try:
+                    if zygote is None or not zygote.alive():
+                        if zygote is not None:
+                            zygote.close()
+                        zygote = None
+                        zygote = _Zygote()
+                    worker = zygote.fork()
                 except Exception as exc:  # a worker that cannot start must not end the spawner
                     self.last_spawn_error = f"{type(exc).__name__}: {exc}"
                     log.warning("a CloudFront Functions worker did not start: %s", self.last_spawn_error)
+                    if zygote is not None:
+                        zygote.close()
+                        zygote = None
                     time.sleep(_SPAWN_RETRY_SECONDS[min(failures, len(_SPAWN_RETRY_SECONDS) - 1)])
                     failures += 1
                     if not self._closed:
@@ -186,29 +255,9 @@ class WorkerPool:
                         self._cond.notify_all()
                 if closed:
                     worker.kill()
-
-    @staticmethod
-    def _start_process() -> subprocess.Popen:
-        return subprocess.Popen(
-            _worker_command(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=_worker_env(),
-            close_fds=True,
-        )
-
-    @staticmethod
-    def _greeted(proc: subprocess.Popen) -> _Worker:
-        """The worker once it says it is ready (QuickJS imported and warmed up)."""
-        worker = _Worker(proc)
-        try:
-            hello = wire.read(worker.from_fd, time.monotonic() + SPAWN_TIMEOUT_SECONDS)
-            if hello != {"ready": proc.pid}:
-                raise wire.PeerGone(f"unexpected greeting {hello!r}")
-        except BaseException:
-            worker.kill()
-            raise
-        return worker
+        finally:
+            if zygote is not None:
+                zygote.close()
 
     # --- runs ----------------------------------------------------------------------------------------------
 
@@ -226,11 +275,11 @@ class WorkerPool:
                 if self.last_spawn_error:
                     detail += f" (last start failure: {self.last_spawn_error})"
                 return {"unavailable": detail}
-            if worker.proc.poll() is not None:  # died while idle, before the health check saw it
+            if worker.dead():  # died while idle, before the health check saw it
                 self._discard(worker)
                 continue
             try:
-                wire.write(worker.to_fd, message)
+                wire.write(worker.fd, message)
             except wire.PeerGone:
                 self._discard(worker)  # it died while idle: nothing ran, try another one
                 continue
@@ -238,7 +287,7 @@ class WorkerPool:
             # the function's time.
             started = time.monotonic()
             try:
-                answer = wire.read(worker.from_fd, started + time_limit)
+                answer = wire.read(worker.fd, started + time_limit)
             except wire.Deadline:
                 self._discard(worker)
                 with self._cond:
@@ -298,7 +347,7 @@ class WorkerPool:
 
     def _replace_dead_idle_workers(self) -> None:
         with self._cond:
-            dead = [worker for worker in self._idle if worker.proc.poll() is not None]
+            dead = [worker for worker in self._idle if worker.dead()]
         for worker in dead:
             log.warning("CloudFront Functions worker %s exited on its own; replacing it", worker.pid)
             self._discard(worker)
