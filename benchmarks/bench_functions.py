@@ -11,7 +11,8 @@ Prints figures, asserts nothing (speed is not a test).
 2. Through the edge: one client, keep-alive HTTPS to the edge's listener, a distribution without a function
    and one whose viewer-request function returns the request (both go on to the same loopback origin).
 3. A runaway function (regex backtracking, never stopped by QuickJS itself): the time until the caller has
-   its answer (the wall-time limit plus the kill), and until the pool has a fresh, warm worker again.
+   its answer (the wall-time limit plus the kill), and until the pool has a fresh, warm worker again (forked
+   from the zygote), against a cold start of the pool.
 4. Ten concurrent runs of a looping function (each stopped at the limit) and of a 30 ms function: the wall
    time for all ten (the issue measured 2.1 s for the loops when runs of one function were serialized), and
    the memory of an idle worker.
@@ -159,7 +160,10 @@ def runaway(count: int) -> None:
             f"   replacement ready   p50 {ms(replaced, 50):7.1f} ms   max {max(replaced) * 1000:7.1f} ms"
             " after the answer"
         )
-        print(f"   a cold worker start {spawned[0] * 1000:7.1f} ms (process, import QuickJS, warm-up run)")
+        print(
+            f"   a cold pool start   {spawned[0] * 1000:7.1f} ms"
+            " (the zygote's interpreter, QuickJS import and warm-up, then one fork)"
+        )
     finally:
         pool.close()
 
@@ -185,8 +189,10 @@ def concurrent_runs() -> None:
         errors = sum(1 for run in runs if not run.ok)
         print(f"   {name:20} all ten answered in {wall * 1000:7.1f} ms ({errors} stopped)")
     pool.wait_ready()
-    rss = [psutil.Process(pid).memory_info().rss for pid in pool.pids()]
-    print(f"   idle worker memory  {statistics.mean(rss) / 2**20:.1f} MB RSS on average")
+    own = [psutil.Process(pid).memory_full_info().uss for pid in pool.pids()]
+    print(
+        f"   idle worker memory  {statistics.mean(own) / 2**20:.1f} MB of its own (USS; the rest is shared)"
+    )
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ function behaves the same in both places. The parts:
 
     cloudfront_js.py         this module: the API both callers use (CompiledFunction, run_function)
     cloudfront_js_pool.py    the worker processes: one run per worker at a time, killed at the deadline
-    cloudfront_js_worker.py  a worker's main loop
+    cloudfront_js_worker.py  the zygote that forks warm workers, and a worker's main loop
     cloudfront_js_engine.py  the QuickJS context with CloudFront's restrictions (runs inside workers only)
     cloudfront_js_wire.py    the messages between them
 
