@@ -358,6 +358,19 @@ def test_a_crashed_worker_is_replaced(pool):
     wait_for(lambda: victim not in pool.pids() and len(pool.pids()) == 2, "a replacement")
 
 
+def test_a_crashed_zygote_is_replaced_with_its_workers(pool):
+    old_workers = pool.pids()
+    zygote = psutil.Process(old_workers[0]).ppid()
+    os.kill(zygote, signal.SIGKILL)
+    # Its workers follow it (parent-death signal, or their parent watch), and a new zygote forks new ones.
+    wait_for(lambda: all(gone(pid) for pid in [zygote, *old_workers]), "the zygote and its workers to exit")
+    wait_for(lambda: len(pool.pids()) == 2 and not set(pool.pids()) & set(old_workers), "new workers")
+    assert run_function(ADD_XFH, {"request": {"headers": {"host": {"value": "h"}}}}, pool=pool)[
+        "FunctionErrorMessage"
+    ] == ""
+    assert psutil.Process(pool.pids()[0]).ppid() != zygote
+
+
 def test_workers_die_with_their_backend(tmp_path):
     # A process that starts a pool and is then killed without any chance to clean up (SIGKILL).
     script = (
