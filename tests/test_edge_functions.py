@@ -26,6 +26,7 @@ from functions_support import (
     logged_interval,
     overlapping,
     wait_for,
+    wait_for_a_busy_worker,
     worker_pids,
 )
 
