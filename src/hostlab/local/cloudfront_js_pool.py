@@ -40,7 +40,8 @@ from hostlab.local.cloudfront_js_worker import FORK, PID, READY
 log = logging.getLogger(__name__)
 
 # Four workers: enough that runs of one function overlap and that a few runaway functions (each holding a
-# worker until its deadline) leave others free; each costs about 15 MB of memory when idle.
+# worker until its deadline) leave others free. A forked worker shares the zygote's memory: about 3 MB of its
+# own when idle (benchmarks/bench_functions.py), the zygote about 14 MB.
 POOL_SIZE = 4
 # How long a run waits for a free worker before it fails (all workers busy or still starting).
 ACQUIRE_TIMEOUT_SECONDS = 10.0
