@@ -378,6 +378,23 @@ def test_a_crashed_zygote_is_replaced_with_its_workers(pool):
     assert psutil.Process(pool.pids()[0]).ppid() != zygote
 
 
+def test_runs_work_when_the_backend_holds_many_descriptors():
+    # A busy backend holds many sockets: the worker's socket then has a number select() cannot watch (1024+).
+    script = (
+        "import os, resource\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))\n"
+        "held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]\n"
+        "from hostlab.local.cloudfront_js import run_function\n"
+        "ok = run_function('function handler(e){ return e.request }', {'request': {'uri': '/'}})\n"
+        "print(ok['FunctionOutput'])\n"
+        "print(run_function('function handler(e){ while (true) {} }', {})['FunctionErrorMessage'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ['{"request":{"uri":"/"}}', STOPPED]
+
+
 def test_workers_die_with_their_backend(tmp_path):
     # A process that starts a pool and is then killed without any chance to clean up (SIGKILL).
     script = (

@@ -23,7 +23,6 @@ import contextlib
 import logging
 import os
 import queue
-import select
 import signal
 import socket
 import subprocess
@@ -88,7 +87,7 @@ class _Worker:
     def dead(self) -> bool:
         """For an idle worker: it never sends unasked, so a readable socket means end of file (it exited)."""
         try:
-            return bool(select.select([self.fd], [], [], 0)[0])
+            return wire.readable(self.fd, 0)
         except (OSError, ValueError):
             return True
 
@@ -99,7 +98,7 @@ class _Worker:
         # End of file on the socket: the process has exited and its files are closed; the zygote ignores
         # SIGCHLD, so the kernel reaps it right after. Both waits are bounded.
         with contextlib.suppress(OSError, ValueError):
-            select.select([self.fd], [], [], _KILL_WAIT_SECONDS)
+            wire.readable(self.fd, _KILL_WAIT_SECONDS)
         end = time.monotonic() + _KILL_WAIT_SECONDS
         while time.monotonic() < end:
             try:

@@ -1,13 +1,15 @@
 """Messages between the backend and a CloudFront Functions worker: JSON, each prefixed by its length.
 
 Plain file descriptors (os.read / os.write) rather than buffered files: the backend waits for an answer with
-select() and a deadline, which only works when no bytes hide in a Python buffer. Standard library only, so a
-worker imports nothing heavy.
+poll() and a deadline, which only works when no bytes hide in a Python buffer. poll() rather than select(),
+which cannot watch a descriptor numbered 1024 or more, and a busy backend holds many sockets. Standard library
+only, so a worker imports nothing heavy.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import struct
@@ -26,6 +28,13 @@ class PeerGone(EOFError):
 
 class Deadline(TimeoutError):
     """No complete answer before the deadline."""
+
+
+def readable(fd: int, timeout: float) -> bool:
+    """True once ``fd`` has data or reached end of file (or failed), False after ``timeout`` seconds."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(max(0, math.ceil(timeout * 1000))))
 
 
 def encode(message: Any) -> bytes:
@@ -61,7 +70,7 @@ def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
     while missing:
         if deadline is not None:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            if remaining <= 0 or not readable(fd, remaining):
                 raise Deadline()
         chunk = os.read(fd, min(missing, 1 << 20))
         if not chunk:
