@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import time
 
 import pytest
 from cloudfront_support import distribution_config, error
+from functions_support import (
+    NO_DYNAMIC_CODE,
+    REGEX_BACKTRACKING,
+    SLOW,
+    STOPPED,
+    calls_during_a_runaway,
+    cpu_seconds,
+    gone,
+    logged_interval,
+    overlapping,
+    wait_for,
+    worker_pids,
+)
+
+from hostlab.local.cloudfront_js_pool import POOL_SIZE
 
 CODE_V1 = b"""function handler(event) {
   var request = event.request;
@@ -202,3 +219,97 @@ def test_test_function_refuses_code_that_does_not_compile(account):
         EventObject=json.dumps(VIEWER_REQUEST).encode(),
     )
     assert (code, status) == ("TestFunctionFailed", 500)
+
+
+# --- TestFunction runs in a worker, outside the API lock (hostlab.local.cloudfront_js_pool) ----------------
+
+
+def create(account, name: str, code: str) -> str:
+    """The new function's ETag (DEVELOPMENT stage)."""
+    return account.create_function(Name=name, FunctionConfig=CONFIG, FunctionCode=code.encode())["ETag"]
+
+
+def test_function_result(account, name: str, etag: str) -> dict:
+    return account.test_function(Name=name, IfMatch=etag, EventObject=json.dumps(VIEWER_REQUEST).encode())[
+        "TestResult"
+    ]
+
+
+test_function_result.__test__ = False  # a helper, not a test
+
+
+def test_a_runaway_function_never_blocks_other_api_calls(account, cloudfront, backend):
+    etag = create(account, "regex", REGEX_BACKTRACKING)
+
+    def runaway_test():
+        return test_function_result(account, "regex", etag), time.monotonic()
+
+    def other_calls():
+        assert [f["Name"] for f in account.list_functions()["FunctionList"]["Items"]] == ["regex"]
+        assert "DistributionList" in cloudfront.list_distributions()  # another account
+
+    with concurrent.futures.ThreadPoolExecutor(1) as executor:
+        # While a worker runs the regex, API calls are answered. The old design held the CloudFront lock for
+        # the whole run: no call could complete before the run did.
+        result, busy, answered = calls_during_a_runaway(
+            backend.pid, POOL_SIZE, lambda: executor.submit(runaway_test), other_calls
+        )
+    assert answered >= 1
+    assert result["FunctionErrorMessage"] == STOPPED
+    assert result["ComputeUtilization"] == "100" and "FunctionOutput" not in result
+    # The worker that ran it was killed (its CPU freed), and a fresh one took its place.
+    assert gone(busy)
+    wait_for(lambda: len(worker_pids(backend.pid)) == POOL_SIZE, "the pool to be whole again")
+
+
+def test_no_cpu_is_burnt_after_a_runaway_test_function(account, backend):
+    etag = create(account, "regex", REGEX_BACKTRACKING)
+    assert test_function_result(account, "regex", etag)["FunctionErrorMessage"] == STOPPED
+    wait_for(lambda: len(worker_pids(backend.pid)) == POOL_SIZE, "the pool to be whole again")
+    watched = [backend.pid, *worker_pids(backend.pid)]
+    spent = cpu_seconds(watched)
+    time.sleep(1.0)
+    # A spinning function would burn about one CPU-second here; the idle server and workers far less.
+    assert cpu_seconds(watched) - spent < 0.5
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (REGEX_BACKTRACKING, STOPPED),
+        ("function handler(e){ while (true) {} }", STOPPED),
+        (
+            "function handler(e){ var a = []; while (true) { a.push('x'.repeat(64) + a.length) } }",
+            "MemoryError: the function exceeded its memory limit",
+        ),
+        (
+            "function handler(e){ function f(n){ return f(n + 1) + 1 } return f(0) }",
+            "InternalError: stack overflow",
+        ),
+        (
+            "function handler(e){ return Object.getPrototypeOf(function*(){}).constructor('yield 6*7')() }",
+            NO_DYNAMIC_CODE,
+        ),
+        ("function handler(e){ return new Function('return 1')() }", NO_DYNAMIC_CODE),
+        ("function handler(e){ return (0, eval)('1') }", NO_DYNAMIC_CODE),
+    ],
+    ids=["regex", "loop", "memory", "recursion", "generator-constructor", "new-function", "indirect-eval"],
+)
+def test_test_function_stops_what_cloudfront_would_not_run(account, code, message):
+    etag = create(account, "limited", code)
+    result = test_function_result(account, "limited", etag)
+    assert result["FunctionErrorMessage"] == message and "FunctionOutput" not in result
+    # Positive control in the same account: a normal function still runs, logs and reports utilization.
+    fine = create(account, "fine", CODE_V1.decode())
+    ok = test_function_result(account, "fine", fine)
+    assert ok["FunctionExecutionLogs"] == ["host www.example.com"]
+    assert 0 < int(ok["ComputeUtilization"]) <= 100
+
+
+def test_concurrent_test_function_runs_are_not_serialized(account):
+    etag = create(account, "slow", SLOW)
+    test_function_result(account, "slow", etag)  # connections open, so the three calls below leave together
+    with concurrent.futures.ThreadPoolExecutor(3) as executor:
+        results = list(executor.map(lambda _: test_function_result(account, "slow", etag), range(3)))
+    assert all("FunctionErrorMessage" not in r for r in results), results
+    assert overlapping([logged_interval(r["FunctionExecutionLogs"]) for r in results])

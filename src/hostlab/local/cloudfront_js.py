@@ -1,29 +1,45 @@
-"""The CloudFront Functions runtime: a real JavaScript engine (QuickJS) with CloudFront's restrictions.
+"""The CloudFront Functions runtime: QuickJS with CloudFront's restrictions, run in killable worker processes.
 
 Shared by the edge (viewer-request functions on real requests) and the control plane (TestFunction), so a
-function behaves the same in both places.
+function behaves the same in both places. The parts:
 
-Why QuickJS (the ``quickjs`` package) rather than V8 (``mini-racer``): a call costs about 15 µs in-process
-against about 400 µs for mini-racer, which hops to a V8 thread on every call; and QuickJS limits memory per
-context, which maps directly onto CloudFront's per-function memory quota. Both are ES2020-capable engines;
-CloudFront's own runtime is neither, so language-level differences remain (see ``RUNTIMES``).
+    cloudfront_js.py         this module: the API both callers use (CompiledFunction, run_function)
+    cloudfront_js_pool.py    the worker processes: one run per worker at a time, killed at the deadline
+    cloudfront_js_worker.py  the zygote that forks warm workers, and a worker's main loop
+    cloudfront_js_engine.py  the QuickJS context with CloudFront's restrictions (runs inside workers only)
+    cloudfront_js_wire.py    the messages between them
 
-Sources:
+Sources (CF-DG = CloudFront Developer Guide):
 - Event and result shapes: CF-DG functions-event-structure.html.
-- Restrictions (no eval / Function constructor, no timers, logs truncated at 10 KB, compute utilization):
-  CF-DG edge-functions-restrictions.html and functions-javascript-runtime-features.html.
+- Restrictions (no dynamic code evaluation, no timers, logs truncated at 10 KB) and compute utilization:
+  CF-DG cloudfront-function-restrictions.html and functions-javascript-runtime-features.html.
 - 2 MB memory per function, 10 KB function size: CF-DG cloudfront-limits.html (CloudFront Functions quotas).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import threading
-import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import quickjs
+from hostlab.local.cloudfront_js_engine import LOG_LIMIT_BYTES, MEMORY_LIMIT_BYTES
+from hostlab.local.cloudfront_js_pool import WorkerPool, shared_pool
+
+__all__ = [
+    "COMPUTE_BUDGET_SECONDS",
+    "DEFAULT_RUNTIME",
+    "LOG_LIMIT_BYTES",
+    "MAX_FUNCTION_BYTES",
+    "MEMORY_LIMIT_BYTES",
+    "RUNTIMES",
+    "WALL_TIME_LIMIT_SECONDS",
+    "CompiledFunction",
+    "FunctionCodeError",
+    "FunctionRun",
+    "run_function",
+]
 
 # cloudfront-js-1.0 is ES 5.1 plus some ES6-9 features (no const/let, no async/await); cloudfront-js-2.0 adds
 # ES2020 features including async handlers (CF-DG functions-javascript-runtime-features.html and
@@ -33,65 +49,16 @@ RUNTIMES = ("cloudfront-js-1.0", "cloudfront-js-2.0")
 DEFAULT_RUNTIME = "cloudfront-js-2.0"
 
 MAX_FUNCTION_BYTES = 10 * 1024  # CF-DG cloudfront-limits.html: maximum function size 10 KB
-MEMORY_LIMIT_BYTES = 2 * 1024 * 1024  # CF-DG cloudfront-limits.html: maximum memory per function 2 MB
-LOG_LIMIT_BYTES = 10 * 1024  # CF-DG edge-functions-restrictions.html: function logs truncated at 10 KB
-# ASSUMPTION: AWS reports ComputeUtilization as a percentage of an undocumented maximum run time. We take
-# 1 ms of wall time as 100 %, so the figure is indicative only (the engine and machine differ from AWS's).
+# CF-DG cloudfront-function-restrictions.html ("Compute utilization"): functions have a limit on the time
+# they can take to run; ComputeUtilization is the run time as a percentage of that maximum. AWS does not
+# publish the maximum. ASSUMPTION: 1 ms of wall time is 100 %, so the figure is indicative only (the engine
+# and machine differ from AWS's).
 COMPUTE_BUDGET_SECONDS = 0.001
-# ASSUMPTION: a run is stopped after this much wall time. Much longer than the 100 % budget, because a busy
-# 2-core machine can preempt a healthy function for milliseconds; only runaway code should hit it.
-KILL_AFTER_SECONDS = 0.2
-
-# Runs before the user's code: console.log with the 10 KB cap, and the documented restricted features.
-# Dynamic code evaluation throws (CF-DG functions-javascript-runtime-features.html, "Restricted features");
-# timers do not exist in QuickJS's bare context already; require() knows no module locally.
-_PRELUDE = r"""
-(function () {
-  var logs = [], logBytes = 0, limit = __LOG_LIMIT__;
-  globalThis.__cf_reset = function () { logs = []; logBytes = 0; };
-  globalThis.__cf_logs = function () { return JSON.stringify(logs); };
-  var fmt = function (v) {
-    if (typeof v === 'string') return v;
-    try { var s = JSON.stringify(v); return s === undefined ? String(v) : s; } catch (e) { return String(v); }
-  };
-  globalThis.console = { log: function () {
-    var line = Array.prototype.map.call(arguments, fmt).join(' ');
-    if (logBytes + line.length > limit) { line = line.slice(0, Math.max(0, limit - logBytes)); }
-    if (line.length > 0) { logs.push(line); logBytes += line.length; }
-  } };
-  var noDynamicCode = function () { throw new EvalError('Dynamic code evaluation is not supported'); };
-  noDynamicCode.prototype = Function.prototype;
-  globalThis.eval = noDynamicCode;
-  Object.defineProperty(Function.prototype, 'constructor', { value: noDynamicCode });
-  globalThis.Function = noDynamicCode;
-  globalThis.require = function (name) {
-    throw new Error("Cannot find module '" + name + "' (modules are not emulated locally)");
-  };
-})();
-""".replace("__LOG_LIMIT__", str(LOG_LIMIT_BYTES))
-
-# Calls the handler on a JSON event and stores the (possibly asynchronous) outcome where Python can read it.
-_INVOKE = r"""
-function __cf_invoke(eventJson) {
-  __cf_reset();
-  globalThis.__cf_done = false; globalThis.__cf_result = undefined; globalThis.__cf_error = undefined;
-  var settle = function (v) { globalThis.__cf_done = true; globalThis.__cf_result = JSON.stringify(v); };
-  var fail = function (e) {
-    globalThis.__cf_done = true;
-    // An exhausted memory limit surfaces as a null exception in QuickJS.
-    globalThis.__cf_error = (e === null) ? 'MemoryError: the function exceeded its memory limit' : String(e);
-  };
-  try {
-    var out = handler(JSON.parse(eventJson));
-    if (out && typeof out.then === 'function') {
-      if (!__ALLOW_ASYNC__) {
-        throw new Error('The handler returned a Promise; async handlers need cloudfront-js-2.0');
-      }
-      out.then(settle, fail);
-    } else { settle(out); }
-  } catch (e) { fail(e); }
-}
-"""
+# ASSUMPTION (AWS publishes no number, see above): a run is stopped after this much WALL-CLOCK time, counted
+# from the moment its worker has the request, whatever the code does (loop, regex backtracking, deep
+# recursion, allocation). Much longer than the 100 % budget, because a busy 2-core machine can preempt a
+# healthy function for milliseconds; only runaway code should hit it. Stopped = its worker is killed.
+WALL_TIME_LIMIT_SECONDS = 0.2
 
 
 class FunctionCodeError(ValueError):
@@ -112,105 +79,108 @@ class FunctionRun:
         return self.error is None
 
 
-class CompiledFunction:
-    """One function's code, compiled once in its own QuickJS context and run many times.
+def _checked(code: str, runtime: str) -> None:
+    if runtime not in RUNTIMES:
+        raise FunctionCodeError(f"Unknown runtime {runtime!r}; expected one of {list(RUNTIMES)}")
+    if len(code.encode()) > MAX_FUNCTION_BYTES:
+        raise FunctionCodeError(f"Function code is larger than {MAX_FUNCTION_BYTES} bytes")
 
-    A QuickJS context is single-threaded (and the engine releases the GIL while it runs), so runs of the same
-    function are serialised by a lock. A run that failed hard (time or memory limit) leaves the context in an
-    unknown state, so the next run starts from a freshly compiled context.
+
+def _stopped_message(limit: float) -> str:
+    return f"InternalError: the function ran longer than {limit * 1000:.0f} ms and was stopped"
+
+
+class CompiledFunction:
+    """One function's code, compiled in a worker and run many times, concurrently when asked to.
+
+    Construction checks the code (size, runtime, that it compiles and defines ``handler``) and raises
+    FunctionCodeError. Each worker then keeps its own compiled copy under this object's key: the same
+    function run twice in a row normally lands on the same worker and context (global state carries over,
+    as in a warm CloudFront runtime), while concurrent runs get their own workers. A run that failed drops
+    its worker's copy, so the next run there starts clean.
     """
 
-    def __init__(self, code: str, runtime: str = DEFAULT_RUNTIME):
-        if runtime not in RUNTIMES:
-            raise FunctionCodeError(f"Unknown runtime {runtime!r}; expected one of {list(RUNTIMES)}")
-        if len(code.encode()) > MAX_FUNCTION_BYTES:
-            raise FunctionCodeError(f"Function code is larger than {MAX_FUNCTION_BYTES} bytes")
+    def __init__(
+        self,
+        code: str,
+        runtime: str = DEFAULT_RUNTIME,
+        *,
+        pool: WorkerPool | None = None,
+        time_limit: float = WALL_TIME_LIMIT_SECONDS,
+    ):
+        _checked(code, runtime)
         self.code = code
         self.runtime = runtime
-        self._lock = threading.Lock()
-        self._ctx, self._invoke = self._compile()
+        self.time_limit = time_limit
+        self._pool = pool or shared_pool()
+        # A new key per object: a new ETag of the same code starts from fresh globals.
+        self.key = f"{hashlib.sha256(code.encode()).hexdigest()[:16]}:{uuid.uuid4().hex}"
+        answer = self._pool.request(self._message("compile"), time_limit)
+        if "compile_error" in answer:
+            raise FunctionCodeError(answer["compile_error"])
+        # A top-level statement that runs away is not a compile error: each run will be stopped the same way.
 
-    def _compile(self) -> tuple[quickjs.Context, Any]:
-        ctx = quickjs.Context()
-        ctx.set_time_limit(KILL_AFTER_SECONDS)
-        ctx.eval(_PRELUDE)
-        try:
-            ctx.eval(self.code)
-        except quickjs.JSException as exc:
-            raise FunctionCodeError(
-                f"The function code is not valid JavaScript: {_first_line(exc)}"
-            ) from None
-        if ctx.eval("typeof handler") != "function":
-            raise FunctionCodeError("The function code must define a function named handler")
-        allow_async = "true" if self.runtime == "cloudfront-js-2.0" else "false"
-        ctx.eval(_INVOKE.replace("__ALLOW_ASYNC__", allow_async))
-        # The memory quota covers the run, not the engine's own start-up, so it is set after compiling.
-        ctx.set_memory_limit(MEMORY_LIMIT_BYTES)
-        return ctx, ctx.get("__cf_invoke")
+    def _message(self, op: str, event: dict | None = None, keep: bool = True) -> dict[str, Any]:
+        message: dict[str, Any] = {"op": op, "key": self.key, "code": self.code, "runtime": self.runtime}
+        if op == "run":
+            message.update(event=event, keep=keep)
+        return message
 
-    def run(self, event: dict) -> FunctionRun:
-        with self._lock:
-            if self._ctx is None:
-                self._ctx, self._invoke = self._compile()
-            ctx = self._ctx
-            started = time.perf_counter()
-            try:
-                self._invoke(json.dumps(event))
-                # Settle promises returned by async handlers (cloudfront-js-2.0).
-                while ctx.execute_pending_job():
-                    pass
-                elapsed = time.perf_counter() - started
-                logs = json.loads(ctx.eval("__cf_logs()"))
-                error = ctx.eval("__cf_error === undefined ? null : __cf_error")
-                done = ctx.eval("__cf_done")
-                raw = ctx.eval("__cf_result === undefined ? null : __cf_result")
-            except quickjs.JSException as exc:  # time or memory limit hit outside the handler's own try
-                elapsed, error, done, logs, raw = (
-                    time.perf_counter() - started,
-                    _limit_message(exc),
-                    True,
-                    [],
-                    None,
-                )
-            if error is None and not done:
-                error = "The handler's Promise never settled"
-            if error is not None:
-                # A failed run may leave half-built globals or an exhausted heap: start clean next time.
-                self._ctx = self._invoke = None
-        output = json.loads(raw) if (error is None and raw is not None) else None
-        return FunctionRun(output=output, logs=logs, error=error, compute_utilization=_utilization(elapsed))
+    def run(self, event: dict, *, keep: bool = True) -> FunctionRun:
+        answer = self._pool.request(self._message("run", event, keep), self.time_limit)
+        return _to_run(answer, self.time_limit)
+
+
+def _to_run(answer: dict[str, Any], limit: float) -> FunctionRun:
+    if "stopped" in answer:
+        return FunctionRun(error=_stopped_message(limit), compute_utilization=100)
+    if "crashed" in answer or "unavailable" in answer:
+        detail = answer.get("crashed") or answer.get("unavailable")
+        return FunctionRun(error=f"InternalError: {detail}", compute_utilization=100)
+    if "compile_error" in answer:
+        raise FunctionCodeError(answer["compile_error"])
+    error = answer.get("error")
+    raw = answer.get("result")
+    output = json.loads(raw) if (error is None and raw is not None) else None
+    return FunctionRun(
+        output=output,
+        logs=list(answer.get("logs") or []),
+        error=error,
+        compute_utilization=_utilization(float(answer.get("elapsed") or 0.0)),
+    )
 
 
 def _utilization(elapsed: float) -> int:
     return max(1, min(100, round(elapsed / COMPUTE_BUDGET_SECONDS * 100)))
 
 
-def _limit_message(exc: BaseException) -> str:
-    text = _first_line(exc)
-    if "interrupted" in text:
-        return (
-            f"InternalError: the function ran longer than {KILL_AFTER_SECONDS * 1000:.0f} ms and was stopped"
-        )
-    if text in ("null", "") or "out of memory" in text:
-        return "MemoryError: the function exceeded its memory limit"
-    return text
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def run_function(code: str, event: dict, runtime: str = DEFAULT_RUNTIME) -> dict:
+def run_function(
+    code: str,
+    event: dict,
+    runtime: str = DEFAULT_RUNTIME,
+    *,
+    pool: WorkerPool | None = None,
+    time_limit: float = WALL_TIME_LIMIT_SECONDS,
+) -> dict:
     """Run ``code`` once on ``event`` the way TestFunction does; never raises for a failing function.
 
+    One request to one worker, which compiles a throw-away copy and runs it (TestFunction starts clean).
     Returns the fields of the API's TestResult (CloudFront API reference, TestResult):
     ``FunctionOutput`` (JSON text of the returned object, wrapped as {"request": ...} or {"response": ...}),
     ``FunctionExecutionLogs`` (console.log lines), ``FunctionErrorMessage`` (empty on success) and
     ``ComputeUtilization`` (a string, as the API sends it). ``output`` holds the returned object itself.
     Raises FunctionCodeError when the code does not compile (the caller maps it to the API error).
     """
-    run = CompiledFunction(code, runtime).run(event)
+    _checked(code, runtime)
+    message = {
+        "op": "run",
+        "key": f"once:{uuid.uuid4().hex}",
+        "code": code,
+        "runtime": runtime,
+        "event": event,
+        "keep": False,
+    }
+    run = _to_run((pool or shared_pool()).request(message, time_limit), time_limit)
     wrapped = ""
     if run.ok and isinstance(run.output, dict):
         kind = "response" if "statusCode" in run.output else "request"

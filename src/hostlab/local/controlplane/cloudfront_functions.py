@@ -16,6 +16,7 @@ expects the ETag of the stage it tests.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,37 @@ def _validated(config: dict[str, Any], code: Any) -> tuple[dict[str, Any], bytes
         # ASSUMPTION: wording; a function needs code (FunctionCode is required and has min length 1).
         raise errors.invalid_argument("The parameter FunctionCode is required.")
     return copy.deepcopy(config), body
+
+
+# The fields of TestResult the runtime fills in (API reference TestResult); FunctionSummary is added here.
+TEST_RESULT_FIELDS = ("FunctionOutput", "FunctionExecutionLogs", "FunctionErrorMessage", "ComputeUtilization")
+
+
+@dataclass(frozen=True)
+class PreparedTest:
+    """What one TestFunction call needs, copied out of the store: it runs with no lock held.
+
+    A function may run for up to the runtime's wall-clock limit (hostlab.local.cloudfront_js); the CloudFront
+    API lock is held only while this is read (hostlab.local.controlplane.moto_glue), so other API calls and
+    the edge's configuration reads go on while the code runs.
+    """
+
+    summary: dict[str, Any]
+    code: str
+    runtime: str
+    event: Any
+
+    def run(self) -> dict[str, Any]:
+        # Imported on first use: the JavaScript runtime is only needed by TestFunction (and the edge).
+        from hostlab.local import cloudfront_js
+
+        try:
+            outcome = cloudfront_js.run_function(self.code, self.event, runtime=self.runtime)
+        except cloudfront_js.FunctionCodeError as exc:
+            raise errors.test_function_failed(str(exc)) from None
+        result = {key: outcome[key] for key in TEST_RESULT_FIELDS if outcome.get(key) not in (None, "")}
+        result["FunctionExecutionLogs"] = list(outcome.get("FunctionExecutionLogs") or [])
+        return {"FunctionSummary": self.summary, **result}
 
 
 class FunctionStore:
@@ -178,6 +210,23 @@ class FunctionStore:
     def check_test(self, name: str, if_match: str | None, stage_name: str | None) -> Stage:
         function = self._check_if_match(name, if_match, stage_name or "DEVELOPMENT")
         return function.stage(stage_name)
+
+    def prepare_test(
+        self, name: str, if_match: str | None, stage_name: str | None, event_object: Any
+    ) -> PreparedTest:
+        """TestFunction's checks and reads (API reference TestFunction); the run is PreparedTest.run()."""
+        stage = self.check_test(name, if_match, stage_name)
+        try:
+            event = json.loads(event_object.decode() if isinstance(event_object, bytes) else event_object)
+        except (TypeError, ValueError) as exc:
+            # ASSUMPTION: wording; the event object is a JSON document (CF-DG test-function.html).
+            raise errors.invalid_argument(f"The EventObject is not valid JSON: {exc}") from None
+        return PreparedTest(
+            summary=self.summary(self.get(name), stage_name),
+            code=stage.code.decode(errors="replace"),
+            runtime=stage.config.get("Runtime") or "cloudfront-js-2.0",
+            event=event,
+        )
 
     def list(
         self, marker: str | None, max_items: str | int | None, stage: str | None

@@ -342,7 +342,11 @@ class _CloudFrontResponseWithGaps(CloudFrontResponse):
     def call_action(self) -> Any:
         # moto's server answers requests on several threads; a CloudFront call reads and changes state of
         # one account and, for alias uniqueness, looks across accounts. One lock keeps each call atomic
-        # (they take well under a millisecond).
+        # (they take well under a millisecond). TestFunction is the exception: it runs the caller's code
+        # for up to the runtime's wall-clock limit, so it takes the lock itself, only to read what it needs
+        # (test_function below), and never blocks other calls or the edge's configuration reads meanwhile.
+        if self._get_action() == "TestFunction":
+            return super().call_action()
         with _cloudfront_lock:
             return super().call_action()
 
@@ -556,13 +560,15 @@ class _CloudFrontResponseWithGaps(CloudFrontResponse):
         return ActionResult({"FunctionList": _list_body(items, next_marker, max_items)})
 
     def test_function(self) -> ActionResult:
-        result = self.hostlab.test_function(
-            self._get_param("Name"),
-            self._get_param("IfMatch"),
-            self._get_param("Stage"),
-            self._get_param("EventObject"),
-        )
-        return ActionResult({"TestResult": result})
+        # Called WITHOUT the CloudFront lock (call_action): checks and reads under it, the run outside it.
+        with _cloudfront_lock:
+            prepared = self.hostlab.functions.prepare_test(
+                self._get_param("Name"),
+                self._get_param("IfMatch"),
+                self._get_param("Stage"),
+                self._get_param("EventObject"),
+            )
+        return ActionResult({"TestResult": prepared.run()})
 
 
 # Routes moto 5.2.5 has no entry for (paths from botocore's CloudFront model).

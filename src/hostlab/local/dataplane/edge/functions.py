@@ -10,7 +10,8 @@ Sources (CF-DG = CloudFront Developer Guide):
   Content-Length, Host, Transfer-Encoding and Via; breaking either rule fails validation and CloudFront
   returns 502 (edge-function-restrictions-all.html, "HTTP headers").
 - A function that throws or exceeds its limits gives 503 (http-503-service-unavailable.html, "function
-  execution error").
+  execution error"). Runs happen in worker processes (hostlab.local.cloudfront_js_pool): one stopped at its
+  wall-clock limit has its worker killed, and every other request and distribution keeps being served.
 - Viewer-request functions run before the cache lookup, and not when CloudFront redirects HTTP to HTTPS
   (lambda-cloudfront-trigger-events.html, "Viewer request").
 ASSUMPTION: a header name with upper-case letters in the returned object fails validation (502), since the
@@ -24,6 +25,7 @@ import threading
 from dataclasses import dataclass
 
 from hostlab.local.cloudfront_js import CompiledFunction, FunctionCodeError
+from hostlab.local.cloudfront_js_pool import WorkerPool, shared_pool
 from hostlab.local.dataplane.edge.messages import (
     EdgeResponse,
     ViewerRequest,
@@ -145,9 +147,14 @@ def build_event(req: ViewerRequest, distribution_id: str, distribution_domain: s
 
 
 class FunctionRunner:
-    """Compiles each LIVE function once per ETag and runs it on viewer requests."""
+    """Compiles each LIVE function once per ETag and runs it on viewer requests.
 
-    def __init__(self) -> None:
+    The lock guards only the table of compiled functions; runs happen outside it, in parallel workers.
+    """
+
+    def __init__(self, pool: WorkerPool | None = None) -> None:
+        # Started with the edge, so the workers are warm before the first request that needs one.
+        self._pool = pool or shared_pool()
         self._lock = threading.Lock()
         self._compiled: dict[tuple[str, str], CompiledFunction | FunctionCodeError] = {}
 
@@ -158,7 +165,9 @@ class FunctionRunner:
         if found is not None:
             return found
         try:
-            compiled: CompiledFunction | FunctionCodeError = CompiledFunction(fn.code, fn.runtime)
+            compiled: CompiledFunction | FunctionCodeError = CompiledFunction(
+                fn.code, fn.runtime, pool=self._pool
+            )
         except FunctionCodeError as exc:
             compiled = exc
         with self._lock:
