@@ -11,13 +11,11 @@ imports moto.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hostlab.local.controlplane import cloudfront_errors as errors
 from hostlab.local.controlplane.cloudfront_distributions import Distribution, DistributionStore, Lookups
 from hostlab.local.controlplane.cloudfront_functions import FunctionStore
 from hostlab.local.controlplane.cloudfront_invalidations import Invalidation, InvalidationStore
@@ -142,33 +140,3 @@ class CloudFrontAccount:
         return self.invalidations.list(distribution_id, marker, max_items)
 
     # --- functions ---------------------------------------------------------------------------------
-
-    def test_function(
-        self, name: str, if_match: str | None, stage: str | None, event_object: Any
-    ) -> dict[str, Any]:
-        """TestFunction: run the stage's code on the event in the edge's JavaScript runtime."""
-        stage_record = self.functions.check_test(name, if_match, stage)
-        function = self.functions.get(name)
-        try:
-            event = json.loads(event_object.decode() if isinstance(event_object, bytes) else event_object)
-        except (TypeError, ValueError) as exc:
-            # ASSUMPTION: wording; the event object is a JSON document (CF-DG test-function.html).
-            raise errors.invalid_argument(f"The EventObject is not valid JSON: {exc}") from None
-        # Imported on first use: the JavaScript engine is only needed by TestFunction (and the edge).
-        from hostlab.local import cloudfront_js
-
-        try:
-            outcome = cloudfront_js.run_function(
-                stage_record.code.decode(),
-                event,
-                runtime=stage_record.config.get("Runtime", cloudfront_js.DEFAULT_RUNTIME),
-            )
-        except cloudfront_js.FunctionCodeError as exc:
-            raise errors.test_function_failed(str(exc)) from None
-        # The runtime answers TestResult's own fields (API reference TestResult).
-        result = {key: outcome[key] for key in TEST_RESULT_FIELDS if outcome.get(key) not in (None, "")}
-        result["FunctionExecutionLogs"] = list(outcome.get("FunctionExecutionLogs") or [])
-        return {"FunctionSummary": self.functions.summary(function, stage), **result}
-
-
-TEST_RESULT_FIELDS = ("FunctionOutput", "FunctionExecutionLogs", "FunctionErrorMessage", "ComputeUtilization")
