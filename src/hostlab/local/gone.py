@@ -58,7 +58,7 @@ def watched_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-def remember(state: State) -> None:
+def remember(state: State | None) -> None:
     global _connected
     _connected = state
 
