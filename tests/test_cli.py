@@ -226,6 +226,10 @@ def test_kernels_of_the_notebook_runner_are_encrypted_and_quiet(how):
     """ipykernel warns "Kernel is running over TCP without encryption" on the terminal for every kernel
     without CurveZMQ keys; the notebook runner's kernels get keys (positive control: nbclient's defaults
     still warn, so the check below can see the warning)."""
+    import zmq
+
+    if how == "runner" and not zmq.has("curve"):
+        pytest.skip("this pyzmq has no CurveZMQ: the runner's kernels cannot be encrypted (and still warn)")
     result = subprocess.run(
         [sys.executable, "-c", KERNEL_RUN, how], capture_output=True, text=True, timeout=120,
         stdin=subprocess.DEVNULL,
