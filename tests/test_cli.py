@@ -36,6 +36,9 @@ def test_up_env_status_down_round_trip(home):
     assert up.returncode == 0, up.stderr
     assert all(line.startswith("export ") for line in up.stdout.splitlines()), up.stdout
     assert "started local backend" in up.stderr  # human text on stderr only
+    from hostlab.checkout import checkout_root
+
+    assert f"checkout {checkout_root()}), new and empty" in up.stderr
     exported = parse_exports(up.stdout)
     assert exported["HOSTLAB_HOME"] == str(home)
     assert exported["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")

@@ -59,8 +59,13 @@ def cmd_up(settings: Settings) -> int:
     _require_local()
     state, started = lifecycle.ensure_running(settings, note=_say)
     sys.stdout.write(export_lines(lifecycle.client_env(state)))
-    verb = "started" if started else "already running:"
-    _say(f"{verb} local backend at {state.api_url} (pid {state.pid}); `hostlab down` stops it")
+    where = f"checkout {state.checkout}" if state.checkout else f"state folder {state.home}"
+    if started:
+        _say(f"started local backend at {state.api_url} (pid {state.pid}, {where}), new and empty; "
+             "`hostlab down` stops it")
+    else:
+        _say(f"already running: local backend at {state.api_url} (pid {state.pid}, {where}); "
+             "`hostlab down` stops it")
     return EXIT_OK
 
 

@@ -100,7 +100,7 @@ def _ipython_handler(shell, etype, value, tb, tb_offset=None):
     """IPython's custom exception handler: the one line as the cell's error, or the usual traceback."""
     line = explain(value)
     if line is None:
-        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
         return None
     last = f"{etype.__name__}: {value}".splitlines()[0]
     # _showtraceback is how IPython (terminal and kernel) shows an error from a prepared list of lines; a
