@@ -346,7 +346,6 @@ if sys.argv[1] == "killed":
 elif sys.argv[1] == "restarted":
     lifecycle.down(settings)
     lifecycle.up(settings)
-    apprunner.list_services()
 apprunner.describe_service(ServiceArn=sys.argv[2])
 """
 
@@ -363,7 +362,10 @@ def test_a_script_says_when_its_backend_went_away(home, what):
     if what == "alive":  # the positive control: a backend that still runs leaves the API's own error alone
         assert "ResourceNotFoundException" in last and "hostlab:" not in result.stderr, result.stderr
         return
-    assert "EndpointConnectionError" in result.stderr  # the original traceback is still there, above
+    # The original traceback is still there, above. (A restarted backend that happened to get the old port
+    # back would answer ResourceNotFoundException instead: the line below is the same.)
+    assert "Traceback" in result.stderr
+    assert "EndpointConnectionError" in result.stderr or what == "restarted"
     assert last.startswith("hostlab: the local backend at http://127.0.0.1:"), result.stderr
     if what == "killed":
         assert last.endswith(STOPPED_LINE + ", from its first cell, then the notebook you were in")
