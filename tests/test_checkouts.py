@@ -224,3 +224,26 @@ def test_a_copy_outside_a_checkout_uses_the_per_user_folder(tmp_path):
     env = {**checkout_env(tmp_path, tmp_path / "xdg"), "PYTHONPATH": str(site)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == str((tmp_path / "xdg" / "hostlab").resolve()), done.stderr
+
+
+def test_the_server_runs_the_callers_code(tmp_path):
+    """A caller that imported another copy's hostlab (here through sys.path, with no PYTHONPATH, so the venv's
+    editable install would point the server at this tree) gets a server running that copy's code."""
+    copy = make_checkout(tmp_path / "clone")
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(copy / 'src')!r})\n"
+        "from hostlab.local import lifecycle\nfrom hostlab.settings import Settings\n"
+        "state = lifecycle.up(Settings.from_env(), note=print)\n"
+        "print(state.code)\nprint(state.checkout)\n"
+        "lifecycle.down(Settings.from_env(), note=print)\n"
+    )
+    env = {k: v for k, v in checkout_env(copy, tmp_path / "xdg").items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:2] == [str(copy / "src" / "hostlab"), str(copy)]
+    assert f"removed {copy / CHECKOUT_STATE_FOLDER}" in lines[2]

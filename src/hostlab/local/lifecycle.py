@@ -2,7 +2,8 @@
 environment variables a client needs to use it (client_env).
 
 The backend is a detached process (hostlab.local.server) so that AWS state survives from one notebook to the
-next. Everything about one backend lives in its state folder (see hostlab.settings for the layout).
+next. Everything about one backend lives in its state folder (see hostlab.settings for the layout, and for
+the rule that gives each checkout its own folder and free ports); the server runs the caller's own code.
 """
 
 from __future__ import annotations
