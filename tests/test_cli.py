@@ -38,7 +38,8 @@ def test_up_env_status_down_round_trip(home):
     assert "started local backend" in up.stderr  # human text on stderr only
     from hostlab.checkout import checkout_root
 
-    assert f"checkout {checkout_root()}), new and empty" in up.stderr
+    pid = json.loads((home / "state.json").read_text())["pid"]
+    assert f"(pid {pid}) for checkout {checkout_root()}, new and empty" in up.stderr
     exported = parse_exports(up.stdout)
     assert exported["HOSTLAB_HOME"] == str(home)
     assert exported["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")

@@ -61,10 +61,10 @@ def cmd_up(settings: Settings) -> int:
     sys.stdout.write(export_lines(lifecycle.client_env(state)))
     where = f"checkout {state.checkout}" if state.checkout else f"state folder {state.home}"
     if started:
-        _say(f"started local backend at {state.api_url} (pid {state.pid}, {where}), new and empty; "
+        _say(f"started local backend at {state.api_url} (pid {state.pid}) for {where}, new and empty; "
              "`hostlab down` stops it")
     else:
-        _say(f"already running: local backend at {state.api_url} (pid {state.pid}, {where}); "
+        _say(f"already running: local backend at {state.api_url} (pid {state.pid}) for {where}; "
              "`hostlab down` stops it")
     return EXIT_OK
 
