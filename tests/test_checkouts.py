@@ -247,3 +247,33 @@ def test_the_server_runs_the_callers_code(tmp_path):
     lines = done.stdout.splitlines()
     assert lines[:2] == [str(copy / "src" / "hostlab"), str(copy)]
     assert f"removed {copy / CHECKOUT_STATE_FOLDER}" in lines[2]
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("curl") is None, reason="reproduce.sh probes with curl")
+def test_reproduce_script_uses_its_checkouts_backend(tmp_path):
+    """scripts/reproduce.sh of a checkout finds the backend that `hostlab up` started in that checkout (no
+    HOSTLAB_HOME anywhere), and leaves it running since it did not start it."""
+    copy = make_checkout(tmp_path / "clone")
+    for folder in ("scripts", "infra"):  # the script, and the CloudFront Function it reads from infra/
+        shutil.copytree(REPO / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    env = {
+        **checkout_env(copy, tmp_path / "xdg"),
+        "HOSTLAB_APPRUNNER_OPERATION_SECONDS": "0.1",
+        "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": "0.1",
+    }
+    env.pop("PYTHONPATH")  # the script itself puts its checkout's src/ first
+    try:
+        up = hostlab({**env, "PYTHONPATH": str(copy / "src")}, copy, "up")
+        assert up.returncode == 0, up.stderr
+        before = running_state(copy)
+        done = subprocess.run(
+            ["bash", str(copy / "scripts" / "reproduce.sh")],
+            env={**env, "HOSTLAB_VENV": sys.prefix}, cwd=tmp_path, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "a local backend is already running: using it, and leaving it running" in done.stdout
+        assert running_state(copy).pid == before.pid and alive(before.pid)
+    finally:
+        hostlab({**env, "PYTHONPATH": str(copy / "src")}, copy, "down")
