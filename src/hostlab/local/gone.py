@@ -98,7 +98,10 @@ def explain(error: BaseException, was: State | None = None) -> str | None:
 
 def _ipython_handler(shell, etype, value, tb, tb_offset=None):
     """IPython's custom exception handler: the one line as the cell's error, or the usual traceback."""
-    line = explain(value)
+    try:
+        line = explain(value)
+    except Exception:  # never hide the original error behind a failure of ours (IPython would also drop us)
+        line = None
     if line is None:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
         return None
