@@ -11,8 +11,9 @@
 # Usage: scripts/reproduce.sh [--keep]
 #   --keep   leave the service, distribution and function in place (a later run reuses them)
 #
-# It uses the backend of HOSTLAB_HOME (your usual one by default; tests point it at a temporary folder),
-# starts it if `hostlab status` says it is not running, and then also stops it at the end. Every step checks
+# It uses this checkout's backend (its .hostlab/ folder, the same one its notebooks, `make` and `hostlab`
+# find; HOSTLAB_HOME names another, as the tests do), starts it if `hostlab status` says it is not running,
+# and then also stops it at the end. Every step checks
 # its evidence and the script exits 1 at the first one missing; cleanup and `hostlab down` run anyway.
 # Resources carry the tag project=hostlab-reproduce (scripts/setup_distribution.py), so the notebooks'
 # resources are never touched. HOSTLAB_VENV names another virtual environment than the repository's .venv.
@@ -38,6 +39,8 @@ if [[ ! -x $hostlab ]]; then
     exit 1
 fi
 command -v curl >/dev/null || { echo "reproduce.sh: curl is needed" >&2; exit 1; }
+# This checkout's code, whichever venv runs it: its hostlab finds this checkout's backend (hostlab.settings).
+export PYTHONPATH="$repo/src${PYTHONPATH:+:$PYTHONPATH}"
 
 # Seconds curl may take per request; the local backend answers in milliseconds.
 CURL_TIMEOUT=20
@@ -54,7 +57,18 @@ heading() { printf '\n== %s\n' "$*"; }
 
 fail() {
     echo "FAILED: $*"
+    backend_gone
     exit 1
+}
+
+# backend_gone: after a failure, say so when the cause is that the backend stopped under us (killed,
+# `hostlab down` from another shell, a reboot): its state is gone with it, and only a new run helps.
+backend_gone() {
+    if ((backend_ready)) && ! "$hostlab" status >/dev/null 2>&1; then
+        echo "hostlab: the local backend at ${AWS_ENDPOINT_URL:-?} is not running: it was stopped or" \
+            "restarted, and its state is gone; run scripts/reproduce.sh again"
+        backend_ready=0 # nothing left to clean up there
+    fi
 }
 
 # expect LABEL TEXT REGEX: TEXT must have a line matching the extended REGEX (case-insensitive, since
@@ -65,6 +79,7 @@ expect() {
         echo "  [ok] $1"
     else
         echo "  [FAILED] $1: no line matches /$3/"
+        backend_gone
         exit 1
     fi
 }
@@ -143,7 +158,7 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-heading "backend (HOSTLAB_HOME=${HOSTLAB_HOME:-default})"
+heading "backend (HOSTLAB_HOME=${HOSTLAB_HOME:-$repo/.hostlab, the default of this checkout})"
 if "$hostlab" status >/dev/null; then
     echo "a local backend is already running: using it, and leaving it running"
 else

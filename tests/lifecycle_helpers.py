@@ -55,8 +55,11 @@ def run_cli(env: dict[str, str], *args: str, timeout: float = CLI_TIMEOUT) -> su
 
 def parse_exports(stdout: str) -> dict[str, str]:
     """The NAME=value pairs of `export NAME=value` lines, evaluated by a real shell."""
+    # The shell's environment, NUL-separated, printed by Python: `env -0` is GNU and recent BSD only.
+    dump = "import os, sys; sys.stdout.write(chr(0).join(f'{k}={v}' for k, v in os.environ.items()))"
     probe = subprocess.run(
-        ["sh", "-c", f'{stdout}\nenv -0'], capture_output=True, timeout=10, env={"PATH": os.environ["PATH"]}
+        ["sh", "-c", f'{stdout}\n"$0" -c "$1"', sys.executable, dump],
+        capture_output=True, timeout=10, env={"PATH": os.environ["PATH"]},
     )
     pairs = (item.split("=", 1) for item in probe.stdout.decode().split("\0") if "=" in item)
     return dict(pairs)

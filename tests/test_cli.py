@@ -36,6 +36,10 @@ def test_up_env_status_down_round_trip(home):
     assert up.returncode == 0, up.stderr
     assert all(line.startswith("export ") for line in up.stdout.splitlines()), up.stdout
     assert "started local backend" in up.stderr  # human text on stderr only
+    from hostlab.checkout import checkout_root
+
+    pid = json.loads((home / "state.json").read_text())["pid"]
+    assert f"(pid {pid}) for checkout {checkout_root()}, new and empty" in up.stderr
     exported = parse_exports(up.stdout)
     assert exported["HOSTLAB_HOME"] == str(home)
     assert exported["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
@@ -150,3 +154,90 @@ def test_no_command_prints_usage():
     result = subprocess.run([HOSTLAB], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "up,env,status,down" in result.stderr
 
+
+
+def test_status_names_the_checkout_and_its_code(home):
+    from hostlab.checkout import checkout_root, package_dir, revision
+
+    env = isolated_env(home)
+    assert run_cli(env, "up").returncode == 0
+    status = run_cli(env, "status")
+    assert status.returncode == 0
+    lines = status.stdout.splitlines()
+    assert f"  checkout:     {checkout_root()}" in lines
+    code = [line for line in lines if line.startswith("  code:")]
+    assert code and code[0].startswith(f"  code:         {package_dir()} (hostlab ")
+    if revision(checkout_root()):  # a git checkout: the revision too (a copy of the tree has none)
+        assert f", git {revision(checkout_root())})" in code[0]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rough edges: `down` on the aws backend, the test-aws guard's message, the kernel's TCP warning
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_down_with_the_aws_backend_stops_nothing(home):
+    env = isolated_env(home)
+    up = run_cli(env, "up")
+    assert up.returncode == 0
+    pid = json.loads((home / "state.json").read_text())["pid"]
+
+    down = run_cli({**env, "HOSTLAB_BACKEND": "aws"}, "down")
+    assert down.returncode == 0
+    assert "HOSTLAB_BACKEND=aws is set: there is no local backend to stop, so nothing was stopped" in (
+        down.stderr
+    )
+    assert alive(pid) and run_cli(env, "status").returncode == 0  # the local backend is untouched
+
+    local = run_cli(env, "down")  # the positive control: without HOSTLAB_BACKEND=aws it stops
+    assert local.returncode == 0 and "stopped the local backend" in local.stderr
+    assert not alive(pid)
+
+
+def test_aws_guard_refusal_is_one_line_not_an_internal_error(tmp_path):
+    """`make test-aws` without HOSTLAB_AWS_ACCOUNT: pytest's one-line usage error, exit code 4."""
+    notebook = tmp_path / "empty.ipynb"
+    notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    env = {k: v for k, v in isolated_env(tmp_path / "home").items() if k != "HOSTLAB_AWS_ACCOUNT"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "hostlab.pytest_notebooks", "--nbval", "--nbval-current-env",
+         "-p", "no:cacheprovider", str(notebook)],
+        env={**env, "HOSTLAB_BACKEND": "aws"}, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 4, output
+    assert "INTERNALERROR" not in output and "Traceback" not in output
+    assert output.splitlines() == [
+        "ERROR: hostlab: HOSTLAB_BACKEND=aws needs HOSTLAB_AWS_ACCOUNT=<the 12-digit ID of your sandbox "
+        "account>: the tutorial creates and deletes real resources and runs only where you said it may"
+    ]
+
+
+KERNEL_RUN = """
+import sys
+import nbformat
+from nbclient import NotebookClient
+from hostlab.notebook_runner import kernel_config
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+config = kernel_config() if sys.argv[1] == "runner" else None
+NotebookClient(nb, kernel_name="python3", timeout=60, **({"config": config} if config else {})).execute()
+assert nb.cells[0].outputs[0]["text"] == "42\\n"
+"""
+
+
+@pytest.mark.parametrize("how", ["runner", "nbclient-default"])
+def test_kernels_of_the_notebook_runner_are_encrypted_and_quiet(how):
+    """ipykernel warns "Kernel is running over TCP without encryption" on the terminal for every kernel
+    without CurveZMQ keys; the notebook runner's kernels get keys (positive control: nbclient's defaults
+    still warn, so the check below can see the warning)."""
+    import zmq
+
+    if how == "runner" and not zmq.has("curve"):
+        pytest.skip("this pyzmq has no CurveZMQ: the runner's kernels cannot be encrypted (and still warn)")
+    result = subprocess.run(
+        [sys.executable, "-c", KERNEL_RUN, how], capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    warned = "Kernel is running over TCP without encryption" in result.stderr
+    assert warned == (how == "nbclient-default"), result.stderr

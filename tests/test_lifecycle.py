@@ -225,12 +225,18 @@ def test_up_says_when_the_running_backend_has_other_settings(backend):
 
 @pytest.fixture
 def restored_environ():
-    """os.environ exactly as before the test, whatever connect() added or changed."""
+    """os.environ exactly as before the test, whatever connect() added or changed; also the excepthook and
+    the remembered backend that connect() installs (hostlab.local.gone)."""
+    from hostlab.local import gone
+
     before = dict(os.environ)
+    hook, connected = sys.excepthook, gone.connected()
     yield
     for name in set(os.environ) - set(before):
         del os.environ[name]
     os.environ.update(before)
+    sys.excepthook = hook
+    gone.remember(connected)
 
 
 def test_connect_local_prepares_this_process(backend, client_env, monkeypatch, capsys, restored_environ):
@@ -306,3 +312,117 @@ def test_same_seed_same_ids(tmp_path):
     first = first_service(tmp_path / "a", "42")
     assert first_service(tmp_path / "b", "42") == first
     assert first_service(tmp_path / "c", "7") != first
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A backend that went away: one line that says what happened and what to do (hostlab.local.gone)
+# ---------------------------------------------------------------------------------------------------------
+
+MISSING_SERVICE = "arn:aws:apprunner:us-east-1:123456789012:service/missing/0123456789abcdef0123456789abcdef"
+STOPPED_LINE = (
+    "is not running: it was stopped or restarted, and its state is gone; "
+    "run notebooks/01-create-service.ipynb again"
+)
+
+# A script as a reader writes one: connect(), then plain boto3. argv[1] says what happens to the backend
+# before the last call: nothing ("alive": that call is a plain API error), SIGKILL, or down and up again.
+GONE_SCRIPT = """
+import os, signal, sys
+import boto3
+from botocore.config import Config
+import hostlab
+from hostlab.local import lifecycle, procs
+from hostlab.settings import Settings
+
+hostlab.connect()
+apprunner = boto3.client("apprunner", config=Config(retries={"max_attempts": 1}))
+settings = Settings.from_env()
+state = lifecycle.current(settings)
+if sys.argv[1] == "killed":
+    os.killpg(state.pid, signal.SIGKILL)
+    while procs.is_running(state.pid):
+        pass
+elif sys.argv[1] == "restarted":
+    lifecycle.down(settings)
+    lifecycle.up(settings)
+apprunner.describe_service(ServiceArn=sys.argv[2])
+"""
+
+
+@pytest.mark.parametrize("what", ["alive", "killed", "restarted"])
+def test_a_script_says_when_its_backend_went_away(home, what):
+    env = isolated_env(home)
+    result = subprocess.run(
+        [sys.executable, "-c", GONE_SCRIPT, what, MISSING_SERVICE],
+        env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1
+    last = result.stderr.rstrip().splitlines()[-1]
+    if what == "alive":  # the positive control: a backend that still runs leaves the API's own error alone
+        assert "ResourceNotFoundException" in last and "hostlab:" not in result.stderr, result.stderr
+        return
+    # The original traceback is still there, above. (A restarted backend that happened to get the old port
+    # back would answer ResourceNotFoundException instead: the line below is the same.)
+    assert "Traceback" in result.stderr
+    assert "EndpointConnectionError" in result.stderr or what == "restarted"
+    assert last.startswith("hostlab: the local backend at http://127.0.0.1:"), result.stderr
+    if what == "killed":
+        assert last.endswith(STOPPED_LINE + ", from its first cell, then the notebook you were in")
+    else:
+        now = lifecycle.current(settings_for(home))
+        assert f"it was restarted (a new, empty one runs at {now.api_url} since {now.started_at})" in last
+        assert "run notebooks/01-create-service.ipynb again" in last
+
+
+def test_a_notebook_says_when_its_backend_went_away(home, monkeypatch):
+    """In a Jupyter kernel: the cell's error is the one line (an IPython custom exception handler that
+    connect() installs); an API error while the backend runs stays as it was; connect() again says that the
+    backend it started is empty."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from hostlab.backend import STARTED_EMPTY
+    from hostlab.notebook_runner import kernel_config
+
+    for name, value in isolated_env(home).items():
+        if name.startswith("HOSTLAB_"):
+            monkeypatch.setenv(name, value)  # the kernel inherits this process's environment
+    cells = [
+        "import boto3, hostlab\nfrom botocore.config import Config\nhostlab.connect()\n"
+        "apprunner = boto3.client('apprunner', config=Config(retries={'max_attempts': 1}))",
+        f"apprunner.describe_service(ServiceArn='{MISSING_SERVICE}')",
+        "from hostlab.local import lifecycle\nfrom hostlab.settings import Settings\n"
+        "lifecycle.down(Settings.from_env(), note=print)",
+        "apprunner.list_services()",
+        "hostlab.connect();",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    client = NotebookClient(nb, config=kernel_config(), kernel_name="python3", timeout=120, allow_errors=True)
+    client.execute()
+    outputs = [cell.outputs for cell in nb.cells]
+
+    connected = outputs[0][0]["text"].splitlines()
+    assert connected[0] == "hostlab: local backend (region us-east-1, seed 42)"
+    assert connected[1] == f"hostlab: {STARTED_EMPTY}"
+    api_error = outputs[1][0]
+    assert api_error["output_type"] == "error" and api_error["ename"] == "ResourceNotFoundException"
+    assert "stopped the local backend" in outputs[2][0]["text"]
+    gone = outputs[3][0]
+    assert gone["output_type"] == "error" and gone["ename"] == "BackendGoneError"
+    assert gone["evalue"].startswith("hostlab: the local backend at http://127.0.0.1:")
+    assert STOPPED_LINE in gone["evalue"]
+    assert gone["traceback"][0] == gone["evalue"]
+    assert gone["traceback"][1].startswith("(the error was EndpointConnectionError: Could not connect")
+    # The next connect() starts a new backend, and says it is empty (first line unchanged).
+    assert outputs[4][0]["text"].splitlines() == connected
+
+
+def test_connect_to_a_running_backend_prints_one_line(backend, monkeypatch, capsys, restored_environ):
+    """The started-empty line is only for a backend connect() itself started (positive control of the
+    notebook test above, where it did)."""
+    import hostlab.local.gone as gone
+
+    gone.remember(None)
+    connect()
+    assert capsys.readouterr().out == "hostlab: local backend (region us-east-1, seed 42)\n"
+    assert gone.connected() == backend

@@ -1,8 +1,10 @@
 """Which backend the tutorial talks to, and preparing this process for it: :func:`connect`.
 
 HOSTLAB_BACKEND chooses:
-  local (default)  the offline backend of this project; connect() starts it if needed and points this
-                   process's environment at it (AWS_ENDPOINT_URL, proxy, CA bundle, fake credentials).
+  local (default)  the offline backend of this project; connect() starts it if needed (saying so: a new
+                   backend is empty) and points this process's environment at it (AWS_ENDPOINT_URL, proxy,
+                   CA bundle, fake credentials). Each checkout has its own (hostlab.settings). If that
+                   backend goes away later, the error says so in one line (hostlab.local.gone).
   aws              a real sandbox account; connect() only checks, through hostlab.aws_guard, that the
                    credentials in use belong to HOSTLAB_AWS_ACCOUNT, and changes no endpoint.
 
@@ -15,6 +17,11 @@ import os
 from dataclasses import dataclass
 
 BACKENDS = ("local", "aws")
+# connect()'s second line when it started the local backend (its first line never changes).
+STARTED_EMPTY = (
+    "started a new local backend; it is empty (resources live only as long as the backend that made "
+    "them), so the tutorial starts at notebooks/01-create-service.ipynb"
+)
 
 
 class BackendChoiceError(ValueError):
@@ -43,14 +50,19 @@ def chosen_backend(env: dict[str, str] | None = None) -> str:
 
 
 def _connect_local() -> Backend:
-    from hostlab.local import lifecycle
+    from hostlab.local import gone, lifecycle
     from hostlab.settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Settings
 
-    state = lifecycle.up(Settings.from_env())
+    state, started = lifecycle.ensure_running(Settings.from_env())
     os.environ.update(lifecycle.client_env(state))
     # No port, pid or path: the line is the same on every run (tests use random ports), so a notebook's
     # saved output stays valid. `hostlab status` shows where the backend runs.
     print(f"hostlab: local backend (region {DEFAULT_REGION}, seed {state.seed})")
+    if started:
+        # A backend keeps its resources in memory only: one started here has none of an earlier run's.
+        print(f"hostlab: {STARTED_EMPTY}")
+    # From now on, an error caused by this backend going away says so (hostlab.local.gone).
+    gone.install(state)
     return Backend("local", DEFAULT_REGION, DEFAULT_ACCOUNT_ID, state.api_url)
 
 

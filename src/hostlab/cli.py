@@ -2,8 +2,10 @@
 
     eval "$(hostlab up)"    start it if needed and prepare this shell (export lines on stdout)
     hostlab env             the same export lines, for a backend that runs
-    hostlab status          whether it runs, where, since when (exit 3 when it does not)
+    hostlab status          whether it runs, where, since when, for which checkout (exit 3 when it does not)
     hostlab down            stop it and remove its state folder
+
+Each checkout has its own backend (state folder <checkout>/.hostlab/, free ports): see hostlab.settings.
 
 Only the export lines go to stdout; every message for humans goes to stderr, so `eval` never runs one.
 """
@@ -57,8 +59,13 @@ def cmd_up(settings: Settings) -> int:
     _require_local()
     state, started = lifecycle.ensure_running(settings, note=_say)
     sys.stdout.write(export_lines(lifecycle.client_env(state)))
-    verb = "started" if started else "already running:"
-    _say(f"{verb} local backend at {state.api_url} (pid {state.pid}); `hostlab down` stops it")
+    where = f"checkout {state.checkout}" if state.checkout else f"state folder {state.home}"
+    if started:
+        _say(f"started local backend at {state.api_url} (pid {state.pid}) for {where}, new and empty; "
+             "`hostlab down` stops it")
+    else:
+        _say(f"already running: local backend at {state.api_url} (pid {state.pid}) for {where}; "
+             "`hostlab down` stops it")
     return EXIT_OK
 
 
@@ -79,13 +86,15 @@ def cmd_status(settings: Settings) -> int:
         print(f"not running: {found.detail} (state folder {found.home})")
         return EXIT_NOT_RUNNING
     print(f"running: pid {state.pid}, since {state.started_at} ({_age(state.started_at)} ago)")
+    version = f"hostlab {state.version}" + (f", git {state.revision}" if state.revision else "")
     rows = [
+        ("checkout", state.checkout or "(none: not started from a checkout)"),
+        ("code", f"{state.code or '(not recorded)'} ({version})"),
         ("AWS API", state.api_url),
         ("proxy", state.proxy_url),
         ("CA bundle", state.ca_bundle),
         ("data plane", ", ".join(state.dataplane) or "(none yet)"),
         ("seed", str(state.seed)),
-        ("version", state.version),
         ("state folder", state.home),
     ]
     for label, value in rows:
@@ -94,6 +103,14 @@ def cmd_status(settings: Settings) -> int:
 
 
 def cmd_down(settings: Settings) -> int:
+    if chosen_backend() == "aws":
+        # Stopping the local backend here would surprise a reader who switched to AWS: say so, touch nothing.
+        _say(
+            "HOSTLAB_BACKEND=aws is set: there is no local backend to stop, so nothing was stopped. "
+            "Resources on AWS are deleted by notebooks/05-cleanup.ipynb; unset HOSTLAB_BACKEND to stop "
+            "this checkout's local backend"
+        )
+        return EXIT_OK
     from hostlab.local import lifecycle
 
     if not lifecycle.down(settings, note=_say):
@@ -104,7 +121,7 @@ def cmd_down(settings: Settings) -> int:
 COMMANDS = {
     "up": (cmd_up, "start the local backend if needed; print export lines for `eval`"),
     "env": (cmd_env, "print the export lines for the running backend"),
-    "status": (cmd_status, "say whether the backend runs, where and since when"),
+    "status": (cmd_status, "say whether the backend runs, where, since when and for which checkout"),
     "down": (cmd_down, "stop the backend and remove its state folder"),
 }
 
@@ -113,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="hostlab",
         description="The local backend of the tutorial (an offline App Runner + CloudFront).",
-        epilog='Typical use: eval "$(hostlab up)" ... hostlab down. The state folder is HOSTLAB_HOME.',
+        epilog='Typical use: eval "$(hostlab up)" ... hostlab down. The state folder is HOSTLAB_HOME, '
+        "by default .hostlab/ in the checkout this command belongs to.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{up,env,status,down}")
     for name, (_, help_text) in COMMANDS.items():

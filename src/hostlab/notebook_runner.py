@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -106,6 +107,24 @@ def _start_in_background(settings) -> threading.Thread:
     return thread
 
 
+def kernel_config() -> Config:
+    """Kernels whose connection is encrypted, which also silences ipykernel's warning "Kernel is running over
+    TCP without encryption" (ipykernel.kernelapp.IPKernelApp.init_sockets logs it for every TCP kernel started
+    without CurveZMQ keys; `make tutorial` printed it once per notebook).
+
+    jupyter_client's KernelManager.transport_encryption="auto" gives the kernel CurveZMQ keys when its
+    kernelspec declares ``supported_encryption: ["curve"]`` (ipykernel's does) and runs it unencrypted, as
+    before, otherwise. It needs a pyzmq built with CurveZMQ (the PyPI wheels are); without one, the setting
+    is left alone rather than failing the run.
+    """
+    import zmq
+
+    config = Config()
+    if zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def execute(source: Path, target: Path | None = None, cwd: Path | None = None) -> nbformat.NotebookNode:
     """Execute ``source`` top to bottom in a new kernel and write it to ``target`` (default: in place).
 
@@ -115,6 +134,7 @@ def execute(source: Path, target: Path | None = None, cwd: Path | None = None) -
     nb = nbformat.read(source, as_version=4)
     client = NotebookClient(
         nb,
+        config=kernel_config(),
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
         resources={"metadata": {"path": str(cwd or source.parent)}},

@@ -48,10 +48,18 @@ def _clean_aws(stage: str) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if not _runs_notebooks(config):
         return
-    from hostlab.backend import chosen_backend
+    from hostlab.aws_guard import SandboxError
+    from hostlab.backend import BackendChoiceError, chosen_backend
 
-    if chosen_backend() == "aws":
-        _clean_aws("before")
+    try:
+        aws = chosen_backend() == "aws"
+        if aws:
+            _clean_aws("before")
+    except (SandboxError, BackendChoiceError) as exc:
+        # A refusal is the reader's setting to fix, not a crash: pytest prints a UsageError raised here as one
+        # "ERROR: ..." line and exits with code 4, where any other exception became a 20-line INTERNALERROR.
+        raise pytest.UsageError(f"hostlab: {exc}") from None
+    if aws:
         _STACK.callback(_clean_aws, "after")
         return
     from hostlab.notebook_runner import fresh_local_backend

@@ -3,6 +3,22 @@
 The local backend's behaviour that AWS does not document is a *visible* setting here (for example the TLS
 versions App Runner's front accepts), so a reader can see and change the assumption.
 
+Which backend a process uses (one per checkout). The state folder names a backend, and its default
+follows the code that runs, so every process that imports one checkout's code finds that checkout's backend
+(Jupyter kernels started from its .venv, `make`, scripts/reproduce.sh, `hostlab` itself), and a second clone
+never attaches to, runs the code of, or stops the first clone's backend:
+
+  * the checkout is found from this package's own location: ``<root>/src/hostlab/`` where
+    ``<root>/pyproject.toml`` names the project ``hostlab`` (an editable install, or PYTHONPATH=<root>/src);
+    its state folder is ``<root>/.hostlab/`` (ignored by git);
+  * a package installed elsewhere (site-packages, a wheel), or a checkout that cannot be written to, uses
+    the per-user folder ``$XDG_STATE_HOME/hostlab``, else ``~/.local/state/hostlab``;
+  * ``HOSTLAB_HOME`` overrides both.
+
+Ports: ``HOSTLAB_PORT`` (AWS API) and ``HOSTLAB_PROXY_PORT`` (CONNECT proxy) default to 0, a free port picked
+when the backend starts and recorded in its state.json, so two backends never compete for a port; set them
+to fixed numbers to pin them.
+
 State folder (``HOSTLAB_HOME``), one per backend:
 
     state.json     ports, pid, start time, endpoint URLs (written by the server once it answers)
@@ -21,6 +37,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hostlab.checkout import CHECKOUT_STATE_FOLDER, PROJECT_NAME, checkout_root
+
 # Fake credentials, the same ones moto's own documentation and tests use.
 FAKE_ACCESS_KEY_ID = "testing"
 FAKE_SECRET_ACCESS_KEY = "testing"
@@ -28,9 +46,21 @@ DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 DEFAULT_REGION = "us-east-1"  # CloudFront's control plane and ACM certificates for CloudFront live here
 
 
-def _default_home() -> Path:
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "hostlab"
+def per_user_home(env: dict[str, str] | None = None) -> Path:
+    """The state folder of an install outside a checkout: $XDG_STATE_HOME/hostlab, else
+    ~/.local/state/hostlab."""
+    env = os.environ if env is None else env
+    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / PROJECT_NAME
+
+
+def default_home(env: dict[str, str] | None = None) -> Path:
+    """The state folder when HOSTLAB_HOME is not set: the checkout's own .hostlab/ when this code runs from a
+    checkout that can be written to, else the per-user folder (see the module docstring)."""
+    root = checkout_root()
+    if root is not None and os.access(root, os.W_OK):
+        return root / CHECKOUT_STATE_FOLDER
+    return per_user_home(env)
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -74,13 +104,15 @@ def _paused_status(env: dict[str, str]) -> int:
 class Settings:
     """Settings of one local backend. Build with :meth:`from_env`."""
 
-    home: Path = field(default_factory=_default_home)
+    home: Path = field(default_factory=default_home)
     # 127.0.0.1 only: the backend must never be reachable from another machine.
     host: str = "127.0.0.1"
-    # Port of the AWS API endpoint (AWS_ENDPOINT_URL). 0 picks a free port.
-    api_port: int = 4750
-    # Port of the HTTP CONNECT proxy that maps *.cloudfront.net / *.awsapprunner.com to the data plane.
-    proxy_port: int = 4751
+    # Port of the AWS API endpoint (AWS_ENDPOINT_URL). 0 (the default) picks a free port at start, recorded in
+    # state.json: two checkouts' backends never compete for one.
+    api_port: int = 0
+    # Port of the HTTP CONNECT proxy that maps *.cloudfront.net / *.awsapprunner.com to the data plane; 0 as
+    # above.
+    proxy_port: int = 0
     # Seed for every generated ID, so the same calls give the same IDs and domains.
     seed: int = 42
     # How long an App Runner operation stays OPERATION_IN_PROGRESS before RUNNING (seconds); custom domains
@@ -124,7 +156,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        home = Path(env["HOSTLAB_HOME"]).expanduser() if env.get("HOSTLAB_HOME") else _default_home()
+        home = Path(env["HOSTLAB_HOME"]).expanduser() if env.get("HOSTLAB_HOME") else default_home(env)
         tls = tuple(v.strip() for v in env.get("HOSTLAB_APPRUNNER_TLS_VERSIONS", "").split(",") if v.strip())
         known = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
         if unknown := [v for v in tls if v not in known]:

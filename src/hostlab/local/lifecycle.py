@@ -2,7 +2,8 @@
 environment variables a client needs to use it (client_env).
 
 The backend is a detached process (hostlab.local.server) so that AWS state survives from one notebook to the
-next. Everything about one backend lives in its state folder (see hostlab.settings for the layout).
+next. Everything about one backend lives in its state folder (see hostlab.settings for the layout, and for
+the rule that gives each checkout its own folder and free ports); the server runs the caller's own code.
 """
 
 from __future__ import annotations
@@ -21,10 +22,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hostlab.checkout import checkout_root, package_dir
 from hostlab.local import procs
 from hostlab.local.ports import PORT_VARIABLES, check_port_free, require_loopback
 from hostlab.local.state import State, read_state
-from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
+from hostlab.settings import (
+    DEFAULT_REGION,
+    FAKE_ACCESS_KEY_ID,
+    FAKE_SECRET_ACCESS_KEY,
+    Settings,
+    default_home,
+)
 
 # `up` creates the state folder and leaves this file in it; `down` deletes the whole folder only when the
 # file is there, so a HOSTLAB_HOME pointed at a folder with other content never loses that content.
@@ -158,7 +166,18 @@ def _clear_runtime_files(settings: Settings) -> None:
 
 
 def _note_differences(state: State, settings: Settings, note: Note) -> None:
-    """Say when the running backend was started with other settings than the ones asked for now."""
+    """Say when the running backend was started with other settings, or runs other code, than the caller's.
+
+    Other code happens only when HOSTLAB_HOME names a folder that another checkout's backend runs in (each
+    checkout has its own by default): the reader then uses that checkout's code without knowing it.
+    """
+    if state.code and Path(state.code) != package_dir():
+        where = f"checkout {state.checkout}" if state.checkout else state.code
+        note(
+            f"the backend in {settings.home} runs the code of {where}, not this one ({package_dir()}); "
+            "`hostlab down` and `hostlab up` to run this code, or unset HOSTLAB_HOME to use this checkout's "
+            "own backend"
+        )
     asked = settings.to_env()
     ignored = {"HOSTLAB_HOME", "HOSTLAB_START_TIMEOUT"}  # client-side only
     for name, value in sorted(asked.items()):
@@ -180,6 +199,12 @@ def _server_env(settings: Settings) -> dict[str, str]:
         env.pop(name, None)
         env.pop(name.lower(), None)
     env["NO_PROXY"] = env["no_proxy"] = NO_PROXY
+    if checkout_root() is not None:
+        # The server imports the same hostlab as its caller, even when the venv's own install (an editable
+        # install of another clone, say) would find another copy first: PYTHONPATH comes before site-packages.
+        # Only for a checkout's src/ folder: site-packages on PYTHONPATH would go before the standard library.
+        own = str(package_dir().parent)
+        env["PYTHONPATH"] = os.pathsep.join([own, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))])
     return env
 
 
@@ -351,10 +376,13 @@ def client_env(state: State) -> dict[str, str]:
       http_proxy in lower case only (https://everything.curl.dev/usingcurl/proxies/env), so both cases are
       set. NO_PROXY keeps the API endpoint direct.
     - CA bundle: the local CA plus the public roots, for requests, OpenSSL-based tools and curl.
-    - HOSTLAB_HOME: `hostlab` and connect() in child processes find the same backend.
+    - HOSTLAB_HOME, only when the backend's state folder is not the default one of this code's checkout
+      (hostlab.settings): child processes then find the same backend. The default one is left out, so a shell
+      prepared in one clone never points `hostlab down` in another clone at the first clone's backend; child
+      processes of the same checkout find it by the same rule anyway.
     """
     proxy = state.proxy_url
-    return {
+    env = {
         "AWS_ENDPOINT_URL": state.api_url,
         "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
@@ -369,5 +397,7 @@ def client_env(state: State) -> dict[str, str]:
         "REQUESTS_CA_BUNDLE": state.ca_bundle,
         "SSL_CERT_FILE": state.ca_bundle,
         "CURL_CA_BUNDLE": state.ca_bundle,
-        "HOSTLAB_HOME": state.home,
     }
+    if Path(state.home) != default_home().resolve():
+        env["HOSTLAB_HOME"] = state.home
+    return env

@@ -95,6 +95,7 @@ class ServerParts:
 
     def start(self) -> State:
         from hostlab import __version__
+        from hostlab.checkout import checkout_root, package_dir, revision
         from hostlab.local.controlplane import install, seed_ids
         from hostlab.local.dataplane.plane import DataPlane
         from hostlab.local.dataplane.tls import LocalCA
@@ -125,6 +126,9 @@ class ServerParts:
             seed=settings.seed,
             version=__version__,
             home=str(settings.home),
+            code=str(package_dir()),
+            checkout=str(checkout_root() or ""),
+            revision=revision(checkout_root()),
             dataplane=tuple(self.plane.parts),
             settings=settings.to_env(),
         )

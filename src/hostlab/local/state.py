@@ -24,6 +24,12 @@ class State:
     seed: int
     version: str  # hostlab version of the server
     home: str
+    # Which code the server runs: the hostlab package folder it imported, the checkout that folder belongs to
+    # ("" for an install outside a checkout) and that checkout's `git describe --always --dirty` ("" when
+    # unknown). `hostlab status` shows them; `up` says when they are not the caller's (hostlab.checkout).
+    code: str = ""
+    checkout: str = ""
+    revision: str = ""
     # Data plane parts that run (e.g. ["edge", "front"]); a part not yet built is simply absent.
     dataplane: tuple[str, ...] = ()
     # The HOSTLAB_* settings the server was started with, so `up` can say when a request differs.
