@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # tests/nbval_sanitize.cfg
 NBVAL  := -p hostlab.pytest_notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: tutorial test test-unit test-aws lint notebooks bench clean
+.PHONY: tutorial test test-unit test-aws rehearse-aws lint notebooks bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,16 @@ test: $(STAMP)
 
 ## make test-aws: notebooks 01 -> 05 against a sandbox account, same checks (needs HOSTLAB_AWS_ACCOUNT; see
 ## README "The tutorial notebooks"). Tagged leftovers are deleted before and after, also when a cell fails.
+## make test-aws REHEARSAL=1 (= make rehearse-aws): the same aws code paths against a fresh local backend
+## (hostlab.rehearsal): no account, AWS's waiter settings with shortened delays.
+REHEARSAL ?= $(HOSTLAB_AWS_REHEARSAL)
 test-aws: $(STAMP)
-	HOSTLAB_BACKEND=aws $(BIN)/python -m pytest $(NBVAL) --nbval-cell-timeout=3600 --timeout=3600 \
+	HOSTLAB_BACKEND=aws HOSTLAB_AWS_REHEARSAL=$(if $(filter 1,$(REHEARSAL)),1,0) \
+		$(BIN)/python -m pytest $(NBVAL) --nbval-cell-timeout=3600 --timeout=3600 \
 		notebooks/01-*.ipynb notebooks/02-*.ipynb notebooks/03-*.ipynb notebooks/04-*.ipynb notebooks/05-*.ipynb
+
+rehearse-aws:
+	$(MAKE) test-aws REHEARSAL=1
 
 ## make notebooks: re-execute every notebook in place on a fresh local backend (deterministic outputs)
 notebooks: $(STAMP)

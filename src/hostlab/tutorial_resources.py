@@ -112,8 +112,11 @@ LOCAL = Patience(0.05, 2400)
 
 
 def _patience(client, aws: Patience) -> Patience:
-    from hostlab import waiters
+    from hostlab import rehearsal, waiters
 
+    if rehearsal.rehearsing():
+        # The aws tier rehearsed on the local backend (hostlab.rehearsal): AWS's patience, shortened delays.
+        return Patience(rehearsal.scaled_delay(aws.delay), aws.max_attempts)
     return LOCAL if waiters.is_local_endpoint(client) else aws
 
 
