@@ -1,0 +1,177 @@
+"""The aws tier's rehearsal (hostlab.rehearsal) interrupted half-way leaves nothing tagged behind.
+
+One backend of its own (a temporary state folder) stands in for the sandbox account. Before the run it
+already holds what a run killed in notebook 04 would have left: a tagged CloudFront Function, a tagged ACM
+certificate and its validation record in the alias's Route 53 hosted zone (written by the same aws-only
+code notebook 04 runs). Then `make test-aws REHEARSAL=1`'s pytest command runs in a process group of its
+own; when its output shows that notebook 03 runs (pytest -v names each cell as it starts), the group gets
+SIGINT, as Ctrl-C in a terminal would send it. Through boto3 on that backend: nothing tagged remains, and
+the zone holds only its own NS and SOA records.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from hostlab import rehearsal
+from hostlab import tutorial_resources as tr
+from hostlab.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[1]
+TUTORIAL = ["01-create-service", "02-attach-cloudfront", "03-what-breaks", "04-fixes", "05-cleanup"]
+# pytest -v writes a cell's node ID when the cell starts. Cells 0 and 1 of notebook 03 connect and look the
+# resources up; from cell 3 on it changes the distribution and waits, which is where a reader gives up.
+# (nbval's node IDs read "notebooks/03-what-breaks::ipynb::Cell 3"; pytest's usual form is accepted too.)
+IN_NOTEBOOK_03 = re.compile(r"notebooks/03-[\w-]+(?:::|\.)ipynb::Cell (\d+)")
+FIRST_CELL_TO_INTERRUPT = 3
+# Upper bounds for a loaded 2-core machine, not expectations: the whole rehearsal takes about 25 s.
+REACH_03_LIMIT = 300
+EXIT_LIMIT = 300
+
+
+def _backend_env(home: Path) -> dict[str, str]:
+    ports = {"HOSTLAB_PORT": "0", "HOSTLAB_PROXY_PORT": "0"}
+    return {"HOSTLAB_HOME": str(home), **ports, **rehearsal.BACKEND_DELAYS}
+
+
+@pytest.fixture
+def rehearsal_backend(tmp_path):
+    """A backend that outlives the rehearsal run, so the test can look at it afterwards."""
+    from hostlab.local import lifecycle
+
+    settings = Settings.from_env(_backend_env(tmp_path / "backend"))
+    state = lifecycle.up(settings, note=lambda _message: None)
+    try:
+        yield settings.home, state
+    finally:
+        lifecycle.down(settings, note=lambda _message: None)
+
+
+def _clients(state):
+    make = lambda name: boto3.client(name, region_name="us-east-1", endpoint_url=state.api_url)  # noqa: E731
+    return make("apprunner"), make("cloudfront"), make("acm"), make("route53")
+
+
+def _leftovers_of_a_killed_run(state, monkeypatch) -> str:
+    """What a run killed during notebook 04 leaves: the function, the certificate, its validation record.
+    Made by the aws-only code itself (tutorial_resources.issued_certificate writes the record). Returns the
+    hosted zone's ID."""
+    from hostlab.local import lifecycle
+
+    for name, value in lifecycle.client_env(state).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HOSTLAB_BACKEND", "aws")
+    monkeypatch.setenv(rehearsal.REHEARSAL_ENV, "1")
+    _, cloudfront, acm, route53 = _clients(state)
+    zone = rehearsal.ensure_zone(route53, tr.LOCAL_ALIAS)
+    monkeypatch.setenv(tr.ZONE_ENV, zone)
+    tr.issued_certificate(acm, tr.LOCAL_ALIAS)
+    cloudfront.create_function(
+        Name=tr.FUNCTION_NAME,
+        FunctionConfig={"Comment": "left by a killed run", "Runtime": "cloudfront-js-2.0"},
+        FunctionCode=tr.function_code().encode(),
+        Tags=tr.cloudfront_tags(),
+    )
+    return zone
+
+
+def _child_env(home: Path) -> dict[str, str]:
+    """This environment without the test session's backend or any endpoint, plus the rehearsal's switches."""
+    proxies = ("https_proxy", "http_proxy", "no_proxy")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOSTLAB_", "AWS_")) and k.lower() not in proxies}
+    env.update(
+        {
+            "HOSTLAB_BACKEND": "aws",
+            rehearsal.REHEARSAL_ENV: "1",
+            rehearsal.HOME_ENV: str(home),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def _read_lines(stream, lines: queue.Queue) -> None:
+    for line in iter(stream.readline, ""):
+        lines.put(line)
+    lines.put(None)
+
+
+@pytest.mark.timeout(EXIT_LIMIT + REACH_03_LIMIT + 60)
+def test_interrupted_rehearsal_leaves_nothing_tagged(rehearsal_backend, monkeypatch):
+    home, state = rehearsal_backend
+    apprunner, cloudfront, acm, route53 = _clients(state)
+    zone = _leftovers_of_a_killed_run(state, monkeypatch)
+    # Positive control: the leftovers exist and the checks below see them.
+    before = tr.leftovers(apprunner, cloudfront, acm)
+    assert before["CloudFront Functions"] == [tr.FUNCTION_NAME]
+    assert before["ACM certificates"] == [tr.LOCAL_ALIAS]
+    assert [r["Type"] for r in rehearsal.added_records(route53, zone)] == ["CNAME"]
+
+    command = [
+        sys.executable, "-m", "pytest", "-p", "hostlab.pytest_notebooks", "--nbval", "--nbval-current-env",
+        "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-v", "-p", "no:cacheprovider",
+        *(f"notebooks/{name}.ipynb" for name in TUTORIAL),
+    ]  # fmt: skip
+    run = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=_child_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: the SIGINT below reaches it and its kernels only
+    )
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_lines, args=(run.stdout, lines), daemon=True).start()
+    seen: list[str] = []
+    interrupted_at = None
+    try:
+        limit = time.monotonic() + REACH_03_LIMIT
+        while interrupted_at is None:
+            line = lines.get(timeout=max(limit - time.monotonic(), 0.1))
+            assert line is not None, "the rehearsal ended before notebook 03:\n" + "".join(seen[-40:])
+            seen.append(line)
+            match = IN_NOTEBOOK_03.search(line)
+            if match and int(match.group(1)) >= FIRST_CELL_TO_INTERRUPT:
+                os.killpg(run.pid, signal.SIGINT)
+                interrupted_at = match.group(0)
+        run.wait(timeout=EXIT_LIMIT)
+    except (queue.Empty, subprocess.TimeoutExpired):
+        os.killpg(run.pid, signal.SIGKILL)
+        pytest.fail("the rehearsal did not reach notebook 03 or did not stop:\n" + "".join(seen[-40:]))
+    while (line := lines.get(timeout=30)) is not None:
+        seen.append(line)
+    output = "".join(seen)
+
+    # pytest's exit code for an interrupted session; 04 and 05 never ran.
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, output[-4000:]
+    assert not re.search(r"notebooks/04-[\w-]+(?:::|\.)ipynb::Cell", output), output[-4000:]
+    # The run's own cleanups: before (the killed run's function and certificate) and after (its own
+    # service and distribution).
+    counts = [int(n) for n in re.findall(r"hostlab: deleted (\d+) tagged resource", output)]
+    assert len(counts) == 2 and counts[0] >= 2 and counts[1] >= 2, output[-4000:]
+
+    # Nothing tagged remains on the backend, and the hosted zone holds only its own records.
+    assert tr.leftovers(apprunner, cloudfront, acm) == {
+        "App Runner services": [],
+        "CloudFront distributions": [],
+        "CloudFront Functions": [],
+        "ACM certificates": [],
+    }
+    assert rehearsal.added_records(route53, zone) == []
+    # Deleted means deleted, not only untagged: no service or distribution is left at all.
+    assert all(s["Status"] == "DELETED" for s in apprunner.list_services()["ServiceSummaryList"])
+    assert cloudfront.list_distributions()["DistributionList"].get("Items", []) == []
