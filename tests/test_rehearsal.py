@@ -90,8 +90,12 @@ def _leftovers_of_a_killed_run(state, monkeypatch) -> str:
 
 def _child_env(home: Path) -> dict[str, str]:
     """This environment without the test session's backend or any endpoint, plus the rehearsal's switches."""
-    proxies = ("https_proxy", "http_proxy", "no_proxy")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOSTLAB_", "AWS_")) and k.lower() not in proxies}
+    dropped = ("https_proxy", "http_proxy", "no_proxy")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HOSTLAB_", "AWS_")) and k.lower() not in dropped
+    }
     env.update(
         {
             "HOSTLAB_BACKEND": "aws",
