@@ -1,12 +1,13 @@
-"""The aws tier's rehearsal (hostlab.rehearsal) interrupted half-way leaves nothing tagged behind.
+"""The aws tier's rehearsal (hostlab.rehearsal): connect() and the waits in a rehearsal, and a rehearsal
+interrupted half-way that leaves nothing tagged behind.
 
-One backend of its own (a temporary state folder) stands in for the sandbox account. Before the run it
-already holds what a run killed in notebook 04 would have left: a tagged CloudFront Function, a tagged ACM
-certificate and its validation record in the alias's Route 53 hosted zone (written by the same aws-only
-code notebook 04 runs). Then `make test-aws REHEARSAL=1`'s pytest command runs in a process group of its
-own; when its output shows that notebook 03 runs (pytest -v names each cell as it starts), the group gets
-SIGINT, as Ctrl-C in a terminal would send it. Through boto3 on that backend: nothing tagged remains, and
-the zone holds only its own NS and SOA records.
+The interrupted run (marked e2e): one backend of its own (a temporary state folder) stands in for the
+sandbox account. Before the run it already holds what a run killed in notebook 04 would have left: a tagged
+CloudFront Function, a tagged ACM certificate and its validation record in the alias's Route 53 hosted zone
+(written by the same aws-only code notebook 04 runs). Then `make test-aws REHEARSAL=1`'s pytest command runs
+in a process group of its own; when its output shows that notebook 03 runs (pytest -v names each cell as it
+starts), the group gets SIGINT, as Ctrl-C in a terminal would send it. Through boto3 on that backend:
+nothing tagged remains, and the zone holds only its own NS and SOA records.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ from hostlab import rehearsal
 from hostlab import tutorial_resources as tr
 from hostlab.settings import Settings
 
-pytestmark = pytest.mark.e2e
-
 REPO = Path(__file__).resolve().parents[1]
 TUTORIAL = ["01-create-service", "02-attach-cloudfront", "03-what-breaks", "04-fixes", "05-cleanup"]
 # pytest -v writes a cell's node ID when the cell starts. Cells 0 and 1 of notebook 03 connect and look the
@@ -40,6 +39,82 @@ FIRST_CELL_TO_INTERRUPT = 3
 # Upper bounds for a loaded 2-core machine, not expectations: the whole rehearsal takes about 25 s.
 REACH_03_LIMIT = 300
 EXIT_LIMIT = 300
+
+
+# ---------------------------------------------------------------------------------------------------------
+# connect() and the waits in a rehearsal, on the test session's backend
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def restored_environ():
+    """connect() prepares os.environ for good, as in a notebook's kernel; put it back afterwards."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_connect_in_a_rehearsal_runs_the_guard_on_the_local_backend(backend, restored_environ, capsys):
+    import hostlab
+
+    os.environ.update({"HOSTLAB_BACKEND": "aws", rehearsal.REHEARSAL_ENV: "1", "HOSTLAB_AWS_ACCOUNT": ""})
+    found = hostlab.connect()
+    assert (found.name, found.account, found.region) == ("aws", "123456789012", "us-east-1")
+    assert found.endpoint == backend.api_url == os.environ["AWS_ENDPOINT_URL"]
+    assert capsys.readouterr().out == (
+        "hostlab: aws backend (account ********9012, region us-east-1, rehearsal on the local backend)\n"
+    )
+    # The aws-only branches have what they need: the alias, and its hosted zone in the local Route 53.
+    assert tr.alias_name() == tr.LOCAL_ALIAS
+    route53 = boto3.client("route53")
+    zone = route53.get_hosted_zone(Id=os.environ[tr.ZONE_ENV])["HostedZone"]
+    assert zone["Name"] == "hostlab-tutorial.example."
+    # A second connect() (the next notebook's kernel) finds the same zone instead of adding one.
+    hostlab.connect()
+    assert [z["Name"] for z in route53.list_hosted_zones()["HostedZones"]].count(zone["Name"]) == 1
+
+
+def test_connect_without_the_opt_in_stays_refused(backend, client_env, restored_environ):
+    # Positive control of the test above: the same shell without HOSTLAB_AWS_REHEARSAL is refused.
+    import hostlab
+
+    os.environ.update({**client_env, "HOSTLAB_BACKEND": "aws", "HOSTLAB_AWS_ACCOUNT": "123456789012"})
+    os.environ.pop(rehearsal.REHEARSAL_ENV, None)
+    with pytest.raises(hostlab.aws_guard.SandboxError, match="AWS_ENDPOINT_URL="):
+        hostlab.connect()
+
+
+def test_waits_in_a_rehearsal_are_aws_polling_shortened_by_the_factor(make_client, monkeypatch):
+    from hostlab import waiters
+
+    cloudfront, apprunner = make_client("cloudfront"), make_client("apprunner")
+    # On the local backend without a rehearsal: the local polling.
+    assert waiters.distribution_deployed_waiter(cloudfront).config.delay == waiters.LOCAL.delay
+    monkeypatch.setenv("HOSTLAB_BACKEND", "aws")
+    monkeypatch.setenv(rehearsal.REHEARSAL_ENV, "1")
+    deployed = waiters.distribution_deployed_waiter(cloudfront).config
+    assert (deployed.delay, deployed.max_attempts) == (20 * 0.01, 135)  # 45 minutes on AWS
+    running = waiters.apprunner_waiter(apprunner, "ServiceRunning").config
+    assert (running.delay, running.max_attempts) == (10 * 0.01, 90)
+    assert tr._patience(cloudfront, tr.CERTIFICATE_AWS) == tr.Patience(20 * 0.01, 120)
+    monkeypatch.setenv(rehearsal.WAIT_FACTOR_ENV, "0.5")
+    assert waiters.distribution_deployed_waiter(cloudfront).config.delay == 10
+    for bad in ("0", "2", "fast"):
+        monkeypatch.setenv(rehearsal.WAIT_FACTOR_ENV, bad)
+        with pytest.raises(rehearsal.RehearsalSettingError, match=rehearsal.WAIT_FACTOR_ENV):
+            waiters.distribution_deployed_waiter(cloudfront)
+
+
+def test_zone_name_is_the_alias_parent():
+    assert rehearsal.zone_name("www.hostlab-tutorial.example") == "hostlab-tutorial.example."
+    assert rehearsal.zone_name("cdn.example.org.") == "example.org."
+    assert rehearsal.zone_name("example.org") == "example.org."
+
+
+# ---------------------------------------------------------------------------------------------------------
+# An interrupted rehearsal (e2e)
+# ---------------------------------------------------------------------------------------------------------
 
 
 def _backend_env(home: Path) -> dict[str, str]:
@@ -113,6 +188,7 @@ def _read_lines(stream, lines: queue.Queue) -> None:
     lines.put(None)
 
 
+@pytest.mark.e2e
 @pytest.mark.timeout(EXIT_LIMIT + REACH_03_LIMIT + 60)
 def test_interrupted_rehearsal_leaves_nothing_tagged(rehearsal_backend, monkeypatch):
     home, state = rehearsal_backend
