@@ -98,9 +98,10 @@ def ensure_sandbox(env: dict[str, str] | None = None) -> tuple[str, str]:
     return account, region
 
 
-# The local backend's account: moto's default account ID, which is also the example account ID used
-# throughout AWS's documentation (e.g. the ARN examples of the IAM User Guide, reference_identifiers.html),
-# so no reader's sandbox has it.
+# The local backend's account: moto's default account ID, which is also the example account ID of AWS's
+# documentation (the STS API reference's own GetCallerIdentity examples answer "123456789012",
+# https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it names no
+# reader's sandbox.
 LOCAL_ACCOUNT = "123456789012"
 
 
