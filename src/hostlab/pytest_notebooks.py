@@ -41,6 +41,8 @@ def _clean_aws(stage: str) -> None:
     from hostlab import aws_guard
     from hostlab import tutorial_resources as tr
 
+    if stage == "before":
+        _start_rehearsal_if_asked()
     aws_guard.ensure_sandbox()
     print(f"\nhostlab: cleanup {stage} the notebooks (aws backend)")
     deleted = tr.delete_everything(
@@ -51,18 +53,26 @@ def _clean_aws(stage: str) -> None:
     print(f"hostlab: deleted {deleted} tagged resource(s)")
 
 
+def _start_rehearsal_if_asked() -> None:
+    """In a rehearsal, start its local backend and point this process (and the kernels) at it. Entered on
+    the stack before the cleanup after is registered, so it is left after that cleanup has run."""
+    from hostlab import aws_guard, rehearsal
+
+    try:
+        asked = rehearsal.rehearsing()
+    except rehearsal.RehearsalSettingError as exc:
+        raise aws_guard.SandboxError(str(exc)) from None
+    if asked:
+        _STACK.enter_context(rehearsal.rehearsal_backend())
+        print("\nhostlab: aws tier rehearsal on a local backend (HOSTLAB_AWS_REHEARSAL=1)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not _runs_notebooks(config):
         return
     from hostlab.backend import chosen_backend
 
     if chosen_backend() == "aws":
-        from hostlab import rehearsal
-
-        if rehearsal.rehearsing():
-            # Entered first, so it is left last: the cleanup after runs while the backend still serves.
-            _STACK.enter_context(rehearsal.rehearsal_backend())
-            print("\nhostlab: aws tier rehearsal on a local backend (HOSTLAB_AWS_REHEARSAL=1)")
         _clean_aws("before")
         _STACK.callback(_clean_aws, "after")
         return
