@@ -24,6 +24,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from hostlab import rehearsal
 from hostlab import tutorial_resources as tr
@@ -114,6 +116,53 @@ def test_zone_name_is_the_alias_parent():
     assert rehearsal.zone_name("www.hostlab-tutorial.example") == "hostlab-tutorial.example."
     assert rehearsal.zone_name("cdn.example.org.") == "example.org."
     assert rehearsal.zone_name("example.org") == "example.org."
+
+
+# ---------------------------------------------------------------------------------------------------------
+# aws-only cleanup: ACM still counting a certificate in use after its distribution is gone
+# ---------------------------------------------------------------------------------------------------------
+
+CERTIFICATE_ARN = "arn:aws:acm:us-east-1:111122223333:certificate/01234567-89ab-cdef-0123-456789abcdef"
+
+
+def _stubbed_acm(monkeypatch, failures: list[str]):
+    """An ACM client aimed at AWS's endpoint whose DeleteCertificate fails with ``failures`` (error codes)
+    before it succeeds; nothing is sent (botocore's Stubber), and time.sleep only records its argument."""
+    for name in ("AWS_ENDPOINT_URL", "HOSTLAB_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    acm = boto3.client("acm", region_name="us-east-1")
+    stub = Stubber(acm)
+    certificate = {"CertificateArn": CERTIFICATE_ARN, "DomainName": "cdn.example.org"}
+    stub.add_response(
+        "describe_certificate", {"Certificate": certificate}, {"CertificateArn": CERTIFICATE_ARN}
+    )
+    for code in failures:
+        stub.add_client_error("delete_certificate", code, f"Certificate {CERTIFICATE_ARN} is in use.", 400)
+    stub.add_response("delete_certificate", {}, {"CertificateArn": CERTIFICATE_ARN})
+    sleeps: list[float] = []
+    monkeypatch.setattr(tr.time, "sleep", sleeps.append)
+    return acm, stub, sleeps
+
+
+def test_certificate_deletion_waits_while_acm_still_counts_it_in_use(monkeypatch, capsys):
+    acm, stub, sleeps = _stubbed_acm(monkeypatch, ["ResourceInUseException"] * 2)
+    with stub:
+        tr.delete_certificate(acm, CERTIFICATE_ARN)
+    stub.assert_no_pending_responses()
+    assert sleeps == [tr.CERTIFICATE_RELEASE_AWS.delay] * 2  # AWS's patience: the endpoint is AWS's
+    assert capsys.readouterr().out == "deleted certificate for cdn.example.org\n"
+
+
+def test_certificate_deletion_gives_up_after_its_patience_and_on_other_errors(monkeypatch):
+    monkeypatch.setattr(tr, "CERTIFICATE_RELEASE_AWS", tr.Patience(30.0, 3))
+    acm, stub, sleeps = _stubbed_acm(monkeypatch, ["ResourceInUseException"] * 3)
+    with stub, pytest.raises(ClientError, match="ResourceInUseException"):
+        tr.delete_certificate(acm, CERTIFICATE_ARN)
+    assert sleeps == [30.0, 30.0]
+    acm, stub, sleeps = _stubbed_acm(monkeypatch, ["AccessDeniedException"])
+    with stub, pytest.raises(ClientError, match="AccessDeniedException"):
+        tr.delete_certificate(acm, CERTIFICATE_ARN)
+    assert sleeps == []
 
 
 # ---------------------------------------------------------------------------------------------------------
