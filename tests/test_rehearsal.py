@@ -95,7 +95,8 @@ def test_waits_in_a_rehearsal_are_aws_polling_shortened_by_the_factor(make_clien
     from hostlab import waiters
 
     cloudfront, apprunner = make_client("cloudfront"), make_client("apprunner")
-    # On the local backend without a rehearsal: the local polling.
+    # On the local backend the rehearsal's variables mean nothing, whatever their value: the local polling.
+    monkeypatch.setenv(rehearsal.REHEARSAL_ENV, "junk")
     assert waiters.distribution_deployed_waiter(cloudfront).config.delay == waiters.LOCAL.delay
     monkeypatch.setenv("HOSTLAB_BACKEND", "aws")
     monkeypatch.setenv(rehearsal.REHEARSAL_ENV, "1")

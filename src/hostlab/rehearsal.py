@@ -58,10 +58,12 @@ def _env(env: dict[str, str] | None) -> dict[str, str]:
 def rehearsing(env: dict[str, str] | None = None) -> bool:
     """True when HOSTLAB_BACKEND=aws and HOSTLAB_AWS_REHEARSAL=1: the aws code paths on the local backend."""
     env = _env(env)
+    if env.get("HOSTLAB_BACKEND", "").strip().lower() != "aws":
+        return False  # the local backend's own runs never read the variable
     raw = env.get(REHEARSAL_ENV, "").strip()
     if raw not in ("", "0", "1"):
         raise RehearsalSettingError(f"{REHEARSAL_ENV}={raw!r}: use 1 to rehearse the aws tier locally, or 0")
-    return raw == "1" and env.get("HOSTLAB_BACKEND", "").strip().lower() == "aws"
+    return raw == "1"
 
 
 def wait_factor(env: dict[str, str] | None = None) -> float:
