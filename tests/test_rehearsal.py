@@ -2,12 +2,14 @@
 interrupted half-way that leaves nothing tagged behind.
 
 The interrupted run (marked e2e): one backend of its own (a temporary state folder) stands in for the
-sandbox account. Before the run it already holds what a run killed in notebook 04 would have left: a tagged
-CloudFront Function, a tagged ACM certificate and its validation record in the alias's Route 53 hosted zone
-(written by the same aws-only code notebook 04 runs). Then `make test-aws REHEARSAL=1`'s pytest command runs
-in a process group of its own; when its output shows that notebook 03 runs (pytest -v names each cell as it
-starts), the group gets SIGINT, as Ctrl-C in a terminal would send it. Through boto3 on that backend:
-nothing tagged remains, and the zone holds only its own NS and SOA records.
+sandbox account. Before the run it already holds what a run killed at the end of notebook 04 would have
+left: the tagged service, the tagged distribution using the tagged function and the alias's tagged
+certificate, and that certificate's validation record in the alias's Route 53 hosted zone (written by the
+same aws-only code notebook 04 runs). Then `make test-aws REHEARSAL=1`'s pytest command runs in a process
+group of its own; once its output shows that notebook 03 is under way (pytest -v ends a cell's line when
+the cell has run), the group gets SIGINT, as Ctrl-C in a terminal would send it. The run's cleanup before
+must have removed the killed run's four resources, its cleanup after its own two; through boto3 on that
+backend nothing tagged remains, and the zone holds only its own NS and SOA records.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from hostlab.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIAL = ["01-create-service", "02-attach-cloudfront", "03-what-breaks", "04-fixes", "05-cleanup"]
-# pytest -v writes a cell's node ID when the cell starts. Cells 0 and 1 of notebook 03 connect and look the
-# resources up; from cell 3 on it changes the distribution and waits, which is where a reader gives up.
-# (nbval's node IDs read "notebooks/03-what-breaks::ipynb::Cell 3"; pytest's usual form is accepted too.)
+# pytest -v ends a cell's line ("...::Cell 3 PASSED") when the cell has run, so the SIGINT sent on the line
+# of cell 3 lands in cell 4 or later. Cells 0 and 1 of notebook 03 connect and look the resources up; from
+# cell 3 on it changes the distribution and waits, which is where a reader gives up. (nbval's node IDs read
+# "notebooks/03-what-breaks::ipynb::Cell 3"; pytest's usual ".ipynb::" form is accepted too.)
 IN_NOTEBOOK_03 = re.compile(r"notebooks/03-[\w-]+(?:::|\.)ipynb::Cell (\d+)")
 FIRST_CELL_TO_INTERRUPT = 3
 # Upper bounds for a loaded 2-core machine, not expectations: the whole rehearsal takes about 25 s.
@@ -195,24 +198,63 @@ def _clients(state):
 
 
 def _leftovers_of_a_killed_run(state, monkeypatch) -> str:
-    """What a run killed during notebook 04 leaves: the function, the certificate, its validation record.
-    Made by the aws-only code itself (tutorial_resources.issued_certificate writes the record). Returns the
-    hosted zone's ID."""
+    """What a run killed at the end of notebook 04 leaves: the service, and the distribution in front of it
+    with the published function and the alias with its certificate attached, whose validation record is in
+    the hosted zone. The certificate and its record are made by the aws-only code itself
+    (tutorial_resources.issued_certificate). Returns the hosted zone's ID."""
+    from hostlab.app import source_configuration
     from hostlab.local import lifecycle
 
     for name, value in lifecycle.client_env(state).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("HOSTLAB_BACKEND", "aws")
     monkeypatch.setenv(rehearsal.REHEARSAL_ENV, "1")
-    _, cloudfront, acm, route53 = _clients(state)
+    apprunner, cloudfront, acm, route53 = _clients(state)
+    service = apprunner.create_service(
+        ServiceName=tr.SERVICE_NAME, SourceConfiguration=source_configuration(), Tags=tr.apprunner_tags()
+    )["Service"]
     zone = rehearsal.ensure_zone(route53, tr.LOCAL_ALIAS)
     monkeypatch.setenv(tr.ZONE_ENV, zone)
-    tr.issued_certificate(acm, tr.LOCAL_ALIAS)
-    cloudfront.create_function(
+    certificate_arn = tr.issued_certificate(acm, tr.LOCAL_ALIAS)
+    created = cloudfront.create_function(
         Name=tr.FUNCTION_NAME,
         FunctionConfig={"Comment": "left by a killed run", "Runtime": "cloudfront-js-2.0"},
         FunctionCode=tr.function_code().encode(),
         Tags=tr.cloudfront_tags(),
+    )
+    published = cloudfront.publish_function(Name=tr.FUNCTION_NAME, IfMatch=created["ETag"])["FunctionSummary"]
+    origin = {
+        "Id": tr.ORIGIN_ID,
+        "DomainName": service["ServiceUrl"],
+        "CustomOriginConfig": {
+            "HTTPPort": 80,
+            "HTTPSPort": 443,
+            "OriginProtocolPolicy": "https-only",
+            "OriginSslProtocols": tr.listed(["TLSv1.2"]),
+        },
+    }
+    association = {"EventType": "viewer-request", "FunctionARN": published["FunctionMetadata"]["FunctionARN"]}
+    config = {
+        "CallerReference": tr.caller_reference(),
+        "Comment": "left by a killed run",
+        "Enabled": True,
+        "Aliases": tr.listed([tr.LOCAL_ALIAS]),
+        "ViewerCertificate": {
+            "ACMCertificateArn": certificate_arn,
+            "SSLSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1.2_2021",
+        },
+        "Origins": tr.listed([origin]),
+        "DefaultCacheBehavior": {
+            "TargetOriginId": tr.ORIGIN_ID,
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": tr.CACHING_DISABLED,
+            "OriginRequestPolicyId": tr.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            "FunctionAssociations": tr.listed([association]),
+        },
+    }
+    cloudfront.create_distribution_with_tags(
+        DistributionConfigWithTags={"DistributionConfig": config, "Tags": tr.cloudfront_tags()}
     )
     return zone
 
@@ -250,6 +292,8 @@ def test_interrupted_rehearsal_leaves_nothing_tagged(rehearsal_backend, monkeypa
     zone = _leftovers_of_a_killed_run(state, monkeypatch)
     # Positive control: the leftovers exist and the checks below see them.
     before = tr.leftovers(apprunner, cloudfront, acm)
+    assert before["App Runner services"] == [tr.SERVICE_NAME]
+    assert len(before["CloudFront distributions"]) == 1
     assert before["CloudFront Functions"] == [tr.FUNCTION_NAME]
     assert before["ACM certificates"] == [tr.LOCAL_ALIAS]
     assert [r["Type"] for r in rehearsal.added_records(route53, zone)] == ["CNAME"]
@@ -293,10 +337,10 @@ def test_interrupted_rehearsal_leaves_nothing_tagged(rehearsal_backend, monkeypa
     # pytest's exit code for an interrupted session; 04 and 05 never ran.
     assert run.returncode == pytest.ExitCode.INTERRUPTED, output[-4000:]
     assert not re.search(r"notebooks/04-[\w-]+(?:::|\.)ipynb::Cell", output), output[-4000:]
-    # The run's own cleanups: before (the killed run's function and certificate) and after (its own
-    # service and distribution).
+    # The run's own cleanups: before (all four of the killed run) and after (its own service and
+    # distribution; notebook 03 creates nothing else).
     counts = [int(n) for n in re.findall(r"hostlab: deleted (\d+) tagged resource", output)]
-    assert len(counts) == 2 and counts[0] >= 2 and counts[1] >= 2, output[-4000:]
+    assert counts == [4, 2], output[-4000:]
 
     # Nothing tagged remains on the backend, and the hosted zone holds only its own records.
     assert tr.leftovers(apprunner, cloudfront, acm) == {
