@@ -341,6 +341,7 @@ def test_interrupted_rehearsal_leaves_nothing_tagged(rehearsal_backend, monkeypa
     # distribution; notebook 03 creates nothing else).
     counts = [int(n) for n in re.findall(r"hostlab: deleted (\d+) tagged resource", output)]
     assert counts == [4, 2], output[-4000:]
+    assert f"hostlab: rehearsal: 0 record(s) left in hosted zone {zone}" in output
 
     # Nothing tagged remains on the backend, and the hosted zone holds only its own records.
     assert tr.leftovers(apprunner, cloudfront, acm) == {

@@ -51,6 +51,8 @@ def _clean_aws(stage: str) -> None:
         boto3.client("acm", region_name="us-east-1"),
     )
     print(f"hostlab: deleted {deleted} tagged resource(s)")
+    if stage == "after":
+        _report_rehearsal_zone()
 
 
 def _start_rehearsal_if_asked() -> None:
@@ -65,6 +67,21 @@ def _start_rehearsal_if_asked() -> None:
     if asked:
         _STACK.enter_context(rehearsal.rehearsal_backend())
         print("\nhostlab: aws tier rehearsal on a local backend (HOSTLAB_AWS_REHEARSAL=1)")
+
+
+def _report_rehearsal_zone() -> None:
+    """In a rehearsal, say what the tutorial left in the hosted zone that stands in for the reader's (the
+    cleanup removes the validation record with its certificate, so: nothing)."""
+    import os
+
+    import boto3
+
+    from hostlab import rehearsal
+    from hostlab.tutorial_resources import ZONE_ENV
+
+    if rehearsal.rehearsing() and (zone := os.environ.get(ZONE_ENV)):
+        left = rehearsal.added_records(boto3.client("route53"), zone)
+        print(f"hostlab: rehearsal: {len(left)} record(s) left in hosted zone {zone}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
