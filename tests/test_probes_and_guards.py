@@ -203,6 +203,7 @@ def test_a_service_specific_endpoint_is_refused_outside_a_rehearsal():
         ({"AWS_ENDPOINT_URL_STS": "https://sts.amazonaws.com"}, "AWS_ENDPOINT_URL_STS=https://sts.amazonaws"),
         ({"HOSTLAB_AWS_ACCOUNT": "111122223333"}, "a rehearsal never uses a real account"),
         ({"HOSTLAB_AWS_REHEARSAL": "yes"}, "HOSTLAB_AWS_REHEARSAL='yes': use 1"),
+        ({"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "makes the SDK ignore AWS_ENDPOINT_URL"),
     ],
 )
 def test_a_rehearsal_refuses_anything_but_the_local_backend(rehearsal_env, monkeypatch, changes, expected):

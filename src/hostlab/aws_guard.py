@@ -55,7 +55,7 @@ def ensure_sandbox(env: dict[str, str] | None = None) -> tuple[str, str]:
         raise SandboxError(f"HOSTLAB_AWS_ACCOUNT={expected!r} is not a 12-digit AWS account ID")
     endpoints = _endpoint_overrides(env)
     if rehearsal:
-        _check_rehearsal(expected, endpoints)
+        _check_rehearsal(expected, endpoints, env)
     else:
         if endpoints:
             name, url = next(iter(endpoints.items()))
@@ -122,8 +122,14 @@ def _is_loopback(url: str) -> bool:
     return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
-def _check_rehearsal(expected: str, endpoints: dict[str, str]) -> None:
+def _check_rehearsal(expected: str, endpoints: dict[str, str], env) -> None:
     """A rehearsal runs on the local backend only: loopback endpoints, the local account."""
+    # With this variable true the SDKs ignore every configured endpoint URL (same guide page as above).
+    if env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
+        raise SandboxError(
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true makes the SDK ignore AWS_ENDPOINT_URL and reach AWS: "
+            "a rehearsal runs on the local backend only, so unset it"
+        )
     if "AWS_ENDPOINT_URL" not in endpoints:
         raise SandboxError(
             "HOSTLAB_AWS_REHEARSAL=1 rehearses the aws tier on the local backend, but AWS_ENDPOINT_URL is "
