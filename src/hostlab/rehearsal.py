@@ -43,7 +43,8 @@ BACKEND_DELAYS = {
     "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": "0.5",
     "HOSTLAB_ACM_VALIDATION_SECONDS": "0.5",
 }
-# The hosted zone that stands in for the reader's: the parent domain of the local alias.
+# CreateHostedZone's CallerReference prefix for the zone that stands in for the reader's (the local alias's
+# parent domain); the zone is found by name first, so it is created once per backend.
 ZONE_CALLER_REFERENCE = "hostlab-rehearsal-zone"
 
 
