@@ -169,6 +169,27 @@ def test_certificate_deletion_gives_up_after_its_patience_and_on_other_errors(mo
     assert sleeps == []
 
 
+def test_a_service_deleted_while_the_cleanup_lists_is_skipped():
+    apprunner = boto3.client("apprunner", region_name="us-east-1")
+    stub = Stubber(apprunner)
+    arn = "arn:aws:apprunner:us-east-1:111122223333:service/gone/0123456789abcdef0123456789abcdef"
+    tagged = arn.replace("gone", tr.SERVICE_NAME)
+    summaries = [
+        {"ServiceName": name, "ServiceArn": a, "Status": "OPERATION_IN_PROGRESS"}
+        for name, a in (("gone", arn), (tr.SERVICE_NAME, tagged))
+    ]
+    stub.add_response("list_services", {"ServiceSummaryList": summaries}, {})
+    stub.add_client_error("list_tags_for_resource", "ResourceNotFoundException", "not found", 400)
+    stub.add_response("list_tags_for_resource", {"Tags": tr.apprunner_tags()}, {"ResourceArn": tagged})
+    with stub:
+        assert [s["ServiceName"] for s in tr.tutorial_services(apprunner)] == [tr.SERVICE_NAME]
+    # Any other error still stops the cleanup.
+    stub.add_response("list_services", {"ServiceSummaryList": summaries[:1]}, {})
+    stub.add_client_error("list_tags_for_resource", "AccessDeniedException", "denied", 400)
+    with stub, pytest.raises(ClientError, match="AccessDeniedException"):
+        tr.tutorial_services(apprunner)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # An interrupted rehearsal (e2e)
 # ---------------------------------------------------------------------------------------------------------

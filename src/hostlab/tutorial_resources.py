@@ -183,7 +183,13 @@ def tutorial_services(apprunner) -> list[dict]:
     for summary in _service_summaries(apprunner):
         if summary.get("Status") == "DELETED":
             continue
-        tags = apprunner.list_tags_for_resource(ResourceArn=summary["ServiceArn"]).get("Tags", [])
+        try:
+            tags = apprunner.list_tags_for_resource(ResourceArn=summary["ServiceArn"]).get("Tags", [])
+        except ClientError as exc:
+            # Its deletion finished between ListServices and this call (someone else's, or a test's): gone.
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                continue
+            raise
         if _tagged(tags):
             found.append(summary)
     return found
