@@ -2,8 +2,8 @@
 zone of this backend turns ISSUED only once that zone holds the validation CNAME ACM asked for.
 
 On AWS, a DNS-validated certificate stays PENDING_VALIDATION until ACM finds the CNAME record it asked for
-(DomainValidationOptions[].ResourceRecord) in the domain's DNS; "if validation succeeds, the certificate
-enters status ISSUED" (ACM API reference, CertificateDetail.Status; ACM User Guide, dns-validation.html).
+(DomainValidationOptions[].ResourceRecord) in the domain's DNS, and turns ISSUED once validation has
+succeeded (ACM API reference, CertificateDetail.Status; ACM User Guide, dns-validation.html).
 The local backend has no DNS, so by default HOSTLAB_ACM_VALIDATION_SECONDS stands in for it (moto_glue
 _time_acm_validation). Its Route 53 (moto's) is the only DNS it knows: when a public hosted zone there covers
 a domain of the certificate, that zone is the domain's DNS, and the record must be in it. The aws tier's

@@ -585,6 +585,8 @@ def _time_acm_validation(settings: Settings) -> None:
 
     moto_settings.ACM_VALIDATION_WAIT = settings.acm_validation_seconds
     # ...unless a hosted zone of this backend is the domain's DNS: then the validation record must be there.
-    from hostlab.local.controlplane import acm_validation
+    # And a certificate a distribution uses cannot be deleted.
+    from hostlab.local.controlplane import acm_in_use, acm_validation
 
     acm_validation.install()
+    acm_in_use.install()
