@@ -13,7 +13,7 @@ NBVAL  := -p hostlab.pytest_notebooks --nbval --nbval-current-env --nbval-saniti
 # workers than cores still helps: benchmarks/bench_test_suite.py measures the whole of `make test`.
 TEST_WORKERS ?= 4
 
-.PHONY: tutorial test test-unit test-aws test-moto lint notebooks bench clean
+.PHONY: tutorial test test-unit test-aws rehearse-aws test-moto lint notebooks bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,8 +34,12 @@ test: $(STAMP)
 
 ## make test-aws: notebooks 01 -> 05 against a sandbox account, same checks (needs HOSTLAB_AWS_ACCOUNT; see
 ## README "The tutorial notebooks"). Tagged leftovers are deleted before and after, also when a cell fails.
+## make test-aws REHEARSAL=1 (= make rehearse-aws): the same aws code paths against a fresh local backend
+## (hostlab.rehearsal): no account, AWS's waiter settings with shortened delays.
+REHEARSAL ?= $(HOSTLAB_AWS_REHEARSAL)
 test-aws: $(STAMP)
-	HOSTLAB_BACKEND=aws $(BIN)/python -m pytest $(NBVAL) --nbval-cell-timeout=3600 --timeout=3600 \
+	HOSTLAB_BACKEND=aws HOSTLAB_AWS_REHEARSAL=$(if $(filter 1,$(REHEARSAL)),1,0) \
+		$(BIN)/python -m pytest $(NBVAL) --nbval-cell-timeout=3600 --timeout=3600 \
 		notebooks/01-*.ipynb notebooks/02-*.ipynb notebooks/03-*.ipynb notebooks/04-*.ipynb notebooks/05-*.ipynb
 
 ## make test-moto: moto's own CloudFront and ACM tests, from the sdist of the pinned moto (downloaded once into
@@ -43,6 +47,10 @@ test-aws: $(STAMP)
 ## tests/moto_peer/divergences.toml, and on a listed test that passes
 test-moto: $(STAMP)
 	$(BIN)/python tests/moto_peer/runner.py
+
+## make rehearse-aws: the aws tier's dress rehearsal on a fresh local backend (see test-aws)
+rehearse-aws:
+	$(MAKE) test-aws REHEARSAL=1
 
 ## make notebooks: re-execute every notebook in place on a fresh local backend (deterministic outputs)
 notebooks: $(STAMP)

@@ -273,12 +273,16 @@ def test_aws_backend_checks_the_account(backend, monkeypatch):
     with pytest.raises(SandboxError, match="prepared for the local backend"):
         connect()
 
-    # The comparison itself, with moto's STS standing in for AWS (its account is 123456789012): the guard
-    # sees an environment without AWS_ENDPOINT_URL while boto3 in this process still uses it.
+    # The comparison itself, with moto's STS standing in for AWS (its account is 123456789012). Outside a
+    # rehearsal the guard refuses that account before asking (tests/test_probes_and_guards.py), so the
+    # mismatch is shown with another account, and the match in a rehearsal (HOSTLAB_AWS_REHEARSAL=1).
     clean = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    assert ensure_sandbox({**clean, "HOSTLAB_AWS_ACCOUNT": "123456789012"}) == ("123456789012", "us-east-1")
     with pytest.raises(SandboxError, match=r"belong to account \*{8}9012, not to HOSTLAB_AWS_ACCOUNT"):
         ensure_sandbox({**clean, "HOSTLAB_AWS_ACCOUNT": "111111111111"})
+    with pytest.raises(SandboxError, match="the local backend's account"):
+        ensure_sandbox({**clean, "HOSTLAB_AWS_ACCOUNT": "123456789012"})
+    rehearsal = {**os.environ, "HOSTLAB_AWS_ACCOUNT": "123456789012", "HOSTLAB_AWS_REHEARSAL": "1"}
+    assert ensure_sandbox(rehearsal) == ("123456789012", "us-east-1")
 
 
 def test_aws_path_imports_nothing_local():

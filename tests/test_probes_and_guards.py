@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import threading
@@ -131,3 +132,86 @@ def test_region_order():
 def test_refuses_without_the_account_variable():
     with pytest.raises(aws_guard.SandboxError, match="HOSTLAB_AWS_ACCOUNT"):
         aws_guard.ensure_sandbox({"HOSTLAB_BACKEND": "aws"})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# aws_guard in the aws tier's rehearsal (HOSTLAB_AWS_REHEARSAL=1, hostlab.rehearsal)
+# ---------------------------------------------------------------------------------------------------------
+
+LOCAL_ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def rehearsal_env(client_env, monkeypatch):
+    """This process pointed at the session's local backend, as a rehearsal points it."""
+    for name, value in client_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HOSTLAB_BACKEND", "aws")
+    monkeypatch.setenv("HOSTLAB_AWS_REHEARSAL", "1")
+    monkeypatch.setenv("HOSTLAB_AWS_ACCOUNT", LOCAL_ACCOUNT)
+    return client_env
+
+
+def test_rehearsal_accepts_the_local_account_through_sts(rehearsal_env):
+    # The guard's STS call really goes to the local endpoint, which answers moto's account.
+    assert aws_guard.ensure_sandbox() == (LOCAL_ACCOUNT, "us-east-1")
+
+
+def test_the_local_backend_is_refused_without_the_rehearsal_opt_in(rehearsal_env, monkeypatch):
+    monkeypatch.delenv("HOSTLAB_AWS_REHEARSAL")
+    with pytest.raises(aws_guard.SandboxError) as refused:
+        aws_guard.ensure_sandbox()
+    message = str(refused.value)
+    assert f"AWS_ENDPOINT_URL={rehearsal_env['AWS_ENDPOINT_URL']} is set" in message
+    assert "HOSTLAB_AWS_REHEARSAL=1" in message and "make rehearse-aws" in message
+    monkeypatch.setenv("HOSTLAB_AWS_REHEARSAL", "0")
+    with pytest.raises(aws_guard.SandboxError, match="AWS_ENDPOINT_URL="):
+        aws_guard.ensure_sandbox()
+
+
+def test_the_local_account_is_never_accepted_outside_a_rehearsal():
+    # No endpoint override at all: refused before any call, whatever STS would answer.
+    env = {"HOSTLAB_BACKEND": "aws", "HOSTLAB_AWS_ACCOUNT": LOCAL_ACCOUNT}
+    with pytest.raises(aws_guard.SandboxError, match=r"the local backend.s account .* not a sandbox account"):
+        aws_guard.ensure_sandbox(env)
+    # The opt-in without HOSTLAB_BACKEND=aws is no rehearsal either.
+    env = {"HOSTLAB_AWS_REHEARSAL": "1", "HOSTLAB_AWS_ACCOUNT": LOCAL_ACCOUNT}
+    with pytest.raises(aws_guard.SandboxError, match="not a sandbox account"):
+        aws_guard.ensure_sandbox(env)
+
+
+def test_a_service_specific_endpoint_is_refused_outside_a_rehearsal():
+    env = {
+        "HOSTLAB_BACKEND": "aws",
+        "HOSTLAB_AWS_ACCOUNT": "111122223333",
+        "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:4750",
+    }
+    with pytest.raises(
+        aws_guard.SandboxError, match=re.escape("AWS_ENDPOINT_URL_STS=http://127.0.0.1:4750 is set")
+    ):
+        aws_guard.ensure_sandbox(env)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"AWS_ENDPOINT_URL": None}, "AWS_ENDPOINT_URL is not set, so the SDK would reach AWS"),
+        (
+            {"AWS_ENDPOINT_URL": "https://sts.amazonaws.com"},
+            "AWS_ENDPOINT_URL=https://sts.amazonaws.com is not",
+        ),
+        ({"AWS_ENDPOINT_URL_STS": "https://sts.amazonaws.com"}, "AWS_ENDPOINT_URL_STS=https://sts.amazonaws"),
+        ({"HOSTLAB_AWS_ACCOUNT": "111122223333"}, "a rehearsal never uses a real account"),
+        ({"HOSTLAB_AWS_REHEARSAL": "yes"}, "HOSTLAB_AWS_REHEARSAL='yes': use 1"),
+        ({"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "makes the SDK ignore AWS_ENDPOINT_URL"),
+    ],
+)
+def test_a_rehearsal_refuses_anything_but_the_local_backend(rehearsal_env, monkeypatch, changes, expected):
+    for name, value in changes.items():
+        if value is None:
+            monkeypatch.delenv(name)
+        else:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(aws_guard.SandboxError) as refused:
+        aws_guard.ensure_sandbox()
+    assert expected in str(refused.value)

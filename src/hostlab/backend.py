@@ -7,8 +7,12 @@ HOSTLAB_BACKEND chooses:
                    backend goes away later, the error says so in one line (hostlab.local.gone).
   aws              a real sandbox account; connect() only checks, through hostlab.aws_guard, that the
                    credentials in use belong to HOSTLAB_AWS_ACCOUNT, and changes no endpoint.
+  aws + HOSTLAB_AWS_REHEARSAL=1
+                   the aws code paths rehearsed on the local backend (hostlab.rehearsal): connect() points
+                   this process at the local backend, then runs the same guard, which accepts the local
+                   account only then.
 
-Nothing under hostlab.local is imported on the aws path.
+Nothing under hostlab.local is imported on the aws path, except in a rehearsal.
 """
 
 from __future__ import annotations
@@ -67,11 +71,15 @@ def _connect_local() -> Backend:
 
 
 def _connect_aws() -> Backend:
-    from hostlab import aws_guard
+    from hostlab import aws_guard, rehearsal
 
+    endpoint = None
+    if rehearsal.rehearsing():
+        endpoint = rehearsal.connect_local().api_url
     account, region = aws_guard.ensure_sandbox()
-    print(f"hostlab: aws backend (account {aws_guard.masked(account)}, region {region})")
-    return Backend("aws", region, account, None)
+    where = ", rehearsal on the local backend" if endpoint else ""
+    print(f"hostlab: aws backend (account {aws_guard.masked(account)}, region {region}{where})")
+    return Backend("aws", region, account, endpoint)
 
 
 def connect() -> Backend:

@@ -13,12 +13,18 @@ Both backends: each notebook's kernel is started while the notebook before it ru
 
 aws backend (HOSTLAB_BACKEND=aws): the account guard runs first (hostlab.aws_guard); then everything tagged
 by an earlier, interrupted run is deleted, and everything tagged is deleted again at the end whatever
-happened, so a failing run leaves nothing behind that costs money.
+happened, so a failing run leaves nothing behind that costs money (also after Ctrl-C: pytest then still
+unconfigures the plugin, which runs the cleanup after).
+
+aws rehearsal (HOSTLAB_BACKEND=aws HOSTLAB_AWS_REHEARSAL=1, `make rehearse-aws`): the same aws run against
+a fresh local backend (hostlab.rehearsal): the guard accepts its account, the alias gets a hosted zone in
+its Route 53, waits use AWS's settings with shortened delays; the backend is stopped at the end.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 
 import pytest
 
@@ -35,6 +41,8 @@ def _clean_aws(stage: str) -> None:
     from hostlab import aws_guard
     from hostlab import tutorial_resources as tr
 
+    if stage == "before":
+        _start_rehearsal_if_asked()
     aws_guard.ensure_sandbox()
     print(f"\nhostlab: cleanup {stage} the notebooks (aws backend)")
     deleted = tr.delete_everything(
@@ -43,6 +51,37 @@ def _clean_aws(stage: str) -> None:
         boto3.client("acm", region_name="us-east-1"),
     )
     print(f"hostlab: deleted {deleted} tagged resource(s)")
+    if stage == "after":
+        _report_rehearsal_zone()
+
+
+def _start_rehearsal_if_asked() -> None:
+    """In a rehearsal, start its local backend and point this process (and the kernels) at it. Entered on
+    the stack before the cleanup after is registered, so it is left after that cleanup has run."""
+    from hostlab import aws_guard, rehearsal
+
+    try:
+        asked = rehearsal.rehearsing()
+    except rehearsal.RehearsalSettingError as exc:
+        raise aws_guard.SandboxError(str(exc)) from None
+    if asked:
+        _STACK.enter_context(rehearsal.rehearsal_backend())
+        print("\nhostlab: aws tier rehearsal on a local backend (HOSTLAB_AWS_REHEARSAL=1)")
+
+
+def _report_rehearsal_zone() -> None:
+    """In a rehearsal, say what the tutorial left in the hosted zone that stands in for the reader's (the
+    cleanup removes the validation record with its certificate, so: nothing)."""
+    import os
+
+    import boto3
+
+    from hostlab import rehearsal
+    from hostlab.tutorial_resources import ZONE_ENV
+
+    if rehearsal.rehearsing() and (zone := os.environ.get(ZONE_ENV)):
+        left = rehearsal.added_records(boto3.client("route53"), zone)
+        print(f"hostlab: rehearsal: {len(left)} record(s) left in hosted zone {zone}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,6 +106,24 @@ def pytest_configure(config: pytest.Config) -> None:
     # fresh_local_backend sets HOSTLAB_HOME, so a backend of the caller's shell is never reused; it starts
     # the backend now, in the background, so that it boots during collection and the first kernel's start.
     _STACK.enter_context(fresh_local_backend(start_early=True))
+
+
+# nbval recognises a marker comment only when the comment is exactly the marker; the notebooks' connect()
+# cells explain theirs on the same line ("# NBVAL_IGNORE_OUTPUT  (this line names the backend, ...)"), which
+# nbval then ignores, so the line that names the backend was compared and the aws tier could never pass
+# (found by the rehearsal). A marker followed by an explanation counts here as the marker.
+_EXPLAINED_IGNORE_OUTPUT = re.compile(r"^\s*#\s*NBVAL_IGNORE_OUTPUT\s+\S")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _runs_notebooks(config):
+        return
+    for item in items:
+        cell, options = getattr(item, "cell", None), getattr(item, "options", None)
+        if cell is None or not isinstance(options, dict):
+            continue
+        if any(_EXPLAINED_IGNORE_OUTPUT.match(line) for line in str(cell.get("source", "")).splitlines()):
+            options["check"] = False
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -52,7 +52,13 @@ def is_local_endpoint(client: Any) -> bool:
 
 
 def _polling(client: Any, aws: Polling, delay: float | None, max_attempts: int | None) -> Polling:
-    default = LOCAL if is_local_endpoint(client) else aws
+    from hostlab import rehearsal
+
+    if rehearsal.rehearsing():
+        # The aws tier rehearsed on the local backend: AWS's polling, each delay shortened by a named factor.
+        default = Polling(rehearsal.scaled_delay(aws.delay), aws.max_attempts)
+    else:
+        default = LOCAL if is_local_endpoint(client) else aws
     return Polling(
         default.delay if delay is None else delay,
         default.max_attempts if max_attempts is None else max_attempts,

@@ -617,3 +617,9 @@ def _time_acm_validation(settings: Settings) -> None:
     import moto.settings as moto_settings
 
     moto_settings.ACM_VALIDATION_WAIT = settings.acm_validation_seconds
+    # ...unless a hosted zone of this backend is the domain's DNS: then the validation record must be there.
+    # And a certificate a distribution uses cannot be deleted.
+    from hostlab.local.controlplane import acm_in_use, acm_validation
+
+    acm_validation.install()
+    acm_in_use.install()
