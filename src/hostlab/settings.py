@@ -90,6 +90,14 @@ def _versions(
     return versions
 
 
+def _origin_protocols(env: dict[str, str]) -> tuple[str, ...]:
+    """HOSTLAB_CLOUDFRONT_DEFAULT_ORIGIN_SSL_PROTOCOLS: "none" (the default: nothing stored) or a list."""
+    name = "HOSTLAB_CLOUDFRONT_DEFAULT_ORIGIN_SSL_PROTOCOLS"
+    if (env.get(name) or "").strip().lower() == "none":
+        return ()
+    return _versions(env, name, ORIGIN_SSL_PROTOCOLS, ())
+
+
 def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -172,10 +180,11 @@ class Settings:
     # cached there as in any other behaviour.
     cloudfront_caching_disabled_caches_errors: bool = False
     # ASSUMPTION: the OriginSslProtocols the control plane stores when CreateDistribution / UpdateDistribution
-    # omits them (the API reference, OriginSslProtocols, names no default). Empty = none stored (the edge
-    # then offers TLSv1.2). A live read-back in go-to-k/cdk-real-drift issue 1734 shows [SSLv3, TLSv1] on a
-    # distribution made through CloudFormation, whose schema has that default, so it does not settle what
-    # the API itself stores.
+    # omits them (the API reference, OriginSslProtocols, names no default). "none" = none stored (the edge
+    # then offers TLSv1.2), else a list such as "SSLv3,TLSv1". A live read-back in go-to-k/cdk-real-drift
+    # issue 1734 (found 2026-08-09) shows the service filling [SSLv3, TLSv1] when a template omits the list,
+    # but for an AWS::CloudFront::VpcOrigin (VpcOriginEndpointConfig), not a distribution's
+    # CustomOriginConfig: suggestive, not the same API object, so the default stays "none".
     cloudfront_default_origin_ssl_protocols: tuple[str, ...] = ()
     # ASSUMPTION: the SNI CloudFront sends to a custom origin when the viewer's Host is forwarded: "host"
     # (the forwarded Host) or "origin" (the origin domain). CF-DG http-502-bad-gateway.html only says the
@@ -219,12 +228,7 @@ class Settings:
                 "HOSTLAB_CLOUDFRONT_CACHING_DISABLED_CACHES_ERRORS",
                 cls.cloudfront_caching_disabled_caches_errors,
             ),
-            cloudfront_default_origin_ssl_protocols=_versions(
-                env,
-                "HOSTLAB_CLOUDFRONT_DEFAULT_ORIGIN_SSL_PROTOCOLS",
-                ORIGIN_SSL_PROTOCOLS,
-                cls.cloudfront_default_origin_ssl_protocols,
-            ),
+            cloudfront_default_origin_ssl_protocols=_origin_protocols(env),
             cloudfront_origin_sni=_choice(env, "HOSTLAB_CLOUDFRONT_ORIGIN_SNI", ("host", "origin"), "host"),
             calibration=(env.get("HOSTLAB_CALIBRATION") or "").strip(),
             start_timeout=_float(env, "HOSTLAB_START_TIMEOUT", cls.start_timeout),
@@ -251,7 +255,8 @@ class Settings:
             ).lower(),
             "HOSTLAB_CLOUDFRONT_DEFAULT_ORIGIN_SSL_PROTOCOLS": ",".join(
                 self.cloudfront_default_origin_ssl_protocols
-            ),
+            )
+            or "none",
             "HOSTLAB_CLOUDFRONT_ORIGIN_SNI": self.cloudfront_origin_sni,
             "HOSTLAB_CALIBRATION": self.calibration,
             "HOSTLAB_START_TIMEOUT": str(self.start_timeout),

@@ -30,9 +30,9 @@ def default_origin_ssl_protocols(lab) -> Entry:
     seen = lab.omitted_protocols_readback or {}
     method = (
         "CreateDistribution with a CustomOriginConfig that has no OriginSslProtocols, then "
-        "GetDistributionConfig at once (empty value = none stored)"
+        "GetDistributionConfig at once (none = nothing stored)"
     )
-    return measured(",".join(seen.get("items", [])), method, readback=seen)
+    return measured(",".join(seen.get("items", [])) or "none", method, readback=seen)
 
 
 def caching_disabled_caches_errors(lab) -> Entry:

@@ -68,7 +68,7 @@ def cleanup(apprunner, cloudfront, say=print) -> int:
     count = 0
     for summary in measure_distributions(cloudfront):
         say("measure: deleting a distribution (disable, wait until deployed, delete)")
-        tr.delete_distribution(cloudfront, summary["Id"])
+        delete_distribution(cloudfront, summary["Id"])
         count += 1
     for summary in measure_services(apprunner):
         say("measure: deleting an App Runner service")
@@ -79,6 +79,18 @@ def cleanup(apprunner, cloudfront, say=print) -> int:
         waiters.apprunner_waiter(apprunner, "ServiceDeleted").wait(ServiceArn=arn)
         count += 1
     return count
+
+
+def delete_distribution(cloudfront, distribution_id: str) -> None:
+    """Disable (UpdateDistribution with IfMatch), wait until Deployed, delete with the new ETag: CloudFront
+    deletes only a disabled distribution whose disabling has deployed (API reference, DeleteDistribution)."""
+    current = cloudfront.get_distribution_config(Id=distribution_id)
+    if current["DistributionConfig"]["Enabled"]:
+        config = {**current["DistributionConfig"], "Enabled": False}
+        cloudfront.update_distribution(Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=config)
+    waiters.distribution_deployed_waiter(cloudfront).wait(Id=distribution_id)
+    etag = cloudfront.get_distribution(Id=distribution_id)["ETag"]
+    cloudfront.delete_distribution(Id=distribution_id, IfMatch=etag)
 
 
 class Lab:

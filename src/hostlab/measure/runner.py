@@ -93,7 +93,8 @@ def default_out_dir(backend: str) -> Path:
     return Path("calibrations") if backend == "aws" else Path("build") / "measure"
 
 
-def _clients(backend):
+def clients(backend):
+    """Boto3 clients for the probes (App Runner with refusals explained, see hostlab.aws_guard)."""
     import boto3
 
     from hostlab import aws_guard
@@ -135,7 +136,7 @@ def run(
     say(f"measure: estimate: {guess.text}")
     if left and confirm is not None and not confirm(guess):
         raise MeasureCancelled("cancelled before anything was created")
-    apprunner, cloudfront = _clients(backend)
+    apprunner, cloudfront = clients(backend)
     known = [backend.account]
     if left:
         found = resources.cleanup(apprunner, cloudfront, say)

@@ -186,8 +186,9 @@ def _check_origin(origin: dict[str, Any], index: int) -> None:
     # ASSUMPTION (setting HOSTLAB_CLOUDFRONT_DEFAULT_ORIGIN_SSL_PROTOCOLS, default: none): what is stored
     # when the request has no OriginSslProtocols. The API reference (OriginSslProtocols) gives no default;
     # CloudFormation's registry schema fills [TLSv1, SSLv3] and CDK's HttpOrigin [TLSv1.2] before the API
-    # sees the request, and a live read-back of a CloudFormation-made distribution (go-to-k/cdk-real-drift
-    # issue 1734) shows [SSLv3, TLSv1]. `hostlab measure` reads back what the API itself stores.
+    # sees the request; a live read-back of a VPC origin created without the list shows [SSLv3, TLSv1]
+    # (go-to-k/cdk-real-drift issue 1734), another API object. `hostlab measure` reads back what
+    # CreateDistribution itself stores.
     if "OriginSslProtocols" not in custom and DEFAULT_ORIGIN_SSL_PROTOCOLS:
         custom["OriginSslProtocols"] = {
             "Quantity": len(DEFAULT_ORIGIN_SSL_PROTOCOLS),
