@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # tests/nbval_sanitize.cfg
 NBVAL  := -p hostlab.pytest_notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: tutorial test test-unit test-aws lint notebooks bench clean
+.PHONY: tutorial test test-unit test-aws measure lint notebooks bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: $(STAMP)
 test-aws: $(STAMP)
 	HOSTLAB_BACKEND=aws $(BIN)/python -m pytest $(NBVAL) --nbval-cell-timeout=3600 --timeout=3600 \
 		notebooks/01-*.ipynb notebooks/02-*.ipynb notebooks/03-*.ipynb notebooks/04-*.ipynb notebooks/05-*.ipynb
+
+## make measure: probe every assumption setting (hostlab measure). Local backend by default (a self-test,
+## into build/measure/); with HOSTLAB_BACKEND=aws a measurement into calibrations/ (README "Measuring the
+## assumptions on AWS"): it prints its cost and duration and asks before creating anything.
+measure: $(STAMP)
+	$(BIN)/hostlab measure
 
 ## make notebooks: re-execute every notebook in place on a fresh local backend (deterministic outputs)
 notebooks: $(STAMP)
