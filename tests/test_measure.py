@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
 from lifecycle_helpers import isolated_env, settings_for, stop_backend
 
 from hostlab import cli
@@ -277,12 +278,25 @@ def test_the_scrubber_removes_accounts_arns_ids_names_and_keys():
         account: ["nested", f"account {account} again"],
     }
     cleaned = json.dumps(scrub(leaky, known=["hostlab-measure-1a2b3c4d"]))
-    for secret in (account, "hostlab-measure-1a2b3c4d", "abcde12345", "d1234567890abc", "E2QWRUHAPOMQZL",
-                   "0123456789abcdef", "AKIAIOSFODNN7EXAMPLE", "Xq4AqMZl0dHgmw"):
+    for secret in (
+        account,
+        "hostlab-measure-1a2b3c4d",
+        "abcde12345",
+        "d1234567890abc",
+        "E2QWRUHAPOMQZL",
+        "0123456789abcdef",
+        "AKIAIOSFODNN7EXAMPLE",
+        "Xq4AqMZl0dHgmw",
+    ):
         assert secret not in cleaned, secret
     # Positive control: what a calibration needs survives.
-    kept = {"HOSTLAB_CLOUDFRONT_CACHING_DISABLED_CACHES_ERRORS": "TLSv1.2,TLSv1.3", "server": "envoy",
-            "status": 404, "region": "eu-west-1", "answer": "404 Error from cloudfront (age, 0 bytes)"}
+    kept = {
+        "HOSTLAB_CLOUDFRONT_CACHING_DISABLED_CACHES_ERRORS": "TLSv1.2,TLSv1.3",
+        "server": "envoy",
+        "status": 404,
+        "region": "eu-west-1",
+        "answer": "404 Error from cloudfront (age, 0 bytes)",
+    }
     assert scrub(kept) == kept
 
 
@@ -320,3 +334,58 @@ def test_measure_on_aws_refuses_without_the_sandbox_account(monkeypatch, capsys)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     assert cli.main(["measure", "--yes"]) == cli.EXIT_ERROR
     assert "HOSTLAB_AWS_ACCOUNT" in capsys.readouterr().err
+
+
+# -- the one setting no probe reaches, checked at the edge directly ------------------------------------------
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("host", "forwarded"), ("origin", "origin")])
+def test_the_origin_sni_setting_chooses_the_name_sent(tmp_path, setting, expected):
+    from edge_support import (
+        ALL_VIEWER,
+        CACHING_DISABLED,
+        EchoOrigin,
+        FakeCloudFront,
+        behavior,
+        distribution_config,
+        origin,
+    )
+
+    from hostlab.local.dataplane.edge import Edge
+    from hostlab.local.dataplane.proxy import ConnectProxy
+    from hostlab.local.dataplane.tls import LocalCA
+
+    app = "abc123.us-east-1.awsapprunner.com"
+    ca = LocalCA(tmp_path / "ca")
+    front = EchoOrigin(ca, names=("*.us-east-1.awsapprunner.com",), hosts=(app,))
+    api = FakeCloudFront()
+    settings = Settings(cloudfront_deploy_seconds=api.deploy_seconds, cloudfront_origin_sni=setting)
+    edge = Edge(
+        settings,
+        ca,
+        "http://unused.invalid",
+        client=api,
+        resolve=lambda h, p: {app: ("127.0.0.1", front.port)}.get(h),
+    )
+    edge.start()
+    proxy = ConnectProxy("127.0.0.1", 0, edge.route)
+    proxy.start()
+    try:
+        dist_id = api.add(
+            distribution_config(
+                [origin(app)], behavior(cache_policy_id=CACHING_DISABLED, origin_request_policy_id=ALL_VIEWER)
+            )
+        )
+        api.wait_deployed(dist_id)
+        domain = api.domain(dist_id)
+        with requests.Session() as http:
+            http.trust_env = False
+            http.proxies = {"https": proxy.url}
+            http.verify = str(ca.bundle_pem)
+            answer = http.get(f"https://{domain}/echo", timeout=10)
+    finally:
+        proxy.stop()
+        edge.stop()
+        front.stop()
+    assert answer.status_code == 404  # Host forwarded either way: the front does not know it
+    assert front.sni == [{"forwarded": domain, "origin": app}[expected]]
