@@ -94,6 +94,16 @@ def test_the_probe_reports_the_defaults_of_the_session_backend(backend, tmp_path
     assert "App Runner" in document["entries"]["HOSTLAB_CLOUDFRONT_ORIGIN_SNI"]["reason"]
     unknown = document["observations"]["apprunner_unknown_host"]
     assert (unknown["status"], unknown["headers"]["server"], unknown["body_bytes"]) == (404, "envoy", 0)
+    # The front's header rules (docs/behaviours.md, "App Runner front"), as the demo app saw them.
+    headers = document["observations"]["apprunner_forwarded_headers"]
+    assert headers["x_forwarded_for"] == "sent address first, then 1 more"
+    assert (headers["x_forwarded_proto"], headers["response_server"]) == ("https", "envoy")
+    assert headers["x_request_id_replaced"] and headers["response_has_x_envoy_upstream_service_time"]
+    assert not headers["x_envoy_header_reached_app"] and not headers["x_forwarded_host_added"]
+    plain = document["observations"]["apprunner_plain_http"]
+    assert plain["served_name"] == {"status": 301, "location_is_same_url_on_https": True}
+    assert plain["unknown_name"]["status"] == 404
+    assert set(document["observations"]["timings_seconds"]) >= {"apprunner_create_to_running_seconds"}
     assert (document["backend"], document["region"], document["schema"]) == ("local", DEFAULT_REGION, 1)
     assert any("creating an App Runner service" in m for m in messages)
     assert not (tmp_path / f".measure-local-{DEFAULT_REGION}.partial.json").exists()
@@ -247,8 +257,8 @@ def test_a_run_with_nothing_left_creates_nothing(tmp_path, monkeypatch):
         "region": DEFAULT_REGION,
         "backend": "local",
         "tool_version": "hostlab test",
-        "entries": {k: v for k, v in done.items() if k.startswith("HOSTLAB_")},
-        "observations": {"apprunner_unknown_host": {"status": 404}},
+        "entries": {p.key: done[p.key] for p in runner.PROBES if p.kind == "setting"},
+        "observations": {p.key: {"status": 404} for p in runner.PROBES if p.kind == "observation"},
     }
     (tmp_path / f".measure-local-{DEFAULT_REGION}.partial.json").write_text(json.dumps(document))
     monkeypatch.setattr(runner, "clients", lambda _b: (None, None))  # any AWS call would fail
@@ -275,6 +285,7 @@ def test_the_scrubber_removes_accounts_arns_ids_names_and_keys():
         "key": "AKIAIOSFODNN7EXAMPLE",
         "cf_id": "Xq4AqMZl0dHgmw_2ab0JcOPj-fTydwVwCSTwFKaBKE3jT8dDtGp1Ww==",
         "name in text": "service hostlab-measure-1a2b3c4d answered",
+        "x-forwarded-for": "203.0.113.7, 54.239.28.85",
         account: ["nested", f"account {account} again"],
     }
     cleaned = json.dumps(scrub(leaky, known=["hostlab-measure-1a2b3c4d"]))
@@ -296,6 +307,8 @@ def test_the_scrubber_removes_accounts_arns_ids_names_and_keys():
         "status": 404,
         "region": "eu-west-1",
         "answer": "404 Error from cloudfront (age, 0 bytes)",
+        "sent": "203.0.113.7",
+        "openssl": "OpenSSL 3.0.19 27 Jan 2026",
     }
     assert scrub(kept) == kept
 

@@ -86,3 +86,57 @@ def paused_answer(lab) -> Entry:
     return not_measured(
         f"the answer ({answer.status}) is neither of the setting's values (404, 503)", method, **evidence
     )
+
+
+# An address from TEST-NET-3 (RFC 5737), sent as X-Forwarded-For: never anyone's real address.
+SENT_FORWARDED_FOR = "203.0.113.7"
+SENT_REQUEST_ID = "hostlab-measure-request-id"
+
+
+def forwarded_headers(lab) -> dict:
+    """What App Runner's front does to request headers on the way to the app, seen by the demo app's /echo
+    (an observation for the front's assumed rules: X-Forwarded-For appended, X-Forwarded-Proto and
+    X-Request-ID overwritten, x-envoy-* removed, no X-Forwarded-Host added). Addresses are not recorded, only
+    where the sent one ended up."""
+    host = lab.service()["ServiceUrl"]
+    sent = {
+        "X-Forwarded-For": SENT_FORWARDED_FOR,
+        "X-Forwarded-Proto": "http",
+        "X-Request-ID": SENT_REQUEST_ID,
+        "X-Envoy-Hostlab": "1",
+    }
+    answer = probes.get(f"https://{host}/echo", headers=sent)
+    received = answer.echo().get("headers", {})
+    chain = [part.strip() for part in received.get("x-forwarded-for", "").split(",") if part.strip()]
+    return {
+        "method": "GET https://<service url>/echo sending X-Forwarded-For (RFC 5737 address), "
+        "X-Forwarded-Proto: http, X-Request-ID and X-Envoy-Hostlab; the demo app echoes what it received",
+        "status": answer.status,
+        "x_forwarded_for": (
+            f"sent address first, then {len(chain) - 1} more"
+            if chain[:1] == [SENT_FORWARDED_FOR]
+            else f"sent address not first ({len(chain)} addresses)"
+        ),
+        "x_forwarded_proto": received.get("x-forwarded-proto", "-"),
+        "x_request_id_replaced": received.get("x-request-id") not in (None, SENT_REQUEST_ID),
+        "x_envoy_header_reached_app": "x-envoy-hostlab" in received,
+        "x_forwarded_host_added": "x-forwarded-host" in received,
+        "response_server": answer.header("server"),
+        "response_has_x_envoy_upstream_service_time": "x-envoy-upstream-service-time" in answer.headers,
+    }
+
+
+def plain_http(lab) -> dict:
+    """Port 80: the service's own name (redirected to https?) and an unknown Host (an observation)."""
+    host = lab.service()["ServiceUrl"]
+    served = probes.get(f"http://{host}/echo?x=1")
+    unknown = probes.get(f"http://{host}/echo", host=UNKNOWN_HOST)
+    location = served.header("location")
+    return {
+        "method": f"GET http://<service url>/echo?x=1, then the same with Host: {UNKNOWN_HOST}",
+        "served_name": {
+            "status": served.status,
+            "location_is_same_url_on_https": location == f"https://{host}/echo?x=1",
+        },
+        "unknown_name": _answer(unknown),
+    }

@@ -21,6 +21,8 @@ from hostlab.measure.entries import Entry, Probe
 PROBES: tuple[Probe, ...] = (
     Probe("HOSTLAB_APPRUNNER_TLS_VERSIONS", "setting", "service", ap.tls_versions),
     Probe("apprunner_unknown_host", "observation", "service", ap.unknown_host),
+    Probe("apprunner_forwarded_headers", "observation", "service", ap.forwarded_headers),
+    Probe("apprunner_plain_http", "observation", "service", ap.plain_http),
     Probe(
         "HOSTLAB_CLOUDFRONT_DEFAULT_ORIGIN_SSL_PROTOCOLS",
         "setting",

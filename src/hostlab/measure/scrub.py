@@ -1,4 +1,4 @@
-"""Nothing identifying leaves the machine: account IDs, ARNs, resource IDs and names, keys.
+"""Nothing identifying leaves the machine: account IDs, ARNs, resource IDs and names, keys, addresses.
 
 A calibration file is meant to be shared (a pull request), so everything written goes through
 :func:`scrub`, whatever the probes put in it: known values (the account, the service's ID, name and URL,
@@ -28,6 +28,11 @@ _PATTERNS = [
     # X-Amz-Cf-Id values: 56 characters of URL-safe base64 ending in "==".
     # (a lower-case letter and a digit required, so setting names like HOSTLAB_..._ERRORS stay).
     (re.compile(r"(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{40,}={0,2}"), "<id>"),
+    # IPv4 addresses (a prober's public address), except the RFC 5737 documentation ranges the probes send.
+    (
+        re.compile(r"(?<![\d.])(?!192\.0\.2\.|198\.51\.100\.|203\.0\.113\.)(?:\d{1,3}\.){3}\d{1,3}(?![\d.])"),
+        "<ip>",
+    ),
     # Account IDs: any 12-digit number.
     (re.compile(r"(?<!\d)\d{12}(?!\d)"), "<account>"),
 ]
