@@ -156,7 +156,11 @@ def run(
         finally:
             known += lab.known_values()
             say("measure: cleaning up (project=hostlab-measure)")
-            resources.cleanup(apprunner, cloudfront, say)
+            try:
+                resources.cleanup(apprunner, cloudfront, say)
+            except BaseException:
+                say("measure: cleanup did not finish; `hostlab measure --cleanup` deletes what is left")
+                raise
     final = writer.calibration_path(out, document["date"], backend.region)
     writer.save(final, document, known)
     partial_file.unlink(missing_ok=True)
