@@ -86,9 +86,17 @@ def changed_run(changed_backend, tmp_path_factory):
 # -- the probe reports what the backend does -----------------------------------------------------------------
 
 
-def test_the_probe_reports_the_defaults_of_the_session_backend(backend, tmp_path, monkeypatch):
-    messages: list[str] = []
-    document = _measure(backend, tmp_path, monkeypatch, messages)
+def test_the_probe_reports_the_defaults_of_the_session_backend(backend, tmp_path, monkeypatch, capsys):
+    # Through the command line, as `hostlab measure --out DIR` in a shell prepared for the session backend
+    # (connect() finds it running; the variables it exports are the ones set here, restored afterwards).
+    for name, value in lifecycle.client_env(backend).items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["measure", "--out", str(tmp_path)]) == cli.EXIT_OK
+    printed = capsys.readouterr()
+    written = Path(printed.out.strip().splitlines()[-1])
+    assert written.parent == tmp_path and written.name.endswith(f"-{DEFAULT_REGION}.json")
+    document = json.loads(written.read_text())
+    messages = printed.err.splitlines()
     assert _values(document) == defaults()
     assert document["entries"]["HOSTLAB_CLOUDFRONT_ORIGIN_SNI"]["status"] == "not_measured"
     assert "App Runner" in document["entries"]["HOSTLAB_CLOUDFRONT_ORIGIN_SNI"]["reason"]
