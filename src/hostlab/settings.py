@@ -1,7 +1,9 @@
 """Every knob of the project, read from the environment in one place.
 
 The local backend's behaviour that AWS does not document is a *visible* setting here (for example the TLS
-versions App Runner's front accepts), so a reader can see and change the assumption.
+versions App Runner's front accepts), so a reader can see and change the assumption. `hostlab measure`
+probes them on AWS and writes a calibration file; HOSTLAB_CALIBRATION=<file> then sets them as measured
+(hostlab.calibration), and an explicit HOSTLAB_* variable still wins over the file.
 
 State folder (``HOSTLAB_HOME``), one per backend:
 
