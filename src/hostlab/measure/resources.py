@@ -37,7 +37,10 @@ def measure_services(apprunner) -> list[dict]:
         for summary in page:
             if summary.get("Status") == "DELETED":
                 continue
-            tags = apprunner.list_tags_for_resource(ResourceArn=summary["ServiceArn"]).get("Tags", [])
+            try:
+                tags = apprunner.list_tags_for_resource(ResourceArn=summary["ServiceArn"]).get("Tags", [])
+            except apprunner.exceptions.ResourceNotFoundException:
+                continue  # deleted between the list and this call (a service being deleted is listed)
             if _tagged(tags):
                 found.append(summary)
     return found
@@ -57,7 +60,10 @@ def measure_distributions(cloudfront) -> list[dict]:
     found = []
     for page in cloudfront.get_paginator("list_distributions").paginate():
         for summary in page.get("DistributionList", {}).get("Items", []) or []:
-            tags = cloudfront.list_tags_for_resource(Resource=summary["ARN"])["Tags"].get("Items", [])
+            try:
+                tags = cloudfront.list_tags_for_resource(Resource=summary["ARN"])["Tags"].get("Items", [])
+            except cloudfront.exceptions.NoSuchResource:
+                continue  # deleted between the list and this call
             if _tagged(tags):
                 found.append(summary)
     return found
@@ -159,14 +165,8 @@ class Lab:
                     custom["OriginSslProtocols"].get("Items") or []
                 )
             # ...then the probes' configuration (TLSv1.2 to the origin), before anything is served.
-            self.cloudfront.update_distribution(
-                Id=dist_id,
-                IfMatch=stored["ETag"],
-                DistributionConfig={
-                    **config,
-                    "CallerReference": (stored["DistributionConfig"]["CallerReference"]),
-                },
-            )
+            config["CallerReference"] = stored["DistributionConfig"]["CallerReference"]  # it cannot change
+            self.cloudfront.update_distribution(Id=dist_id, IfMatch=stored["ETag"], DistributionConfig=config)
             waiters.distribution_deployed_waiter(self.cloudfront).wait(Id=dist_id)
             self.timings["cloudfront_create_to_deployed_seconds"] = round(time.monotonic() - began, 1)
             self._distribution = self.cloudfront.get_distribution(Id=dist_id)["Distribution"]
@@ -177,13 +177,9 @@ class Lab:
         invalidation, which is the point of the probe that calls it."""
         dist_id = self.distribution()["Id"]
         began = time.monotonic()
-
-        def edit(config: dict) -> None:
-            config["DefaultCacheBehavior"]["OriginRequestPolicyId"] = policy_id
-
         current = self.cloudfront.get_distribution_config(Id=dist_id)
         config = copy.deepcopy(current["DistributionConfig"])
-        edit(config)
+        config["DefaultCacheBehavior"]["OriginRequestPolicyId"] = policy_id
         self.cloudfront.update_distribution(Id=dist_id, IfMatch=current["ETag"], DistributionConfig=config)
         waiters.distribution_deployed_waiter(self.cloudfront).wait(Id=dist_id)
         self.timings["cloudfront_update_to_deployed_seconds"] = round(time.monotonic() - began, 1)
