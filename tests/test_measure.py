@@ -214,7 +214,7 @@ def test_an_unreadable_file_is_a_clear_error(tmp_path):
     assert measured_values(_calibration(tmp_path, {})) == {}
 
 
-def test_hostlab_up_reports_a_bad_calibration_as_a_usage_error(tmp_path, capsys, monkeypatch):
+def test_the_command_line_reports_a_bad_calibration_as_a_usage_error(tmp_path, capsys, monkeypatch):
     for name, value in isolated_env(tmp_path / "home").items():
         monkeypatch.setenv(name, value)
     path = _calibration(tmp_path, {"HOSTLAB_NOPE": _entry("1")})
