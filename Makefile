@@ -13,7 +13,7 @@ NBVAL  := -p hostlab.pytest_notebooks --nbval --nbval-current-env --nbval-saniti
 # workers than cores still helps: benchmarks/bench_test_suite.py measures the whole of `make test`.
 TEST_WORKERS ?= 4
 
-.PHONY: tutorial test test-unit test-aws rehearse-aws test-moto lint notebooks bench clean
+.PHONY: tutorial test test-unit test-aws rehearse-aws test-moto measure lint notebooks bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ test-moto: $(STAMP)
 ## make rehearse-aws: the aws tier's dress rehearsal on a fresh local backend (see test-aws)
 rehearse-aws:
 	$(MAKE) test-aws REHEARSAL=1
+
+## make measure: probe every assumption setting (hostlab measure). Local backend by default (a self-test,
+## into build/measure/); with HOSTLAB_BACKEND=aws a measurement into calibrations/ (README "Measuring the
+## assumptions on AWS"): it prints its cost and duration and asks before creating anything.
+measure: $(STAMP)
+	$(BIN)/hostlab measure
 
 ## make notebooks: re-execute every notebook in place on a fresh local backend (deterministic outputs)
 notebooks: $(STAMP)

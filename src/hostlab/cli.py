@@ -4,6 +4,7 @@
     hostlab env             the same export lines, for a backend that runs
     hostlab status          whether it runs, where, since when, for which checkout (exit 3 when it does not)
     hostlab down            stop it and remove its state folder
+    hostlab measure         probe every assumption setting, write a calibration file (hostlab.measure)
 
 Each checkout has its own backend (state folder <checkout>/.hostlab/, free ports): see hostlab.settings.
 
@@ -118,6 +119,44 @@ def cmd_down(settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_measure(settings: Settings, args: argparse.Namespace) -> int:
+    """On HOSTLAB_BACKEND=aws: measure AWS into calibrations/; on the local backend: probe the emulator."""
+    from hostlab.aws_guard import AppRunnerRefusedError, SandboxError
+    from hostlab.measure.runner import MeasureCancelled
+
+    try:
+        return _cleanup_measure() if args.cleanup else _run_measure(args)
+    except (MeasureCancelled, SandboxError, AppRunnerRefusedError) as exc:
+        _say(f"error: {exc}")
+        return EXIT_ERROR
+
+
+def _cleanup_measure() -> int:
+    import hostlab
+    from hostlab.measure import resources
+    from hostlab.measure.runner import clients
+
+    apprunner, cloudfront = clients(hostlab.connect())
+    count = resources.cleanup(apprunner, cloudfront, _say)
+    _say(f"deleted {count} resource(s) tagged {resources.TAG_KEY}={resources.TAG_VALUE}")
+    return EXIT_OK
+
+
+def _run_measure(args: argparse.Namespace) -> int:
+    from hostlab import measure
+
+    def confirm(estimate: measure.Estimate) -> bool:
+        if args.yes or chosen_backend() != "aws":
+            return True
+        if not sys.stdin.isatty():
+            _say("on the aws backend, pass --yes to accept the estimate above")
+            return False
+        return input("hostlab: create these resources on AWS? [y/N] ").strip().lower() in ("y", "yes")
+
+    print(measure.run(args.out, confirm=confirm, say=_say))
+    return EXIT_OK
+
+
 COMMANDS = {
     "up": (cmd_up, "start the local backend if needed; print export lines for `eval`"),
     "env": (cmd_env, "print the export lines for the running backend"),
@@ -133,9 +172,20 @@ def main(argv: list[str] | None = None) -> int:
         epilog='Typical use: eval "$(hostlab up)" ... hostlab down. The state folder is HOSTLAB_HOME, '
         "by default .hostlab/ in the checkout this command belongs to.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{up,env,status,down}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{up,env,status,down,measure}")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, description=help_text)
+    measure_help = "probe every assumption setting and write a calibration file (see calibrations/README.md)"
+    measure = sub.add_parser("measure", help=measure_help, description=measure_help)
+    measure.add_argument(
+        "--out", help="folder for the file (default: calibrations/ on aws, build/measure/ local)"
+    )
+    measure.add_argument("--yes", action="store_true", help="accept the printed estimate without asking")
+    measure.add_argument(
+        "--cleanup",
+        action="store_true",
+        help="only delete what an interrupted run left (tag project=hostlab-measure)",
+    )
     args = parser.parse_args(argv)
 
     from hostlab.local.lifecycle import BackendError, NotRunningError
@@ -147,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"error: {exc}")
         return EXIT_USAGE
     try:
+        if args.command == "measure":
+            return cmd_measure(settings, args)
         return COMMANDS[args.command][0](settings)
     except NotRunningError as exc:
         _say(str(exc))

@@ -1,7 +1,9 @@
 """Every knob of the project, read from the environment in one place.
 
 The local backend's behaviour that AWS does not document is a *visible* setting here (for example the TLS
-versions App Runner's front accepts), so a reader can see and change the assumption.
+versions App Runner's front accepts), so a reader can see and change the assumption. `hostlab measure`
+probes them on AWS and writes a calibration file; HOSTLAB_CALIBRATION=<file> then sets them as measured
+(hostlab.calibration), and an explicit HOSTLAB_* variable still wins over the file.
 
 Which backend a process uses (one per checkout). The state folder names a backend, and its default
 follows the code that runs, so every process that imports one checkout's code finds that checkout's backend
@@ -44,6 +46,9 @@ FAKE_ACCESS_KEY_ID = "testing"
 FAKE_SECRET_ACCESS_KEY = "testing"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 DEFAULT_REGION = "us-east-1"  # CloudFront's control plane and ACM certificates for CloudFront live here
+TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+# OriginSslProtocols items (CloudFront API reference, OriginSslProtocols).
+ORIGIN_SSL_PROTOCOLS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2")
 
 
 def per_user_home(env: dict[str, str] | None = None) -> Path:
@@ -93,6 +98,62 @@ def _port(env: dict[str, str], name: str, default: int) -> int:
     return port
 
 
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise ValueError(f"{name}={raw!r} is not a boolean (true or false)")
+
+
+def _versions(
+    env: dict[str, str], name: str, known: tuple[str, ...], default: tuple[str, ...]
+) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    versions = tuple(v.strip() for v in raw.split(",") if v.strip())
+    if unknown := [v for v in versions if v not in known]:
+        raise ValueError(f"{name}: unknown version(s) {unknown}; use {list(known)}")
+    return versions
+
+
+def _origin_protocols(env: dict[str, str]) -> tuple[str, ...]:
+    """HOSTLAB_CLOUDFRONT_DEFAULT_ORIGIN_SSL_PROTOCOLS: "none" (the default: nothing stored) or a list."""
+    name = "HOSTLAB_CLOUDFRONT_DEFAULT_ORIGIN_SSL_PROTOCOLS"
+    if (env.get(name) or "").strip().lower() == "none":
+        return ()
+    return _versions(env, name, ORIGIN_SSL_PROTOCOLS, ())
+
+
+def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw not in allowed:
+        raise ValueError(f"{name}={raw!r} must be one of {list(allowed)}")
+    return raw
+
+
+def _with_calibration(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with the measured values of HOSTLAB_CALIBRATION filled in where no variable is set (explicit
+    variables win over the file; see hostlab.calibration)."""
+    path = (env.get("HOSTLAB_CALIBRATION") or "").strip()
+    if not path:
+        return env
+    from hostlab.calibration import measured_values
+
+    merged = dict(env)
+    for name, value in measured_values(path).items():
+        if merged.get(name) in (None, ""):
+            merged[name] = value
+    return merged
+
+
 def _paused_status(env: dict[str, str]) -> int:
     status = _int(env, "HOSTLAB_APPRUNNER_PAUSED_STATUS", 404)
     if status not in (404, 503):
@@ -128,9 +189,11 @@ class Settings:
     # ASSUMPTION (timing): a fixed delay stands in for DNS propagation.
     acm_validation_seconds: float = 2.0
     # ASSUMPTION (not documented by AWS): the TLS versions App Runner's application endpoints accept.
-    # AR-DG security-infrastructure.html states TLS 1.2+ for the App Runner *API* only.
-    # Measured on the aws backend by the tutorial; override with e.g. "TLSv1,TLSv1.1,TLSv1.2,TLSv1.3".
-    apprunner_tls_versions: tuple[str, ...] = ("TLSv1.2", "TLSv1.3")
+    # AR-DG security-infrastructure.html states TLS 1.2+ for the App Runner *API* only. The one public
+    # measurement, a community one (dev.classmethod.jp, article "app-runner-amplify-hosting-tls-version",
+    # 2024-04), found TLS 1.2 accepted and TLS 1.0, 1.1 and 1.3 refused: hence TLS 1.2 only.
+    # `hostlab measure` measures it; override with e.g. "TLSv1.2,TLSv1.3".
+    apprunner_tls_versions: tuple[str, ...] = ("TLSv1.2",)
     # App Runner's request timeout (seconds): "a total of 120 seconds request timeout limit on the HTTP
     # requests" (AR-DG develop.html). Shorter values make timeout tests fast.
     apprunner_request_timeout: float = 120.0
@@ -150,19 +213,42 @@ class Settings:
     # its first byte, at the front and at the edge; then 408 and the connection is closed. Envoy's
     # request_headers_timeout (HttpConnectionManager API reference) is this timer, off by default.
     request_head_timeout: float = 10.0
+    # ASSUMPTION: a configuration change (UpdateDistribution, deployed) leaves cached objects, errors
+    # included, until they expire or are invalidated. No AWS page says it of configuration changes in as
+    # many words: CF-DG Invalidation.html (to remove a file "before it expires", invalidate it) and the
+    # knowledge-center article cloudfront-clear-cache say cached files stay until they expire; a community
+    # write-up says it of configuration changes (tech-reader.blog, 2026-01, "AWS CloudFront Error: Why
+    # Didn't My Change Apply?"). false = a new deployed version drops the distribution's cache.
+    cloudfront_config_change_keeps_cache: bool = True
+    # ASSUMPTION: a behaviour whose MaxTTL is 0 (the managed CachingDisabled policy) caches no error either.
+    # No source says so; CF-DG HTTPStatusCodes.html and custom-error-pages-expiration.html describe error
+    # caching (ErrorCachingMinTTL, 10 s by default) without exempting such behaviours. true = errors are
+    # cached there as in any other behaviour.
+    cloudfront_caching_disabled_caches_errors: bool = False
+    # ASSUMPTION: the OriginSslProtocols the control plane stores when CreateDistribution / UpdateDistribution
+    # omits them (the API reference, OriginSslProtocols, names no default). "none" = none stored (the edge
+    # then offers TLSv1.2), else a list such as "SSLv3,TLSv1". A live read-back in go-to-k/cdk-real-drift
+    # issue 1734 (found 2026-08-09) shows the service filling [SSLv3, TLSv1] when a template omits the list,
+    # but for an AWS::CloudFront::VpcOrigin (VpcOriginEndpointConfig), not a distribution's
+    # CustomOriginConfig: suggestive, not the same API object, so the default stays "none".
+    cloudfront_default_origin_ssl_protocols: tuple[str, ...] = ()
+    # ASSUMPTION: the SNI CloudFront sends to a custom origin when the viewer's Host is forwarded: "host"
+    # (the forwarded Host) or "origin" (the origin domain). CF-DG http-502-bad-gateway.html only says the
+    # origin certificate must match the origin domain or the forwarded Host, and suggests testing with
+    # `openssl s_client -servername`; it does not say which name goes in SNI.
+    cloudfront_origin_sni: str = "host"
+    # The calibration file read (HOSTLAB_CALIBRATION), empty for none: hostlab.calibration.
+    calibration: str = ""
     # How long `hostlab up` waits for the backend to answer (seconds).
     start_timeout: float = 30.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
+        env = _with_calibration(dict(os.environ if env is None else env))
         home = Path(env["HOSTLAB_HOME"]).expanduser() if env.get("HOSTLAB_HOME") else default_home(env)
-        tls = tuple(v.strip() for v in env.get("HOSTLAB_APPRUNNER_TLS_VERSIONS", "").split(",") if v.strip())
-        known = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
-        if unknown := [v for v in tls if v not in known]:
-            raise ValueError(
-                f"HOSTLAB_APPRUNNER_TLS_VERSIONS: unknown version(s) {unknown}; use {sorted(known)}"
-            )
+        tls = _versions(env, "HOSTLAB_APPRUNNER_TLS_VERSIONS", TLS_VERSIONS, cls.apprunner_tls_versions)
+        if not tls:
+            raise ValueError("HOSTLAB_APPRUNNER_TLS_VERSIONS: name at least one version")
         return cls(
             home=home.resolve(),
             api_port=_port(env, "HOSTLAB_PORT", cls.api_port),
@@ -175,7 +261,7 @@ class Settings:
                 env, "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS", cls.cloudfront_deploy_seconds
             ),
             acm_validation_seconds=_float(env, "HOSTLAB_ACM_VALIDATION_SECONDS", cls.acm_validation_seconds),
-            apprunner_tls_versions=tls or cls.apprunner_tls_versions,
+            apprunner_tls_versions=tls,
             apprunner_request_timeout=_float(
                 env, "HOSTLAB_APPRUNNER_REQUEST_TIMEOUT", cls.apprunner_request_timeout
             ),
@@ -187,6 +273,17 @@ class Settings:
                 env, "HOSTLAB_CLOUDFRONT_MAX_BODY_BYTES", cls.cloudfront_max_body_bytes
             ),
             request_head_timeout=_float(env, "HOSTLAB_REQUEST_HEAD_TIMEOUT", cls.request_head_timeout),
+            cloudfront_config_change_keeps_cache=_bool(
+                env, "HOSTLAB_CLOUDFRONT_CONFIG_CHANGE_KEEPS_CACHE", cls.cloudfront_config_change_keeps_cache
+            ),
+            cloudfront_caching_disabled_caches_errors=_bool(
+                env,
+                "HOSTLAB_CLOUDFRONT_CACHING_DISABLED_CACHES_ERRORS",
+                cls.cloudfront_caching_disabled_caches_errors,
+            ),
+            cloudfront_default_origin_ssl_protocols=_origin_protocols(env),
+            cloudfront_origin_sni=_choice(env, "HOSTLAB_CLOUDFRONT_ORIGIN_SNI", ("host", "origin"), "host"),
+            calibration=(env.get("HOSTLAB_CALIBRATION") or "").strip(),
             start_timeout=_float(env, "HOSTLAB_START_TIMEOUT", cls.start_timeout),
         )
 
@@ -206,6 +303,18 @@ class Settings:
             "HOSTLAB_APPRUNNER_MAX_BODY_BYTES": str(self.apprunner_max_body_bytes),
             "HOSTLAB_CLOUDFRONT_MAX_BODY_BYTES": str(self.cloudfront_max_body_bytes),
             "HOSTLAB_REQUEST_HEAD_TIMEOUT": str(self.request_head_timeout),
+            "HOSTLAB_CLOUDFRONT_CONFIG_CHANGE_KEEPS_CACHE": str(
+                self.cloudfront_config_change_keeps_cache
+            ).lower(),
+            "HOSTLAB_CLOUDFRONT_CACHING_DISABLED_CACHES_ERRORS": str(
+                self.cloudfront_caching_disabled_caches_errors
+            ).lower(),
+            "HOSTLAB_CLOUDFRONT_DEFAULT_ORIGIN_SSL_PROTOCOLS": ",".join(
+                self.cloudfront_default_origin_ssl_protocols
+            )
+            or "none",
+            "HOSTLAB_CLOUDFRONT_ORIGIN_SNI": self.cloudfront_origin_sni,
+            "HOSTLAB_CALIBRATION": self.calibration,
             "HOSTLAB_START_TIMEOUT": str(self.start_timeout),
         }
 

@@ -50,6 +50,8 @@ DEFAULT_KEEPALIVE_TIMEOUT = 5
 DEFAULT_CONNECTION_ATTEMPTS = 3
 DEFAULT_CONNECTION_TIMEOUT = 10
 LEGACY_MIN_TTL, LEGACY_DEFAULT_TTL, LEGACY_MAX_TTL = 0, 86_400, 31_536_000  # see _fill_legacy_ttls
+# Set from Settings.cloudfront_default_origin_ssl_protocols by use_settings() (moto_glue.install).
+DEFAULT_ORIGIN_SSL_PROTOCOLS: tuple[str, ...] = ()
 MAX_ORIGIN_CUSTOM_HEADERS = 10  # CF-DG cloudfront-limits.html, "Quotas on Custom Headers"
 # The domain of an S3 origin (S3OriginConfig) is the bucket's REST endpoint:
 # bucket-name.s3.region.amazonaws.com, or the legacy bucket-name.s3.amazonaws.com and
@@ -165,6 +167,12 @@ def behaviours(config: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield from items_of(config.get("CacheBehaviors"))
 
 
+def use_settings(default_origin_ssl_protocols: tuple[str, ...]) -> None:
+    """Take the assumption settings this module reads (called once by moto_glue.install)."""
+    global DEFAULT_ORIGIN_SSL_PROTOCOLS
+    DEFAULT_ORIGIN_SSL_PROTOCOLS = tuple(default_origin_ssl_protocols)
+
+
 # --- validation --------------------------------------------------------------------------------------
 
 
@@ -199,10 +207,17 @@ def _check_origin(origin: dict[str, Any], index: int) -> None:
     )
     for n, protocol in enumerate(items_of(custom.get("OriginSslProtocols")), start=1):
         _check_enum(protocol, SSL_PROTOCOLS, f"{path}.customOriginConfig.originSslProtocols.items.{n}.member")
-    # ASSUMPTION: without OriginSslProtocols the config is stored without it. The API reference gives no
-    # default, and this is unverified: a live read-back in go-to-k/cdk-real-drift issue 1734 shows AWS
-    # storing [SSLv3, TLSv1]. Tools fill their own (CloudFormation's registry schema: [TLSv1, SSLv3];
-    # CDK HttpOrigin: [TLSv1.2]).
+    # ASSUMPTION (setting HOSTLAB_CLOUDFRONT_DEFAULT_ORIGIN_SSL_PROTOCOLS, default: none): what is stored
+    # when the request has no OriginSslProtocols. The API reference (OriginSslProtocols) gives no default;
+    # CloudFormation's registry schema fills [TLSv1, SSLv3] and CDK's HttpOrigin [TLSv1.2] before the API
+    # sees the request; a live read-back of a VPC origin created without the list shows [SSLv3, TLSv1]
+    # (go-to-k/cdk-real-drift issue 1734), another API object. `hostlab measure` reads back what
+    # CreateDistribution itself stores.
+    if "OriginSslProtocols" not in custom and DEFAULT_ORIGIN_SSL_PROTOCOLS:
+        custom["OriginSslProtocols"] = {
+            "Quantity": len(DEFAULT_ORIGIN_SSL_PROTOCOLS),
+            "Items": list(DEFAULT_ORIGIN_SSL_PROTOCOLS),
+        }
     custom.setdefault("OriginReadTimeout", DEFAULT_READ_TIMEOUT)
     custom.setdefault("OriginKeepaliveTimeout", DEFAULT_KEEPALIVE_TIMEOUT)
     if custom["OriginReadTimeout"] not in TIMEOUT_RANGE:

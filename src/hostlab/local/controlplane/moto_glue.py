@@ -604,6 +604,9 @@ def install(settings: Settings) -> None:
     _install_apprunner()
     _install_cloudfront()
     _time_acm_validation(settings)
+    from hostlab.local.controlplane import cloudfront_distributions
+
+    cloudfront_distributions.use_settings(settings.cloudfront_default_origin_ssl_protocols)
 
 
 def _time_acm_validation(settings: Settings) -> None:

@@ -101,12 +101,18 @@ class Edge:
             self.client,
             max_age=min(1.0, 0.9 * settings.cloudfront_deploy_seconds),
             on_gone=self.cache.flush,
+            on_changed=None if settings.cloudfront_config_change_keeps_cache else self.cache.flush,
             invalidations=self.invalidations,
         )
-        self.origins = OriginPool(ca, resolve)
+        self.origins = OriginPool(ca, resolve, sni_from_host=settings.cloudfront_origin_sni == "host")
         self.functions = FunctionRunner()
         self.pipeline = Pipeline(
-            self.store, self.cache, self.origins, self.functions, clock or time.monotonic
+            self.store,
+            self.cache,
+            self.origins,
+            self.functions,
+            clock or time.monotonic,
+            caching_disabled_caches_errors=settings.cloudfront_caching_disabled_caches_errors,
         )
         self._lock = threading.Lock()
         self._https: dict[tuple[str, ...], ViewerListener] = {}

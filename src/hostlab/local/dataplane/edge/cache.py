@@ -18,7 +18,10 @@ Sources (CF-DG = CloudFront Developer Guide):
   no-store / no-cache / private stop caching only for 404, 410, 414 and 501; 416 is never cached.
 - RequestAndResponseBehaviorCustomOrigin.html, "HTTP methods": only GET and HEAD (and optionally OPTIONS)
   responses are cached.
-ASSUMPTION: a behaviour whose MaxTTL is 0 (CachingDisabled, all TTLs 0) caches nothing, errors included.
+ASSUMPTION (setting HOSTLAB_CLOUDFRONT_CACHING_DISABLED_CACHES_ERRORS, default false): a behaviour whose
+MaxTTL is 0 (CachingDisabled, all TTLs 0) caches nothing, errors included. With the setting true, errors are
+cached there by the rules above (ErrorCachingMinTTL; the header capped by MaxTTL 0 counts for nothing).
+Legacy Headers ["*"] behaviours never cache anything either way (CF-DG header-caching.md).
 """
 
 from __future__ import annotations
@@ -65,9 +68,11 @@ def response_ttl(
     headers: list[tuple[str, str]],
     rules: CacheRules,
     error_min_ttls: dict[int, float] | None = None,
+    caching_disabled_caches_errors: bool = False,
 ) -> float:
     """Seconds to cache an origin response under ``rules``; 0 means do not cache."""
-    if rules.caching_disabled:
+    errors_anyway = caching_disabled_caches_errors and status >= 400 and not rules.never_cache
+    if rules.caching_disabled and not errors_anyway:
         return 0.0
     lifetime, cc = _header_lifetime(headers)
     if status >= 400:
@@ -99,10 +104,13 @@ def _error_ttl(
 
 
 def generated_error_ttl(
-    status: int, rules: CacheRules, error_min_ttls: dict[int, float] | None = None
+    status: int,
+    rules: CacheRules,
+    error_min_ttls: dict[int, float] | None = None,
+    caching_disabled_caches_errors: bool = False,
 ) -> float:
     """TTL of a 502/504 the edge generated because the origin failed (treated as a 5xx from the origin)."""
-    return response_ttl(status, [], rules, error_min_ttls)
+    return response_ttl(status, [], rules, error_min_ttls, caching_disabled_caches_errors)
 
 
 @dataclass

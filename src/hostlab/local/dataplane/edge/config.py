@@ -17,13 +17,14 @@ Model of deployment (documented in docs/behaviours.md, "CloudFront edge"):
   the front too).
 - A read whose ListDistributions fails keeps the previous snapshot and is not retried for ``max_age``.
 - Cached objects survive a new deployed version: a configuration change does not purge the cache; objects
-  stay until they expire or are invalidated. ASSUMPTION: no AWS page says it in as many words; it rests on
-  CF-DG Invalidation.html (to remove a file "before it expires", invalidate it or rename it) and the
-  re:Post knowledge-center article cloudfront-clear-cache (cached files are served until they expire;
-  invalidate to serve updates at once), and a community write-up says it of configuration changes
-  (tech-reader.blog, 2026-01, "AWS CloudFront Error: Why Didn't My Change Apply?"). A cached 404 can
-  therefore outlive the fix that cures it, which is the tutorial's "the fix didn't work". Only a
-  distribution that is gone from the list loses its cache (``on_gone``).
+  stay until they expire or are invalidated (``on_changed`` flushes instead when the setting
+  HOSTLAB_CLOUDFRONT_CONFIG_CHANGE_KEEPS_CACHE is false). ASSUMPTION: no AWS page says it in as many
+  words; it rests on CF-DG Invalidation.html (to remove a file "before it expires", invalidate it or
+  rename it) and the re:Post knowledge-center article cloudfront-clear-cache (cached files are served
+  until they expire; invalidate to serve updates at once), and a community write-up says it of
+  configuration changes (tech-reader.blog, 2026-01, "AWS CloudFront Error: Why Didn't My Change Apply?").
+  A cached 404 can therefore outlive the fix that cures it, which is the tutorial's "the fix didn't
+  work". Only a distribution that is gone from the list loses its cache (``on_gone``).
 - Invalidations: every refresh lists the invalidations of each distribution the edge serves and applies
   the ones it has not applied yet (invalidations.py), before the new snapshot is published. Determinism:
   the control plane keeps an invalidation InProgress for the deploy delay D after CreateInvalidation, and
@@ -123,11 +124,15 @@ class ConfigStore:
         *,
         max_age: float = 0.1,
         on_gone: Callable[[str], None] | None = None,
+        on_changed: Callable[[str], None] | None = None,
         invalidations: InvalidationFeed | None = None,
     ):
         self.client = client
         self.max_age = max_age
         self.on_gone = on_gone or (lambda _id: None)
+        # Called with a distribution's ID when a new deployed version of it replaces one served before
+        # (the edge passes cache.flush when HOSTLAB_CLOUDFRONT_CONFIG_CHANGE_KEEPS_CACHE is false).
+        self.on_changed = on_changed or (lambda _id: None)
         self.invalidations = invalidations
         self._snapshots: Refresher[Snapshot] = Refresher(
             self._read, Snapshot(), name="edge-config", retry_after=max_age
@@ -238,6 +243,8 @@ class ConfigStore:
             version=version,
         )
         self._seen[dist_id] = _Seen(summary.get("LastModifiedTime"), etag, raw, distribution)
+        if seen is not None:
+            self.on_changed(dist_id)
         return seen is None
 
     def _policies_for(self, raw: dict) -> tuple[dict[str, dict], dict[str, dict], list[str]]:

@@ -99,9 +99,12 @@ class _Route:
 class OriginPool:
     """Origin connections, pooled per (address, scheme, SNI, TLS versions, accepted names)."""
 
-    def __init__(self, ca: LocalCA, resolve: Resolver | None = None):
+    def __init__(self, ca: LocalCA, resolve: Resolver | None = None, *, sni_from_host: bool = True):
         self.ca = ca
         self.resolve = resolve or loopback_only
+        # Settings.cloudfront_origin_sni (ASSUMPTION, HOSTLAB_CLOUDFRONT_ORIGIN_SNI): which name goes in SNI
+        # when Host is forwarded. The certificate may match either name in both cases (http-502-bad-gateway).
+        self.sni_from_host = sni_from_host
         self._lock = threading.Lock()
         self._idle: dict[_Route, list[tuple[http.client.HTTPConnection, float]]] = {}
         self._contexts: dict[tuple[str, ...], ssl.SSLContext] = {}
@@ -113,8 +116,9 @@ class OriginPool:
         address = self.resolve(origin.domain_name, port)
         if address is None:
             raise OriginFailure("dns", f"cannot resolve {origin.domain_name}")
-        sni = req.host.rsplit(":", 1)[0] if req.host_forwarded else origin.domain_name
-        names = tuple(dict.fromkeys((origin.domain_name, sni)))
+        forwarded = req.host.rsplit(":", 1)[0] if req.host_forwarded else origin.domain_name
+        sni = forwarded if self.sni_from_host else origin.domain_name
+        names = tuple(dict.fromkeys((origin.domain_name, forwarded)))
         route = _Route(scheme, address, sni, offered_versions(origin.ssl_protocols), names)
         attempts = max(1, origin.connection_attempts) if req.method in ("GET", "HEAD") else 1
         failure: OriginFailure | None = None

@@ -75,12 +75,16 @@ class Pipeline:
         origins: OriginPool,
         functions: FunctionRunner,
         clock: Callable[[], float],
+        *,
+        caching_disabled_caches_errors: bool = False,
     ):
         self.store = store
         self.cache = cache
         self.origins = origins
         self.functions = functions
         self.clock = clock
+        # Settings.cloudfront_caching_disabled_caches_errors (ASSUMPTION, see settings.py and cache.py).
+        self.caching_disabled_caches_errors = caching_disabled_caches_errors
         self.origin_requests = 0  # visible to tests and benchmarks
         # The cause of the last origin failures, by request ID (X-Amz-Cf-Id): what told a 502 from another.
         # Read by tests; the same cause is in the log line of each failure.
@@ -137,10 +141,11 @@ class Pipeline:
     ) -> EdgeResponse:
         origin = dist.origins[behavior.target_origin_id]
         scheme = {"http-only": "http", "https-only": "https"}.get(origin.protocol_policy, req.scheme)
+        errors_only = self.caching_disabled_caches_errors
         cacheable = (
             req.method in behavior.cached_methods
             and req.method in ("GET", "HEAD", "OPTIONS")
-            and not behavior.cache.caching_disabled
+            and (not behavior.cache.caching_disabled or (errors_only and not behavior.cache.never_cache))
         )
         key = cache_key(dist.id, req, behavior) if cacheable else None
         entry = self.cache.get(key) if key is not None else None
@@ -166,7 +171,9 @@ class Pipeline:
             reason = errors.CONNECT_FAILED if failure.status == 502 else errors.ORIGIN_TIMEOUT
             out = errors.error_response(failure.status, reason, rid, via=via)
             if key is not None:
-                ttl = generated_error_ttl(failure.status, behavior.cache, dist.error_caching_min_ttl)
+                ttl = generated_error_ttl(
+                    failure.status, behavior.cache, dist.error_caching_min_ttl, errors_only
+                )
                 if ttl > 0:
                     stored = [(n, v) for n, v in out.headers if n.lower() not in _EDGE_HEADERS]
                     self.cache.put(key, out.status, out.reason, stored, out.body, ttl, epoch=epoch)
@@ -177,7 +184,7 @@ class Pipeline:
                 *(h for h in entry.headers if h[0].lower() not in {n.lower() for n, _ in resp.headers}),
                 *self._viewer_headers(resp.headers, behavior),
             ]
-            ttl = response_ttl(entry.status, merged, behavior.cache, dist.error_caching_min_ttl)
+            ttl = response_ttl(entry.status, merged, behavior.cache, dist.error_caching_min_ttl, errors_only)
             entry.headers = merged
             self.cache.refresh(key, entry, ttl, epoch=epoch)
             return self._cached(
@@ -195,7 +202,9 @@ class Pipeline:
         if req.method == "HEAD":  # a HEAD response keeps the length of the body it describes
             headers += [(n, v) for n, v in resp.headers if n.lower() == "content-length"]
         if key is not None:
-            ttl = response_ttl(resp.status, resp.headers, behavior.cache, dist.error_caching_min_ttl)
+            ttl = response_ttl(
+                resp.status, resp.headers, behavior.cache, dist.error_caching_min_ttl, errors_only
+            )
             if ttl > 0:
                 self.cache.put(key, resp.status, resp.reason, headers, resp.body, ttl, epoch=epoch)
             elif entry is not None:
