@@ -72,6 +72,33 @@ def test_teaching_cells_are_small_and_print_something(name):
         )
 
 
+NBVAL_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION")
+
+
+def misplaced_nbval_markers(source: str) -> list[str]:
+    """Lines that mention an nbval marker without being exactly that marker comment. nbval recognises a
+    marker only when the comment is the marker alone: "# NBVAL_IGNORE_OUTPUT  (why)" is an ordinary comment,
+    and that cell would be compared after all (on AWS its output names another backend)."""
+    return [
+        line
+        for line in source.splitlines()
+        if any(m in line for m in NBVAL_MARKERS) and line.strip().lstrip("#").strip() not in NBVAL_MARKERS
+    ]
+
+
+def test_the_marker_check_tells_a_bare_marker_from_an_explained_one():
+    assert misplaced_nbval_markers("# NBVAL_IGNORE_OUTPUT\n# (it names the backend)\nx = 1") == []
+    assert misplaced_nbval_markers("# NBVAL_IGNORE_OUTPUT  (it names the backend)\nx = 1") == [
+        "# NBVAL_IGNORE_OUTPUT  (it names the backend)"
+    ]
+
+
+@pytest.mark.parametrize("name", TUTORIAL)
+def test_nbval_markers_stand_alone_on_their_line(name):
+    for cell in code_cells(read_notebook(name)):
+        assert misplaced_nbval_markers(cell.source) == [], name
+
+
 @pytest.mark.parametrize("name", TUTORIAL)
 def test_one_switch_only(name):
     """The same code on both backends: only hostlab.connect() reads HOSTLAB_BACKEND, and no cell picks an

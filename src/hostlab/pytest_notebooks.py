@@ -24,7 +24,6 @@ its Route 53, waits use AWS's settings with shortened delays; the backend is sto
 from __future__ import annotations
 
 import contextlib
-import re
 
 import pytest
 
@@ -106,24 +105,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # fresh_local_backend sets HOSTLAB_HOME, so a backend of the caller's shell is never reused; it starts
     # the backend now, in the background, so that it boots during collection and the first kernel's start.
     _STACK.enter_context(fresh_local_backend(start_early=True))
-
-
-# nbval recognises a marker comment only when the comment is exactly the marker; the notebooks' connect()
-# cells explain theirs on the same line ("# NBVAL_IGNORE_OUTPUT  (this line names the backend, ...)"), which
-# nbval then ignores, so the line that names the backend was compared and the aws tier could never pass
-# (found by the rehearsal). A marker followed by an explanation counts here as the marker.
-_EXPLAINED_IGNORE_OUTPUT = re.compile(r"^\s*#\s*NBVAL_IGNORE_OUTPUT\s+\S")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not _runs_notebooks(config):
-        return
-    for item in items:
-        cell, options = getattr(item, "cell", None), getattr(item, "options", None)
-        if cell is None or not isinstance(options, dict):
-            continue
-        if any(_EXPLAINED_IGNORE_OUTPUT.match(line) for line in str(cell.get("source", "")).splitlines()):
-            options["check"] = False
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
