@@ -20,6 +20,7 @@ from hostlab.local.dataplane.edge import Edge
 from hostlab.local.dataplane.front import AppRunnerFront
 from hostlab.local.dataplane.proxy import ConnectProxy
 from hostlab.local.dataplane.tls import LocalCA
+from hostlab.local.platforms.express.alb_front import ExpressAlbFront
 from hostlab.local.ports import PORT_VARIABLES, PortInUseError
 from hostlab.names import normalise_host
 from hostlab.settings import Settings
@@ -33,7 +34,13 @@ class DataPlane:
         edge = Edge(settings, ca, api_url)
         edge.use_router(self.route)
         # In routing order: the edge first (see the module docstring).
-        self._parts = [("edge", edge), ("front", AppRunnerFront(settings, ca, api_url))]
+        self._parts = [
+            ("edge", edge),
+            ("front", AppRunnerFront(settings, ca, api_url)),
+            # ECS Express Mode's shared ALBs: *.elb.amazonaws.com and the names their rules route
+            # (*.ecs.<region>.on.aws endpoints).
+            ("express-alb", ExpressAlbFront(settings, ca, api_url)),
+        ]
         self.proxy = ConnectProxy(settings.host, settings.proxy_port, self.route)
         self._started: list = []
 
