@@ -33,24 +33,48 @@ from hostlab.local.platforms.express.alb_state import region_of
 from hostlab.local.platforms.express.security_groups import allows, permissions_from_api
 
 
-def request(host="ab-1.ecs.us-east-1.on.aws", path="/", query="", method="GET", headers=(),
-            source="198.51.100.7"):
-    return Request(host=host, path=path, query=query, method=method, headers=tuple(headers), source_ip=source,
-                   protocol="HTTPS", port=443)
+def request(
+    host="ab-1.ecs.us-east-1.on.aws", path="/", query="", method="GET", headers=(), source="198.51.100.7"
+):
+    return Request(
+        host=host,
+        path=path,
+        query=query,
+        method=method,
+        headers=tuple(headers),
+        source_ip=source,
+        protocol="HTTPS",
+        port=443,
+    )
 
 
 def api_rule(priority, conditions, actions):
-    return {"RuleArn": f"arn:rule/{priority}", "Priority": str(priority), "Conditions": conditions,
-            "Actions": actions, "IsDefault": priority == "default"}
+    return {
+        "RuleArn": f"arn:rule/{priority}",
+        "Priority": str(priority),
+        "Conditions": conditions,
+        "Actions": actions,
+        "IsDefault": priority == "default",
+    }
 
 
-FIXED_404 = [{"Type": "fixed-response", "FixedResponseConfig": {
-    "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "Not Found"}}]
+FIXED_404 = [
+    {
+        "Type": "fixed-response",
+        "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain", "MessageBody": "Not Found"},
+    }
+]
 
 
 def forward(*groups):
-    return [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
-        {"TargetGroupArn": arn, "Weight": weight} for arn, weight in groups]}}]
+    return [
+        {
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in groups]
+            },
+        }
+    ]
 
 
 # -- wildcards and conditions ------------------------------------------------------------------------------
@@ -67,12 +91,21 @@ def test_wildcards_star_and_question_mark_match_the_whole_value():
 
 
 def test_host_is_case_insensitive_path_is_case_sensitive():
-    rules = ordered([
-        rule_from_api(api_rule(1, [{"Field": "host-header", "HostHeaderConfig": {"Values": ["AB-1.ecs.*"]}},
-                                   {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/Img/*"]}}],
-                               forward(("tg-a", 1)))),
-        rule_from_api(api_rule("default", [], FIXED_404)),
-    ])
+    rules = ordered(
+        [
+            rule_from_api(
+                api_rule(
+                    1,
+                    [
+                        {"Field": "host-header", "HostHeaderConfig": {"Values": ["AB-1.ecs.*"]}},
+                        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/Img/*"]}},
+                    ],
+                    forward(("tg-a", 1)),
+                )
+            ),
+            rule_from_api(api_rule("default", [], FIXED_404)),
+        ]
+    )
     upper = request(host="ab-1.ECS.us-east-1.on.aws:443", path="/Img/x.png")
     assert matching_rule(rules, upper).priority == 1
     assert matching_rule(rules, request(path="/img/x.png")).priority is None  # path case differs
@@ -80,8 +113,18 @@ def test_host_is_case_insensitive_path_is_case_sensitive():
 
 
 def test_http_header_name_and_values_are_case_insensitive():
-    rule = rule_from_api(api_rule(1, [{"Field": "http-header", "HttpHeaderConfig": {
-        "HttpHeaderName": "X-Canary", "Values": ["on", "b?ta"]}}], forward(("tg-b", 1))))
+    rule = rule_from_api(
+        api_rule(
+            1,
+            [
+                {
+                    "Field": "http-header",
+                    "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": ["on", "b?ta"]},
+                }
+            ],
+            forward(("tg-b", 1)),
+        )
+    )
     assert matching_rule((rule,), request(headers=[("x-canary", "ON")]))
     assert matching_rule((rule,), request(headers=[("X-CANARY", "Beta")]))
     assert matching_rule((rule,), request(headers=[("X-Canary", "off")])) is None
@@ -89,15 +132,25 @@ def test_http_header_name_and_values_are_case_insensitive():
 
 
 def test_all_conditions_must_match_and_priority_order_wins():
-    rules = ordered([
-        rule_from_api(api_rule(20, [{"Field": "path-pattern", "Values": ["/a*"]}], forward(("late", 1)))),
-        rule_from_api(api_rule(3, [
-            {"Field": "path-pattern", "Values": ["/a*"]},
-            {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["POST"]}},
-        ], forward(("post", 1)))),
-        rule_from_api(api_rule(10, [{"Field": "path-pattern", "Values": ["/a*"]}], forward(("early", 1)))),
-        rule_from_api(api_rule("default", [], FIXED_404)),
-    ])
+    rules = ordered(
+        [
+            rule_from_api(api_rule(20, [{"Field": "path-pattern", "Values": ["/a*"]}], forward(("late", 1)))),
+            rule_from_api(
+                api_rule(
+                    3,
+                    [
+                        {"Field": "path-pattern", "Values": ["/a*"]},
+                        {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["POST"]}},
+                    ],
+                    forward(("post", 1)),
+                )
+            ),
+            rule_from_api(
+                api_rule(10, [{"Field": "path-pattern", "Values": ["/a*"]}], forward(("early", 1)))
+            ),
+            rule_from_api(api_rule("default", [], FIXED_404)),
+        ]
+    )
     assert [r.priority for r in rules] == [3, 10, 20, None]
     assert matching_rule(rules, request(path="/abc")).action.target_groups == (("early", 1),)
     assert matching_rule(rules, request(path="/abc", method="POST")).action.target_groups == (("post", 1),)
@@ -105,8 +158,18 @@ def test_all_conditions_must_match_and_priority_order_wins():
 
 
 def test_query_string_and_source_ip_conditions():
-    query = rule_from_api(api_rule(1, [{"Field": "query-string", "QueryStringConfig": {
-        "Values": [{"Key": "version", "Value": "v1"}, {"Value": "exa*"}]}}], forward(("q", 1))))
+    query = rule_from_api(
+        api_rule(
+            1,
+            [
+                {
+                    "Field": "query-string",
+                    "QueryStringConfig": {"Values": [{"Key": "version", "Value": "v1"}, {"Value": "exa*"}]},
+                }
+            ],
+            forward(("q", 1)),
+        )
+    )
     assert matching_rule((query,), request(query="version=V1"))
     assert matching_rule((query,), request(query="any=example"))
     assert matching_rule((query,), request(query="version=v2")) is None
@@ -135,10 +198,14 @@ def test_redirect_fills_the_reserved_keywords():
     assert action.status == 301
     got = redirect_location(action, request(host="Old.Example.com", path="/a/b", query="x=1"))
     assert got == "https://new.old.example.com:443/new/a/b?x=1"
-    defaults = rule_from_api(api_rule(1, [], [{"Type": "redirect", "RedirectConfig": {
-        "Port": "8443", "StatusCode": "HTTP_302"}}])).action
+    defaults = rule_from_api(
+        api_rule(1, [], [{"Type": "redirect", "RedirectConfig": {"Port": "8443", "StatusCode": "HTTP_302"}}])
+    ).action
     assert defaults.status == 302
-    assert redirect_location(defaults, request(host="h.example.com", path="/p")) == "https://h.example.com:8443/p"
+    assert (
+        redirect_location(defaults, request(host="h.example.com", path="/p"))
+        == "https://h.example.com:8443/p"
+    )
 
 
 def test_fixed_response_and_error_pages():
@@ -153,9 +220,18 @@ def test_fixed_response_and_error_pages():
 
 def test_forwarded_headers_append_replace_and_add_no_forwarded_host():
     out = upstream_headers(
-        [("Host", "ab.on.aws"), ("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-Proto", "http"),
-         ("X-Forwarded-Port", "80"), ("Connection", "keep-alive, X-Hop"), ("X-Hop", "1"), ("Accept", "*/*")],
-        "130.176.0.1", "HTTPS", 443,
+        [
+            ("Host", "ab.on.aws"),
+            ("X-Forwarded-For", "203.0.113.7"),
+            ("X-Forwarded-Proto", "http"),
+            ("X-Forwarded-Port", "80"),
+            ("Connection", "keep-alive, X-Hop"),
+            ("X-Hop", "1"),
+            ("Accept", "*/*"),
+        ],
+        "130.176.0.1",
+        "HTTPS",
+        443,
     )
     got = {k.lower(): v for k, v in out}
     assert got["x-forwarded-for"] == "203.0.113.7, 130.176.0.1"
@@ -180,12 +256,29 @@ def test_trace_id_keeps_root_and_inserts_or_updates_self():
 
 
 def test_security_group_rules_cidr_prefix_list_and_ports():
-    groups = [{"GroupId": "sg-1", "IpPermissions": [
-        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [], "Ipv6Ranges": [],
-         "PrefixListIds": [{"PrefixListId": "pl-cf"}]},
-        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
-         "Ipv6Ranges": [{"CidrIpv6": "::/0"}], "PrefixListIds": []},
-    ]}]
+    groups = [
+        {
+            "GroupId": "sg-1",
+            "IpPermissions": [
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "IpRanges": [],
+                    "Ipv6Ranges": [],
+                    "PrefixListIds": [{"PrefixListId": "pl-cf"}],
+                },
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 80,
+                    "ToPort": 80,
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                    "Ipv6Ranges": [{"CidrIpv6": "::/0"}],
+                    "PrefixListIds": [],
+                },
+            ],
+        }
+    ]
     permissions = permissions_from_api(groups, {"pl-cf": ("130.176.0.0/18",)})
     assert allows(permissions, "130.176.0.1", 443)
     assert not allows(permissions, "127.0.0.1", 443)
@@ -242,6 +335,7 @@ def handshake(ca, policy: str, versions: tuple[str, ...], ciphers: str | None = 
     client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ca.configure_trust(client_ctx)
     from hostlab.local.dataplane.tls import restrict_versions
+
     restrict_versions(client_ctx, versions)
     if ciphers:
         client_ctx.set_ciphers(ciphers + ":@SECLEVEL=0")
