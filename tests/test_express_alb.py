@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 import requests
-from cloudfront_support import CACHING_DISABLED
+from cloudfront_support import ALL_VIEWER, CACHING_DISABLED
 
 from hostlab.app import DEMO_APP_PATH
 from hostlab.local.dataplane.sources import EDGE_SOURCE_IP
@@ -431,7 +431,7 @@ def fresh(client_env) -> requests.Session:
     return session
 
 
-def distribution(cloudfront, origin: str) -> str:
+def distribution(cloudfront, origin: str, protocols=("TLSv1.2",), request_policy: str | None = None) -> str:
     config = {
         "CallerReference": uuid.uuid4().hex,
         "Comment": "express alb",
@@ -446,7 +446,7 @@ def distribution(cloudfront, origin: str) -> str:
                         "HTTPPort": 80,
                         "HTTPSPort": 443,
                         "OriginProtocolPolicy": "https-only",
-                        "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
+                        "OriginSslProtocols": {"Quantity": len(protocols), "Items": list(protocols)},
                     },
                 }
             ],
@@ -457,6 +457,8 @@ def distribution(cloudfront, origin: str) -> str:
             "CachePolicyId": CACHING_DISABLED,
         },
     }
+    if request_policy:
+        config["DefaultCacheBehavior"]["OriginRequestPolicyId"] = request_policy
     dist = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
     deadline = time.monotonic() + TIMEOUT
     while cloudfront.get_distribution(Id=dist["Id"])["Distribution"]["Status"] != "Deployed":
@@ -530,3 +532,18 @@ def test_prefix_list_only_security_group_closes_the_bypass(alb, cloudfront, prox
         settle()
     with fresh(client_env) as session:
         assert session.get(url(alb), timeout=TIMEOUT).status_code == 200
+
+
+def test_the_tutorial_failures_through_cloudfront(alb, cloudfront, proxied):
+    """What the Express story shows: a distribution forwarding the viewer's Host gets the ALB's default 404;
+    OriginSslProtocols [TLSv1, SSLv3] against a TLS 1.2+ policy gets CloudFront's 502; the fixed
+    distribution (Host not forwarded, TLS 1.2) gets the app."""
+    forwards_host = distribution(cloudfront, alb.endpoint, request_policy=ALL_VIEWER)
+    answer = proxied.get(f"https://{forwards_host}/", timeout=TIMEOUT)
+    assert (answer.status_code, answer.text) == (404, "Not Found")
+    assert answer.headers["server"] == "awselb/2.0"
+    old_protocols = distribution(cloudfront, alb.endpoint, protocols=("TLSv1", "SSLv3"))
+    failed = proxied.get(f"https://{old_protocols}/echo", timeout=TIMEOUT)
+    assert failed.status_code == 502 and failed.headers.get("server") == "CloudFront"
+    fixed = distribution(cloudfront, alb.endpoint)
+    assert proxied.get(f"https://{fixed}/echo", timeout=TIMEOUT).json()["app"] == "blue"
