@@ -9,7 +9,9 @@ the seeded IDs match the saved outputs; the backend starts right away in the bac
 first kernel starts), and is stopped and its folder removed at the end, pass or fail.
 
 Both backends: each notebook's kernel is started while the notebook before it runs, and stopped on a thread
-(hostlab.nbval_kernels); every notebook still runs in a kernel of its own.
+(hostlab.nbval_kernels); every notebook still runs in a kernel of its own, except a notebook named by
+--hostlab-same-kernel and listed twice in a row (pytest --keep-duplicates: `make test`'s re-run sequence),
+which runs the second time in the kernel of the first.
 
 aws backend (HOSTLAB_BACKEND=aws): the account guard runs first (hostlab.aws_guard); then everything tagged
 by an earlier, interrupted run is deleted, and everything tagged is deleted again at the end whatever
@@ -83,6 +85,16 @@ def _report_rehearsal_zone() -> None:
         print(f"hostlab: rehearsal: {len(left)} record(s) left in hosted zone {zone}")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("hostlab").addoption(
+        "--hostlab-same-kernel",
+        action="append",
+        metavar="NOTEBOOK",
+        help="a notebook (file name without .ipynb) that, listed twice in a row (with --keep-duplicates), "
+        "runs the second time in the kernel of the first",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not _runs_notebooks(config):
         return
@@ -114,9 +126,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     from hostlab.nbval_kernels import KernelsAhead
 
-    notebooks = {item.parent for item in session.items if isinstance(item.parent, nbval_plugin.IPyNbFile)}
+    # The notebooks in the order nbval runs them; with --keep-duplicates one file can appear more than once.
+    runs: list[nbval_plugin.IPyNbFile] = []
+    for item in session.items:
+        if isinstance(item.parent, nbval_plugin.IPyNbFile) and (not runs or runs[-1] is not item.parent):
+            runs.append(item.parent)
+    # A notebook named by --hostlab-same-kernel and listed twice in a row runs again in the same kernel
+    # (hostlab.nbval_kernels); every other run gets a new one.
+    same = set(session.config.getoption("hostlab_same_kernel") or ())
+    again = frozenset(
+        n for n in range(1, len(runs)) if runs[n].path == runs[n - 1].path and runs[n].path.stem in same
+    )
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for n in sorted(again):
+        if reporter is not None:
+            reporter.write_line(
+                f"hostlab: run {n + 1} ({runs[n].path.name}) runs again in the kernel of run {n}"
+            )
     # nbval's IPyNbFile.setup calls the module's RunningKernel(kernel_name, cwd=..., startup_timeout=...).
-    kernels = KernelsAhead(nbval_plugin.RunningKernel, len(notebooks))
+    kernels = KernelsAhead(nbval_plugin.RunningKernel, len(runs), same_kernel_again=again)
     _STACK.callback(setattr, nbval_plugin, "RunningKernel", nbval_plugin.RunningKernel)
     _STACK.callback(kernels.close)
     nbval_plugin.RunningKernel = kernels
