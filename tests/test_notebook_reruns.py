@@ -2,7 +2,8 @@
 
 Issue 10 found that 01 run twice failed (a second service of the same name), 04 twice failed (a second
 function of the same name), and 02 twice created a second distribution. This runs 01, 02, 02, 01, 03, 04,
-04, 05 on ONE fresh local backend (hostlab.notebook_runner: the same executor and fresh backend as `make
+04, 05 on ONE fresh local backend (hostlab.tutorial.notebook_runner: the same executor and fresh backend as
+`make
 notebooks`), each in a new kernel except the second 04, which runs in the kernel of the first, and
 compares every run's outputs with the committed notebook after tests/nbval_sanitize.cfg, the way nbval
 does in `make test`. It also checks the state in between: after
@@ -24,10 +25,10 @@ import pytest
 from botocore.config import Config
 from nbval.plugin import get_sanitize_patterns
 
-from hostlab import tutorial_resources as tr
 from hostlab.local import lifecycle
-from hostlab.notebook_runner import NOTEBOOKS, execute, fresh_local_backend
+from hostlab.platforms.apprunner import resources as tr
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
+from hostlab.tutorial.notebook_runner import NOTEBOOKS, execute, fresh_local_backend
 
 SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
 # (notebook, runs): runs > 1 executes the notebook that many times one after the other in ONE kernel (its
