@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# nbval on the notebooks: a fresh local backend per run (hostlab.pytest_notebooks), outputs compared after
+# nbval on the notebooks: a fresh local backend per run (hostlab.tutorial.pytest_notebooks), outputs compared after
 # tests/nbval_sanitize.cfg
-NBVAL  := -p hostlab.pytest_notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+NBVAL  := -p hostlab.tutorial.pytest_notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # pytest-xdist workers for the unit and conformance tests. Each worker starts its own local backend
 # (tests/conftest.py), and most tests spend their time waiting on sockets and short simulated delays, so more
 # workers than cores still helps: benchmarks/bench_test_suite.py measures the whole of `make test`.
@@ -53,7 +53,7 @@ test-reruns: $(STAMP)
 ## make test-aws: notebooks 01 -> 05 against a sandbox account, same checks (needs HOSTLAB_AWS_ACCOUNT; see
 ## README "The tutorial notebooks"). Tagged leftovers are deleted before and after, also when a cell fails.
 ## make test-aws REHEARSAL=1 (= make rehearse-aws): the same aws code paths against a fresh local backend
-## (hostlab.rehearsal): no account, AWS's waiter settings with shortened delays.
+## (hostlab.tutorial.rehearsal): no account, AWS's waiter settings with shortened delays.
 REHEARSAL ?= $(HOSTLAB_AWS_REHEARSAL)
 test-aws: $(STAMP)
 	HOSTLAB_BACKEND=aws HOSTLAB_AWS_REHEARSAL=$(if $(filter 1,$(REHEARSAL)),1,0) \
@@ -78,7 +78,7 @@ measure: $(STAMP)
 
 ## make notebooks: re-execute every notebook in place on a fresh local backend (deterministic outputs)
 notebooks: $(STAMP)
-	$(BIN)/python -m hostlab.notebook_runner
+	$(BIN)/python -m hostlab.tutorial.notebook_runner
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

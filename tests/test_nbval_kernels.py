@@ -1,10 +1,10 @@
-"""hostlab.nbval_kernels.KernelsAhead with stand-in kernels: who gets which kernel, and what gets stopped."""
+"""KernelsAhead (hostlab.tutorial.nbval_kernels) with stand-in kernels: who gets which kernel, and when."""
 
 from __future__ import annotations
 
 import itertools
 
-from hostlab.nbval_kernels import KernelsAhead
+from hostlab.tutorial.nbval_kernels import KernelsAhead
 
 
 class FakeKernel:

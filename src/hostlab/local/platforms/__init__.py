@@ -1,1 +1,75 @@
-"""The platforms a host-routed origin can run on, each with its control plane and its front."""
+"""The local seam between the shared backend and each host-routed platform (App Runner, later others).
+
+Each local platform brings its control-plane extension (a service registered into moto's server) and its
+front in the data plane (how it terminates TLS, routes by Host and reaches the demo app). The shared parts
+only iterate :data:`LOCAL_PLATFORMS`:
+- hostlab.local.controlplane.extensions calls :meth:`LocalPlatform.register_control_plane` for each one;
+- hostlab.local.dataplane.plane builds each :meth:`LocalPlatform.make_front` after CloudFront's edge, and the
+  CONNECT proxy names :attr:`LocalPlatform.served_names` when it refuses a host.
+
+The descriptors hold dotted names, resolved on use, so this module imports nothing: the data plane never
+pulls in a control-plane extension (which imports moto), and no platform module imports this one back.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+
+def _resolve(reference: str) -> Any:
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+@dataclass(frozen=True)
+class LocalPlatform:
+    name: str
+    # "module:function": register(settings) makes moto's server answer the platform's API (idempotent).
+    # None: nothing to register on this branch (Express's control plane comes with the express-cp branch).
+    control_plane: str | None
+    # "module:class": the front, built as cls(settings, ca, api_url) and implementing the data plane's
+    # part contract (start, stop, route: see hostlab.local.dataplane).
+    front: str
+    # Host name patterns the front serves by default (the proxy names them when it refuses a host); names
+    # the reader configures (custom domains) come from the front's route() at run time.
+    served_names: tuple[str, ...]
+
+    def register_control_plane(self, settings: Any) -> None:
+        if self.control_plane is not None:
+            _resolve(self.control_plane)(settings)
+
+    def make_front(self, settings: Any, ca: Any, api_url: str) -> Any:
+        return _resolve(self.front)(settings, ca, api_url)
+
+    @property
+    def part_name(self) -> str:
+        """The front's name among the data plane's parts (State.dataplane, the server's log)."""
+        return f"{self.name}-front"
+
+
+APPRUNNER = LocalPlatform(
+    name="apprunner",
+    control_plane="hostlab.local.platforms.apprunner.controlplane:register",
+    front="hostlab.local.platforms.apprunner.front:AppRunnerFront",
+    served_names=("*.awsapprunner.com",),
+)
+
+EXPRESS = LocalPlatform(
+    name="express",
+    # The Express API comes with the express-cp branch (hostlab.local.platforms.express.controlplane).
+    control_plane=None,
+    # ECS Express Mode's shared Application Load Balancers, read through ELBv2/EC2/ACM: their DNS names and
+    # every name their host-header rules route (the *.ecs.<region>.on.aws endpoints).
+    front="hostlab.local.platforms.express.alb_front:ExpressAlbFront",
+    served_names=("*.elb.amazonaws.com", "*.ecs.<region>.on.aws"),
+)
+
+# In the data plane's routing order (after CloudFront's edge).
+LOCAL_PLATFORMS: tuple[LocalPlatform, ...] = (APPRUNNER, EXPRESS)
+
+
+def served_names() -> str:
+    """Every platform's default host names, for messages: "*.awsapprunner.com"."""
+    return ", ".join(name for platform in LOCAL_PLATFORMS for name in platform.served_names)

@@ -1,4 +1,5 @@
-"""nbval's kernels, each started while the notebook before it runs (installed by hostlab.pytest_notebooks).
+"""nbval's kernels, each started while the notebook before it runs (installed by
+hostlab.tutorial.pytest_notebooks).
 
 nbval starts a notebook's kernel when its first cell is set up and stops it after its last cell, and nothing
 else happens meanwhile: about half a second to start one (a new Python process importing IPython and
@@ -9,7 +10,7 @@ is ready, and a finished kernel is stopped on a thread.
 Nothing about what a notebook runs in changes: each notebook still gets a kernel of its own that has run
 nothing before its first cell, started by nbval's own RunningKernel with the arguments nbval gives it; only
 the moment the process starts moves. A kernel takes its environment when it starts, and
-hostlab.pytest_notebooks sets the environment up in pytest_configure, before the first kernel.
+hostlab.tutorial.pytest_notebooks sets the environment up in pytest_configure, before the first kernel.
 
 One exception, asked for by name (--hostlab-same-kernel): a notebook listed twice in a row (`make test`'s
 re-run sequence, with pytest's --keep-duplicates) runs the second time in the kernel of the first, as a reader
