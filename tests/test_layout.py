@@ -178,11 +178,14 @@ def test_the_platform_descriptors_resolve():
 
 
 def test_every_platform_has_a_local_side_that_resolves():
-    assert {p.name for p in platforms.PLATFORMS} == {p.name for p in local_platforms.LOCAL_PLATFORMS}
+    # ECS Express has its shared ALB front on this branch; its control plane (and its entry in
+    # hostlab.platforms) comes with the express-cp branch.
+    with_api = {p.name for p in local_platforms.LOCAL_PLATFORMS if p.control_plane is not None}
+    assert {p.name for p in platforms.PLATFORMS} == with_api
     for platform in local_platforms.LOCAL_PLATFORMS:
-        register = local_platforms._resolve(platform.control_plane)
+        if platform.control_plane is not None:
+            assert callable(local_platforms._resolve(platform.control_plane))
         front = local_platforms._resolve(platform.front)
-        assert callable(register)
         assert all(callable(getattr(front, name, None)) for name in ("start", "stop", "route"))
         assert all(name.startswith("*.") for name in platform.served_names)
     assert "*.awsapprunner.com" in local_platforms.served_names()

@@ -44,7 +44,6 @@ import ssl
 import time
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import urllib3
@@ -64,9 +63,6 @@ from hostlab.local.platforms.express.alb_rules import (
     matching_rule,
     redirect_location,
 )
-
-if TYPE_CHECKING:
-    from hostlab.local.platforms.express.alb_front import AlbListenerServer
 
 log = logging.getLogger("hostlab.express.http")
 
@@ -149,7 +145,7 @@ class AlbHandler(socketserver.StreamRequestHandler):
 
     timeout = IDLE_TIMEOUT_SECONDS
     disable_nagle_algorithm = True
-    server: AlbListenerServer
+    # server: alb_front.AlbListenerServer (front, listener_view()); not imported here, alb_front imports us.
 
     def setup(self):
         super().setup()
