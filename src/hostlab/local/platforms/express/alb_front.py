@@ -25,7 +25,8 @@ Freshness: requests are served from a snapshot at most MAX_SNAPSHOT_AGE old (sna
 in the background past three quarters of that age). ASSUMPTION: AWS documents no propagation time for
 ELBv2 changes (rules, listeners, security groups); locally any change made through the API applies to
 requests that arrive MAX_SNAPSHOT_AGE after the call returned. A name the snapshot does not know makes
-route() read at once (a just-created load balancer or rule is reachable on the next connection).
+route() read at once (a just-created load balancer or rule is reachable on the next connection) when it
+may lead to an ALB (_worth_a_read).
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ from hostlab.local.dataplane.tls import LocalCA
 from hostlab.local.platforms.express import ssl_policies
 from hostlab.local.platforms.express.alb_http import AlbHandler
 from hostlab.local.platforms.express.alb_state import (
+    ELB_SUFFIX,
     HEALTHY,
+    ON_AWS_SUFFIX,
     AlbApiState,
     AlbSnapshot,
     AlbView,
@@ -63,7 +66,6 @@ from hostlab.settings import DEFAULT_REGION, Settings
 log = logging.getLogger("hostlab.express.front")
 
 MAX_SNAPSHOT_AGE = 0.2
-POLL_SECONDS = 1.0
 REFRESH_RETRY_SECONDS = 1.0
 # Local value: how long a dropped connection is held before it is closed, if the client has not given up.
 DROP_HOLD_SECONDS = 120.0
@@ -142,8 +144,9 @@ class ExpressAlbFront:
         self.rng = random.Random(seed)
         self.drops = 0  # connections a security group dropped (tests, diagnostics)
         self._tables: Refresher[AlbSnapshot] = Refresher(
+            # No polling: nothing runs here without a request (targets are the control plane's), and an idle
+            # backend must not make moto load its ELBv2/EC2 backends (see _worth_a_read).
             self._read_state, AlbSnapshot(), name="express-alb-state", retry_after=REFRESH_RETRY_SECONDS,
-            poll_every=POLL_SECONDS,
         )
         self._servers: dict[tuple[str, int], Listener] = {}
         self._servers_lock = threading.Lock()
@@ -176,7 +179,7 @@ class ExpressAlbFront:
             return None
         name = normalise_host(hostname)
         alb = self._tables.value.by_name(name)
-        if alb is None and not name.endswith(FOREIGN_SUFFIXES):
+        if alb is None and self._worth_a_read(name):
             self._note_region(name)
             alb = self._tables.at_least(time.monotonic()).by_name(name)
         if alb is None:
@@ -185,6 +188,15 @@ class ExpressAlbFront:
         return server.address if server is not None else None
 
     # -- what the listeners ask ---------------------------------------------------------------------------
+
+    def _worth_a_read(self, name: str) -> bool:
+        """Whether an unknown name may lead to an ALB the last snapshot does not show: an ALB or Express
+        name always; any other name (a custom domain in a host rule) only once some ALB exists. The first
+        ELBv2 call makes moto's server import its ELBv2 and EC2 backends (seconds of CPU), which a backend
+        that never sees an ALB should not pay, nor should every refused name in the proxy."""
+        if name.endswith(FOREIGN_SUFFIXES):
+            return False
+        return name.endswith((ELB_SUFFIX, ON_AWS_SUFFIX)) or bool(self._tables.value.albs)
 
     def view(self, alb_arn: str, port: int) -> tuple[AlbView, ListenerView] | None:
         alb = self._tables.within(MAX_SNAPSHOT_AGE).by_arn(alb_arn)
