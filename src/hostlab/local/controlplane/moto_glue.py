@@ -96,6 +96,7 @@ _DURATION_SETTINGS = {
     progress.APPRUNNER_CUSTOM_DOMAIN: "apprunner_operation_seconds",
     progress.CLOUDFRONT_DISTRIBUTION: "cloudfront_deploy_seconds",
     progress.CLOUDFRONT_INVALIDATION: "cloudfront_deploy_seconds",
+    progress.EXPRESS_SERVICE: "express_operation_seconds",
 }
 _minimum_seconds: dict[str, float] = {}
 
@@ -596,6 +597,42 @@ def _install_cloudfront() -> None:
         cloudfront_backends.clear()
 
 
+# ---------------------------------------------------------------------------------------------------------
+# ECS Express Mode: moto's ECS responses extended (local/platforms/express/responses.py)
+# ---------------------------------------------------------------------------------------------------------
+# Touch points (checked by tests/test_express_api.py through the server):
+#   moto.ecs.responses.EC2ContainerServiceResponse   the ECS responses the Express ones extend
+#   moto.ecs.urls.url_paths                          the server's one ECS route, pointed at the extension
+#   EC2ContainerServiceResponse.ecs_backend.list_services(cluster, scheduling_strategy, launch_type=...)
+
+from moto.ecs import urls as _ecs_urls  # noqa: E402  (kept in this section)
+from moto.ecs.responses import EC2ContainerServiceResponse as EcsResponse  # noqa: E402, F401
+
+
+def moto_list_services(
+    response: Any, cluster: str, scheduling_strategy: str | None, launch_type: str | None
+) -> list[str]:
+    """moto's ListServices for the response's account and region (ClusterNotFoundException if missing)."""
+    return response.ecs_backend.list_services(cluster, scheduling_strategy, launch_type=launch_type)
+
+
+def _install_express(settings: Settings) -> None:
+    # Imported here: the Express modules import this module's building blocks.
+    from hostlab.local.platforms.express import backend
+    from hostlab.local.platforms.express.responses import EcsWithExpressResponse
+
+    backend.configure(settings)
+    for path in list(_ecs_urls.url_paths):
+        _ecs_urls.url_paths[path] = EcsWithExpressResponse.dispatch
+
+
+def shutdown() -> None:
+    """Stop what the control plane runs besides moto (Express tasks)."""
+    from hostlab.local.platforms.express import backend
+
+    backend.shutdown()
+
+
 def install(settings: Settings) -> None:
     """Apply every extension. Idempotent."""
     seed_ids(settings.seed)
@@ -603,6 +640,7 @@ def install(settings: Settings) -> None:
     _set_durations(settings)
     _install_apprunner()
     _install_cloudfront()
+    _install_express(settings)
     _time_acm_validation(settings)
     from hostlab.local.controlplane import cloudfront_distributions
 
