@@ -75,6 +75,10 @@ class Apis:
 
     _clients: ClassVar[dict[tuple[str, str, str], Any]] = {}
     _lock = threading.Lock()
+    # One session for every client: it loads each service model once (the EC2 model alone takes a second
+    # to parse). Clients are made under the lock, as botocore sessions are not safe to share across threads
+    # while they make clients; the clients themselves are.
+    _session: ClassVar[Any] = None
 
     def __init__(self, access_key: str, region: str):
         self.access_key = access_key
@@ -88,7 +92,9 @@ class Apis:
             client = self._clients.get(key)
             if client is None:
                 # The server sets AWS_ENDPOINT_URL to its own API once moto's server runs (server.py).
-                client = boto3.session.Session().client(
+                if Apis._session is None:
+                    Apis._session = boto3.session.Session()
+                client = Apis._session.client(
                     service,
                     region_name=self.region,
                     endpoint_url=os.environ["AWS_ENDPOINT_URL"],
