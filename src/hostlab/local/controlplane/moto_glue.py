@@ -8,6 +8,7 @@ Sections: shared building blocks; App Runner registration; CloudFront extensions
 
 from __future__ import annotations
 
+import importlib.abc
 import random
 import re
 import sys
@@ -604,9 +605,17 @@ def _install_cloudfront() -> None:
 #   moto.ecs.responses.EC2ContainerServiceResponse   the ECS responses the Express ones extend
 #   moto.ecs.urls.url_paths                          the server's one ECS route, pointed at the extension
 #   EC2ContainerServiceResponse.ecs_backend.list_services(cluster, scheduling_strategy, launch_type=...)
+# moto.ecs imports moto.ec2, seconds of imports that `hostlab up` must not pay: nothing here imports it.
+# The route is repointed when moto's server first imports moto.ecs.urls (on the first ECS request), and
+# EcsResponse is looked up on first use (module __getattr__ below).
 
-from moto.ecs import urls as _ecs_urls  # noqa: E402  (kept in this section)
-from moto.ecs.responses import EC2ContainerServiceResponse as EcsResponse  # noqa: E402, F401
+
+def __getattr__(name: str) -> Any:
+    if name == "EcsResponse":
+        from moto.ecs.responses import EC2ContainerServiceResponse
+
+        return EC2ContainerServiceResponse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def moto_list_services(
@@ -616,14 +625,52 @@ def moto_list_services(
     return response.ecs_backend.list_services(cluster, scheduling_strategy, launch_type=launch_type)
 
 
+def _point_ecs_route(urls_module: Any) -> None:
+    from hostlab.local.platforms.express.responses import EcsWithExpressResponse
+
+    for path in list(urls_module.url_paths):
+        urls_module.url_paths[path] = EcsWithExpressResponse.dispatch
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls ``callback(module)`` right after the module ``name`` is first executed."""
+
+    def __init__(self, name: str, callback: Callable[[Any], None]):
+        self.name = name
+        self.callback = callback
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != self.name:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None:
+                break
+        else:
+            return None
+        loader, callback = spec.loader, self.callback
+        execute = loader.exec_module  # type: ignore[union-attr]
+
+        def exec_module(module: Any) -> None:
+            execute(module)
+            callback(module)
+
+        loader.exec_module = exec_module  # type: ignore[union-attr, method-assign]  # this spec's own loader
+        return spec
+
+
 def _install_express(settings: Settings) -> None:
     # Imported here: the Express modules import this module's building blocks.
     from hostlab.local.platforms.express import backend
-    from hostlab.local.platforms.express.responses import EcsWithExpressResponse
 
     backend.configure(settings)
-    for path in list(_ecs_urls.url_paths):
-        _ecs_urls.url_paths[path] = EcsWithExpressResponse.dispatch
+    name = "moto.ecs.urls"
+    if name in sys.modules:
+        _point_ecs_route(sys.modules[name])
+    elif not any(isinstance(f, _AfterImport) and f.name == name for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport(name, _point_ecs_route))
 
 
 def shutdown() -> None:
