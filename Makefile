@@ -5,15 +5,23 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# nbval on the notebooks: a fresh local backend per run (hostlab.pytest_notebooks), outputs compared after
+# nbval on the notebooks: a fresh local backend per run (hostlab.tutorial.pytest_notebooks), outputs compared after
 # tests/nbval_sanitize.cfg
-NBVAL  := -p hostlab.pytest_notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+NBVAL  := -p hostlab.tutorial.pytest_notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # pytest-xdist workers for the unit and conformance tests. Each worker starts its own local backend
 # (tests/conftest.py), and most tests spend their time waiting on sockets and short simulated delays, so more
 # workers than cores still helps: benchmarks/bench_test_suite.py measures the whole of `make test`.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 3
+# The re-run check: 01, 02, 02, 01, 03, 04, 04, 05 on ONE fresh backend under nbval, every run's outputs
+# compared with the committed ones; 01 and 02 again in new kernels, 04 again in the kernel of the first 04.
+# 05's committed output then also says that exactly one of each resource was left to delete, and none after.
+RERUN_SEQUENCE := 01-create-service 02-attach-cloudfront 02-attach-cloudfront 01-create-service \
+	03-what-breaks 04-fixes 04-fixes 05-cleanup
+# make test runs its three parts at once (they wait on sockets more than they compute); GNU make 4 prints
+# each part's output in one piece when it ends (macOS's make 3.81 interleaves them).
+OUTPUT_SYNC := $(if $(filter output-sync,$(.FEATURES)),--output-sync=target)
 
-.PHONY: tutorial test test-unit test-aws rehearse-aws test-moto measure lint notebooks bench clean
+.PHONY: tutorial test test-unit test-notebooks test-reruns test-aws rehearse-aws test-moto measure lint notebooks bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,16 +34,26 @@ $(STAMP): requirements.txt pyproject.toml
 tutorial: $(STAMP)
 	$(BIN)/python -m hostlab.tutorial
 
-## make test: lint, unit and conformance tests, notebooks under nbval (local backend)
+## make test: lint, then at the same time: the unit and conformance tests (test-unit), every notebook
+## under nbval (test-notebooks) and the re-run sequence under nbval (test-reruns); local backend
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory -j3 $(OUTPUT_SYNC) test-unit test-notebooks test-reruns
+
+test-unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+
+test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks/
+
+test-reruns: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) --keep-duplicates --hostlab-same-kernel=04-fixes \
+		$(foreach n,$(RERUN_SEQUENCE),notebooks/$(n).ipynb)
 
 ## make test-aws: notebooks 01 -> 05 against a sandbox account, same checks (needs HOSTLAB_AWS_ACCOUNT; see
 ## README "The tutorial notebooks"). Tagged leftovers are deleted before and after, also when a cell fails.
 ## make test-aws REHEARSAL=1 (= make rehearse-aws): the same aws code paths against a fresh local backend
-## (hostlab.rehearsal): no account, AWS's waiter settings with shortened delays.
+## (hostlab.tutorial.rehearsal): no account, AWS's waiter settings with shortened delays.
 REHEARSAL ?= $(HOSTLAB_AWS_REHEARSAL)
 test-aws: $(STAMP)
 	HOSTLAB_BACKEND=aws HOSTLAB_AWS_REHEARSAL=$(if $(filter 1,$(REHEARSAL)),1,0) \
@@ -60,7 +78,7 @@ measure: $(STAMP)
 
 ## make notebooks: re-execute every notebook in place on a fresh local backend (deterministic outputs)
 notebooks: $(STAMP)
-	$(BIN)/python -m hostlab.notebook_runner
+	$(BIN)/python -m hostlab.tutorial.notebook_runner
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -30,8 +30,8 @@ import boto3
 from bench_support import start_control_plane
 
 import hostlab.app as demo
-from hostlab.local.dataplane.front import AppRunnerFront
 from hostlab.local.dataplane.tls import LocalCA
+from hostlab.local.platforms.apprunner.front import AppRunnerFront
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
 
 TIMEOUT = 10

@@ -7,7 +7,8 @@ Prints figures, asserts nothing (speed is not a test).
 1. Per-run overhead of a trivial function (returns its request):
    - in-process: the QuickJS engine called directly in this process (how runs worked before workers; the
      floor the worker design is compared with);
-   - runtime:    hostlab.local.cloudfront_js through the worker pool (one request/answer on a pipe per run).
+   - runtime:    hostlab.local.functions.runtime through the worker pool (one request/answer on a pipe per
+   run).
 2. Through the edge: one client, keep-alive HTTPS to the edge's listener, a distribution without a function
    and one whose viewer-request function returns the request (both go on to the same loopback origin).
 3. A runaway function (regex backtracking, never stopped by QuickJS itself): the time until the caller has
@@ -31,11 +32,11 @@ from pathlib import Path
 from bench_edge import ORIGIN_DOMAIN, client, start_origin
 from bench_support import distribution_config, start_control_plane, wait_deployed
 
-from hostlab.local.cloudfront_js import WALL_TIME_LIMIT_SECONDS, CompiledFunction, run_function
-from hostlab.local.cloudfront_js_engine import Compiled
-from hostlab.local.cloudfront_js_pool import WorkerPool, shared_pool
 from hostlab.local.dataplane.edge import Edge, make_client
 from hostlab.local.dataplane.tls import LocalCA
+from hostlab.local.functions.engine import Compiled
+from hostlab.local.functions.pool import WorkerPool, shared_pool
+from hostlab.local.functions.runtime import WALL_TIME_LIMIT_SECONDS, CompiledFunction, run_function
 from hostlab.settings import Settings
 
 TRIVIAL = "function handler(event) { return event.request; }"

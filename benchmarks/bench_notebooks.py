@@ -4,7 +4,8 @@ Prints figures, asserts nothing (speed is not a test). Target from the project i
 
     .venv/bin/python benchmarks/bench_notebooks.py [--runs 1] [notebooks ...]
 
-Each run is a separate pytest process with a fresh local backend (hostlab.pytest_notebooks), exactly the
+Each run is a separate pytest process with a fresh local backend (hostlab.tutorial.pytest_notebooks), exactly
+the
 command of `make test`; the per-notebook figures come from pytest's own --durations report of the cells.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 NBVAL = [
     "-p",
-    "hostlab.pytest_notebooks",
+    "hostlab.tutorial.pytest_notebooks",
     "--nbval",
     "--nbval-current-env",
     "--nbval-sanitize-with",

@@ -28,7 +28,8 @@ def run_once(factor: str) -> tuple[float, int]:
     env = {**os.environ, "HOSTLAB_BACKEND": "aws", "HOSTLAB_AWS_REHEARSAL": "1"}
     env["HOSTLAB_AWS_REHEARSAL_WAIT_FACTOR"] = factor
     command = [
-        sys.executable, "-m", "pytest", "-p", "hostlab.pytest_notebooks", "--nbval", "--nbval-current-env",
+        sys.executable, "-m", "pytest", "-p", "hostlab.tutorial.pytest_notebooks", "--nbval",
+        "--nbval-current-env",
         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-q", "-p", "no:cacheprovider",
         *(f"notebooks/{name}.ipynb" for name in NOTEBOOKS),
     ]  # fmt: skip

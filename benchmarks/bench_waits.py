@@ -1,7 +1,8 @@
 """Benchmark: how many times each waiter of the notebooks polls, with the delays nbval runs them with.
 
 Prints figures, asserts nothing (timing is not a test). It shows that the short delays of
-hostlab.notebook_runner.NOTEBOOK_DELAYS still make every wait wait: each waiter should poll more than once
+hostlab.tutorial.notebook_runner.NOTEBOOK_DELAYS still make every wait wait: each waiter should poll more
+than once
 and see the resource in progress before it sees it done.
 
     .venv/bin/python benchmarks/bench_waits.py [notebooks ...]   (default: 01 to 05, which show waits)
@@ -21,7 +22,12 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from hostlab.notebook_runner import CELL_TIMEOUT, NOTEBOOK_DELAYS, fresh_local_backend, tutorial_notebooks
+from hostlab.tutorial.notebook_runner import (
+    CELL_TIMEOUT,
+    NOTEBOOK_DELAYS,
+    fresh_local_backend,
+    tutorial_notebooks,
+)
 
 # One redraw of hostlab.waiters' bar: "<description>: <bar> <n>/<total> polls[, <state>]".
 _REDRAW = re.compile(r"([^\r\n:]+): [^\r\n]*? (\d+)/\d+ polls(?:, ([^\r\n]*))?")

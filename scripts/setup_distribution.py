@@ -36,8 +36,8 @@ import boto3
 
 import hostlab
 from hostlab import aws_guard, waiters
-from hostlab import tutorial_resources as tr
 from hostlab.app import DEFAULT_SECRET_HEADER, source_configuration
+from hostlab.platforms.apprunner import resources as tr
 
 TAG_KEY = "project"
 TAG_VALUE = "hostlab-reproduce"

@@ -12,7 +12,7 @@ import threading
 import time
 
 import hostlab.app as demo
-from hostlab.local.dataplane.front_state import (
+from hostlab.local.platforms.apprunner.front_state import (
     DomainView,
     RuntimeConfig,
     ServiceView,

@@ -1,6 +1,6 @@
 """Helpers for the CloudFront Functions tests: the backend's worker processes, seen with psutil.
 
-The backend runs every function in a worker process (hostlab.local.cloudfront_js_pool); these helpers find
+The backend runs every function in a worker process (hostlab.local.functions.pool); these helpers find
 those workers among the server's descendants, wait (bounded) for one to be busy running code, and measure the
 CPU they burn. Waits are liveness bounds, never speed assertions.
 """
@@ -16,9 +16,9 @@ from typing import Any
 
 import psutil
 
-from hostlab.local.cloudfront_js import WALL_TIME_LIMIT_SECONDS
+from hostlab.local.functions.runtime import WALL_TIME_LIMIT_SECONDS
 
-WORKER_MODULE = "hostlab.local.cloudfront_js_worker"
+WORKER_MODULE = "hostlab.local.functions.worker"
 STOPPED = (
     f"InternalError: the function ran longer than {WALL_TIME_LIMIT_SECONDS * 1000:.0f} ms and was stopped"
 )

@@ -115,8 +115,8 @@ def test_a_certificate_in_use_by_a_distribution_cannot_be_deleted(make_client):
     import trustme
     from botocore.exceptions import ClientError
 
-    from hostlab import tutorial_resources as tr
     from hostlab.settings import DEFAULT_ACCOUNT_ID
+    from hostlab.tutorial import resources as tr
 
     acm, cloudfront = make_client("acm"), make_client("cloudfront")
     # An imported certificate is ISSUED at once (no validation wait); CloudFront takes imported ones too.

@@ -23,7 +23,7 @@ from lifecycle_helpers import alive, client_from_env, parse_exports, wait_until
 from hostlab.checkout import CHECKOUT_STATE_FOLDER, checkout_root
 from hostlab.local.state import State, read_state
 from hostlab.settings import Settings, default_home, per_user_home
-from hostlab.tutorial_resources import SERVICE_NAME
+from hostlab.tutorial.resources import SERVICE_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 # The short sequence each checkout runs: create the service and call it, then delete everything tagged.
@@ -83,7 +83,7 @@ def hostlab(env: dict[str, str], root: Path, *args: str) -> subprocess.Completed
 def run_notebooks(env: dict[str, str], root: Path, *names: str) -> subprocess.Popen:
     """Execute the copy's notebooks in order with its notebook runner, into <name>.out.ipynb."""
     code = (
-        "import sys\nfrom pathlib import Path\nfrom hostlab.notebook_runner import execute\n"
+        "import sys\nfrom pathlib import Path\nfrom hostlab.tutorial.notebook_runner import execute\n"
         "for name in sys.argv[1:]:\n"
         "    source = Path('notebooks') / name\n"
         "    execute(source, source.with_suffix('.out.ipynb'))\n"

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Built from parts so that this file does not match itself.
 # A citation of the sheet: its file name, a section of it, or "the ... sheet"; a test that checks a source
-# does NOT contain the name (`"aws-facts" not in source`) is not a citation.
+# does NOT contain the sheet's name is not a citation.
 _SHEET = re.compile("aws" + r"[-_ ]?" + "facts" + r"(?:\.md\b|\s*§|\s+section\b|\s+sheet\b)", re.I)
 _RELATIVE = re.compile(r"(?<![\w.])((?:\.\./)+[\w.\-/]+)")
 _ABSOLUTE = re.compile(r"(?<![\w.:/])/(?:work|home|Users)/[\w.\-/]+")

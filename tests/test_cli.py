@@ -200,7 +200,8 @@ def test_aws_guard_refusal_is_one_line_not_an_internal_error(tmp_path):
     notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
     env = {k: v for k, v in isolated_env(tmp_path / "home").items() if k != "HOSTLAB_AWS_ACCOUNT"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "hostlab.pytest_notebooks", "--nbval", "--nbval-current-env",
+        [sys.executable, "-m", "pytest", "-p", "hostlab.tutorial.pytest_notebooks", "--nbval",
+        "--nbval-current-env",
          "-p", "no:cacheprovider", str(notebook)],
         env={**env, "HOSTLAB_BACKEND": "aws"}, cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
@@ -217,7 +218,7 @@ KERNEL_RUN = """
 import sys
 import nbformat
 from nbclient import NotebookClient
-from hostlab.notebook_runner import kernel_config
+from hostlab.tutorial.notebook_runner import kernel_config
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
 config = kernel_config() if sys.argv[1] == "runner" else None
 NotebookClient(nb, kernel_name="python3", timeout=60, **({"config": config} if config else {})).execute()

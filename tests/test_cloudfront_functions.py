@@ -22,7 +22,7 @@ from functions_support import (
     worker_pids,
 )
 
-from hostlab.local.cloudfront_js_pool import POOL_SIZE
+from hostlab.local.functions.pool import POOL_SIZE
 
 CODE_V1 = b"""function handler(event) {
   var request = event.request;
@@ -221,7 +221,7 @@ def test_test_function_refuses_code_that_does_not_compile(account):
     assert (code, status) == ("TestFunctionFailed", 500)
 
 
-# --- TestFunction runs in a worker, outside the API lock (hostlab.local.cloudfront_js_pool) ----------------
+# --- TestFunction runs in a worker, outside the API lock (hostlab.local.functions.pool) ----------------
 
 
 def create(account, name: str, code: str) -> str:

@@ -1,6 +1,7 @@
 """The CloudFront touch points on moto's internals still exist: fails naming the moto version if not.
 
-Each check mirrors one line of the touch-point list in moto_glue.py's CloudFront section.
+Each check mirrors one line of the touch-point list in controlplane/cloudfront_extension.py (moto's names come
+through moto_glue).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import botocore.session
 import moto
 import pytest
 
-from hostlab.local.controlplane import moto_glue
+from hostlab.local.controlplane import cloudfront_extension, moto_glue
 
 VERSION = f"moto {moto.__version__} (glue written for {moto_glue.GLUE_WRITTEN_FOR})"
 
@@ -77,7 +78,7 @@ def test_moto_backend_has_what_the_glue_uses():
 
 
 def test_moto_url_table_is_a_dict_of_routes():
-    paths = moto_glue._cloudfront_urls.url_paths
+    paths = moto_glue.cloudfront_urls.url_paths
     assert isinstance(paths, dict), f"{VERSION}: moto.cloudfront.urls.url_paths is not a dict"
     assert any("distribution" in path for path in paths), f"{VERSION}: no distribution route in moto's table"
 
@@ -97,13 +98,14 @@ def test_moto_acm_certificate_has_what_the_glue_reads():
 def test_every_answered_operation_exists_in_botocore_and_has_a_method(operation):
     model = botocore.session.get_session().get_service_model("cloudfront")
     assert operation in model.operation_names, f"botocore has no CloudFront operation {operation}"
-    assert callable(getattr(moto_glue._CloudFrontResponseWithGaps, _snake(operation), None)), operation
+    response_class = cloudfront_extension._CloudFrontResponseWithGaps
+    assert callable(getattr(response_class, _snake(operation), None)), operation
 
 
 def test_install_routes_every_cloudfront_path_to_the_extended_responses():
-    moto_glue._install_cloudfront()
-    moto_glue._install_cloudfront()  # idempotent
-    handlers = set(moto_glue._cloudfront_urls.url_paths.values())
-    assert handlers == {moto_glue._CloudFrontResponseWithGaps.dispatch}
-    assert "{0}/2020-05-31/cache-policy$" in moto_glue._cloudfront_urls.url_paths
-    assert moto_glue.cloudfront_backends.backend is moto_glue._CloudFrontBackendWithGaps
+    cloudfront_extension._install_routes_and_backend()
+    cloudfront_extension._install_routes_and_backend()  # idempotent
+    handlers = set(moto_glue.cloudfront_urls.url_paths.values())
+    assert handlers == {cloudfront_extension._CloudFrontResponseWithGaps.dispatch}
+    assert "{0}/2020-05-31/cache-policy$" in moto_glue.cloudfront_urls.url_paths
+    assert moto_glue.cloudfront_backends.backend is cloudfront_extension._CloudFrontBackendWithGaps

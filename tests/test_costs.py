@@ -1,4 +1,4 @@
-"""The cost model (hostlab.costs), its price file, and the determinism of the costs figure."""
+"""The cost model (hostlab.analysis.costs), its price file, and the determinism of the costs figure."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from hostlab import costs, costs_plot
-from hostlab.costs import Workload
+from hostlab.analysis import costs, costs_plot
+from hostlab.analysis.costs import Workload
 
 HOURS = 730
 

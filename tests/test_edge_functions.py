@@ -1,4 +1,4 @@
-"""The CloudFront Functions runtime (hostlab.local.cloudfront_js) and the edge's use of it."""
+"""The CloudFront Functions runtime (hostlab.local.functions.runtime) and the edge's use of it."""
 
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ from functions_support import (
     worker_pids,
 )
 
-from hostlab.local.cloudfront_js import CompiledFunction, FunctionCodeError, run_function
-from hostlab.local.cloudfront_js_pool import POOL_SIZE, WorkerPool
 from hostlab.local.dataplane.edge.functions import FunctionRunner, LiveFunction, build_event
 from hostlab.local.dataplane.edge.messages import ViewerRequest
+from hostlab.local.functions.pool import POOL_SIZE, WorkerPool
+from hostlab.local.functions.runtime import CompiledFunction, FunctionCodeError, run_function
 
 ADD_XFH = """
 function handler(event) {
@@ -216,7 +216,7 @@ def test_logs_are_truncated_at_10_kb():
 
 
 # --- runs in worker processes: stopped at the wall-clock limit, concurrent, never orphaned -----------------
-# hostlab.local.cloudfront_js_pool. These tests share a small pool of their own, so killing workers here never
+# hostlab.local.functions.pool. These tests share a small pool of their own, so killing workers here never
 # disturbs another test; the backend's pool is exercised through the API and the edge further down and in
 # tests/test_cloudfront_functions.py.
 
@@ -358,7 +358,7 @@ def test_a_slow_run_does_not_hold_up_other_functions(pool):
 def test_a_crashed_worker_is_replaced(pool):
     victim = pool.pids()[0]
     os.kill(victim, signal.SIGKILL)
-    wait_for(lambda: not psutil.pid_exists(victim) or psutil.Process(victim).status() == "zombie", "death")
+    wait_for(lambda: gone(victim), "death")  # gone() also covers a process reaped between two looks
     # Runs keep working: one sent to the dead worker is retried elsewhere, and the pool refills.
     for _ in range(3):
         assert run_function(ADD_XFH, {"request": {"headers": {"host": {"value": "h"}}}}, pool=pool)[
@@ -387,7 +387,7 @@ def test_runs_work_when_the_backend_holds_many_descriptors():
         "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
         "resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))\n"
         "held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]\n"
-        "from hostlab.local.cloudfront_js import run_function\n"
+        "from hostlab.local.functions.runtime import run_function\n"
         "ok = run_function('function handler(e){ return e.request }', {'request': {'uri': '/'}})\n"
         "print(ok['FunctionOutput'])\n"
         "print(run_function('function handler(e){ while (true) {} }', {})['FunctionErrorMessage'])\n"
@@ -400,7 +400,7 @@ def test_runs_work_when_the_backend_holds_many_descriptors():
 def test_workers_die_with_their_backend(tmp_path):
     # A process that starts a pool and is then killed without any chance to clean up (SIGKILL).
     script = (
-        "import sys; from hostlab.local.cloudfront_js_pool import WorkerPool\n"
+        "import sys; from hostlab.local.functions.pool import WorkerPool\n"
         "p = WorkerPool(size=2).start(); assert p.wait_ready()\n"
         "print(' '.join(map(str, p.pids())), flush=True); sys.stdin.read()\n"
     )

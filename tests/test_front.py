@@ -32,8 +32,9 @@ from requests.adapters import HTTPAdapter
 
 import hostlab.app as demo
 from hostlab.local.dataplane.apps import Deployment
-from hostlab.local.dataplane.front import AppRunnerFront
-from hostlab.local.dataplane.front_state import (
+from hostlab.local.dataplane.tls import LocalCA
+from hostlab.local.platforms.apprunner.front import AppRunnerFront
+from hostlab.local.platforms.apprunner.front_state import (
     DomainView,
     ServiceView,
     Snapshot,
@@ -42,7 +43,6 @@ from hostlab.local.dataplane.front_state import (
     routing_table,
     wildcard_for,
 )
-from hostlab.local.dataplane.tls import LocalCA
 from hostlab.settings import Settings
 
 TIMEOUT = 10
@@ -670,7 +670,7 @@ def test_apps_die_with_the_server(tmp_path):
         sys.path.insert(0, {str(TESTS_DIR)!r})
         from pathlib import Path
         from front_fakes import FakeState
-        from hostlab.local.dataplane.front import AppRunnerFront
+        from hostlab.local.platforms.apprunner.front import AppRunnerFront
         from hostlab.local.dataplane.tls import LocalCA
         from hostlab.settings import Settings
         home = Path({str(tmp_path)!r})

@@ -5,7 +5,7 @@
 * The four forms (CloudFormation, Terraform, AWS CLI JSON, boto3) must agree on the values that fix the
   problem: policy IDs, origin TLS versions, secret header, function association.
 * The CloudFront Function runs on CloudFront-shaped events in the project's own functions runtime
-  (hostlab.local.cloudfront_js: QuickJS with CloudFront's restrictions), the one the local edge and
+  (hostlab.local.functions.runtime: QuickJS with CloudFront's restrictions), the one the local edge and
   TestFunction use.
 * The AWS CLI script and the boto3 script run against the local control plane (tests/conftest.py api_url).
 """
@@ -388,7 +388,7 @@ def test_all_four_forms_use_the_same_policy_ids():
 
 @pytest.fixture(scope="module")
 def forwarded_host():
-    from hostlab.local.cloudfront_js import run_function
+    from hostlab.local.functions.runtime import run_function
 
     code = FUNCTION_JS.read_text()
 

@@ -157,7 +157,7 @@ def test_down_leaves_no_process_behind(home):
     exported = parse_exports(run_cli(env, "up").stdout)
     state = lifecycle.status(settings_for(home)).state
     assert state is not None
-    assert "front" in state.dataplane, f"the backend runs no App Runner front: {state.dataplane}"
+    assert "apprunner-front" in state.dataplane, f"the backend runs no App Runner front: {state.dataplane}"
     apprunner = client_from_env(exported, "apprunner")
     service = apprunner.create_service(ServiceName="down-test", SourceConfiguration=image_source())["Service"]
 
@@ -286,18 +286,29 @@ def test_aws_backend_checks_the_account(backend, monkeypatch):
 
 
 def test_aws_path_imports_nothing_local():
-    code = (
-        "import sys, hostlab\n"
-        "from hostlab.aws_guard import SandboxError\n"
-        "try:\n    hostlab.connect()\nexcept SandboxError:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith('hostlab.local')))\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "HOSTLAB_AWS_ACCOUNT"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], env={**env, "HOSTLAB_BACKEND": "aws"}, capture_output=True, text=True,
-        timeout=60,
-    )
-    assert result.stdout.strip() == "[]", result.stderr
+    # What a notebook of the aws tier imports: connect(), the platforms' descriptors and tutorial helpers.
+    aws_side = "import hostlab.platforms, hostlab.platforms.apprunner.resources, hostlab.tutorial.resources\n"
+
+    def local_modules(extra: str = "") -> str:
+        code = (
+            "import sys, hostlab\n"
+            "from hostlab.aws_guard import SandboxError\n"
+            "try:\n    hostlab.connect()\nexcept SandboxError:\n    pass\n"
+            f"{aws_side}{extra}"
+            "tr = hostlab.platforms.APPRUNNER.helpers(); tr.find_service, tr.listed\n"
+            "print(sorted(m for m in sys.modules if m.startswith('hostlab.local')))\n"
+        )
+        env = {k: v for k, v in os.environ.items() if k != "HOSTLAB_AWS_ACCOUNT"}
+        result = subprocess.run(
+            [sys.executable, "-c", code], env={**env, "HOSTLAB_BACKEND": "aws"}, capture_output=True,
+            text=True, timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert local_modules() == "[]"
+    # Control: a local module imported on purpose is seen.
+    assert "'hostlab.local.platforms'" in local_modules("import hostlab.local.platforms\n")
 
 
 def test_same_seed_same_ids(tmp_path):
@@ -386,7 +397,7 @@ def test_a_notebook_says_when_its_backend_went_away(home, monkeypatch):
     from nbclient import NotebookClient
 
     from hostlab.backend import STARTED_EMPTY
-    from hostlab.notebook_runner import kernel_config
+    from hostlab.tutorial.notebook_runner import kernel_config
 
     for name, value in isolated_env(home).items():
         if name.startswith("HOSTLAB_"):

@@ -1,4 +1,5 @@
-"""The policy matrix (hostlab.matrix): its cases come from the backend, its predictions follow the policies'
+"""The policy matrix (hostlab.analysis.matrix): its cases come from the backend, its predictions follow the
+policies'
 settings, its verdicts and pictures are stable, and a run against the local backend reproduces what the
 tutorial claims and what the predictions say."""
 
@@ -10,8 +11,9 @@ import json
 import pandas as pd
 import pytest
 
-from hostlab import matrix, probes
-from hostlab.matrix import Case
+from hostlab import probes
+from hostlab.analysis import matrix
+from hostlab.analysis.matrix import Case
 
 
 def fake_probe(body: dict | bytes, status: int = 200) -> probes.Probe:

@@ -334,7 +334,7 @@ def test_the_written_file_names_no_account_or_resource(changed_run):
 
 
 def test_the_estimate_comes_from_the_price_file():
-    from hostlab.prices import load_prices
+    from hostlab.analysis.prices import load_prices
 
     prices = load_prices()
     aws = estimate("aws", list(runner.PROBES))

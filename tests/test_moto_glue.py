@@ -12,7 +12,7 @@ import pytest
 from conftest import TEST_OPERATION_SECONDS
 from werkzeug.test import Client
 
-from hostlab.local.controlplane import moto_glue
+from hostlab.local.controlplane import extensions, moto_glue
 from hostlab.settings import Settings
 
 SETTINGS = Settings(api_port=0, apprunner_operation_seconds=TEST_OPERATION_SECONDS)
@@ -38,7 +38,7 @@ def require(condition: bool, what: str) -> None:
 
 @pytest.fixture(scope="module")
 def installed():
-    moto_glue.install(SETTINGS)
+    extensions.install(SETTINGS)
     return moto_glue
 
 
@@ -69,7 +69,7 @@ def test_touch_points_exist(installed):
     base_backend = touch("moto.core.base_backend", lambda: importlib.import_module("moto.core.base_backend"))
 
     # get_backend("apprunner") resolves the module registered as moto.apprunner.
-    from hostlab.local.controlplane.apprunner import apprunner_backends
+    from hostlab.local.platforms.apprunner.backend import apprunner_backends
 
     require(
         touch("get_backend()", lambda: backends_module.get_backend("apprunner")) is apprunner_backends,
@@ -146,7 +146,7 @@ def test_round_trip_and_idempotent_install(installed):
     arn = body(created)["Service"]["ServiceArn"]
     require(created.headers.get("Content-Type") == "application/x-amz-json-1.0", "JSON 1.0 serialization")
 
-    installed.install(SETTINGS)  # again: nothing registered twice, nothing lost
+    extensions.install(SETTINGS)  # again: nothing registered twice, nothing lost
     index = importlib.import_module("moto.backend_index")
     require(
         [name for name, _ in index.backend_url_patterns].count("apprunner") == 1, "idempotent registration"

@@ -1,4 +1,5 @@
-"""hostlab.notebook_runner's fresh backend: started early on request, found by connect(), gone afterwards."""
+"""hostlab.tutorial.notebook_runner's fresh backend: started early on request, found by connect(), gone
+afterwards."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 from hostlab.local import lifecycle, procs
 from hostlab.local.state import State
-from hostlab.notebook_runner import NOTEBOOK_DELAYS, fresh_local_backend
 from hostlab.settings import Settings
+from hostlab.tutorial.notebook_runner import NOTEBOOK_DELAYS, fresh_local_backend
 
 TIMEOUT = 30.0  # seconds, for a wait on an event (not a speed assertion)
 

@@ -135,7 +135,7 @@ def test_refuses_without_the_account_variable():
 
 
 # ---------------------------------------------------------------------------------------------------------
-# aws_guard in the aws tier's rehearsal (HOSTLAB_AWS_REHEARSAL=1, hostlab.rehearsal)
+# aws_guard in the aws tier's rehearsal (HOSTLAB_AWS_REHEARSAL=1, hostlab.tutorial.rehearsal)
 # ---------------------------------------------------------------------------------------------------------
 
 LOCAL_ACCOUNT = "123456789012"

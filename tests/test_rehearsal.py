@@ -1,4 +1,5 @@
-"""The aws tier's rehearsal (hostlab.rehearsal): connect() and the waits in a rehearsal, and a rehearsal
+"""The aws tier's rehearsal (hostlab.tutorial.rehearsal): connect() and the waits in a rehearsal, and a
+rehearsal
 interrupted half-way that leaves nothing tagged behind.
 
 The interrupted run (marked e2e): one backend of its own (a temporary state folder) stands in for the
@@ -29,9 +30,10 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from hostlab import rehearsal
-from hostlab import tutorial_resources as tr
+from hostlab.platforms.apprunner import resources as apprunner_tr
 from hostlab.settings import Settings
+from hostlab.tutorial import rehearsal
+from hostlab.tutorial import resources as tr
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIAL = ["01-create-service", "02-attach-cloudfront", "03-what-breaks", "04-fixes", "05-cleanup"]
@@ -182,12 +184,12 @@ def test_a_service_deleted_while_the_cleanup_lists_is_skipped():
     stub.add_client_error("list_tags_for_resource", "ResourceNotFoundException", "not found", 400)
     stub.add_response("list_tags_for_resource", {"Tags": tr.apprunner_tags()}, {"ResourceArn": tagged})
     with stub:
-        assert [s["ServiceName"] for s in tr.tutorial_services(apprunner)] == [tr.SERVICE_NAME]
+        assert [s["ServiceName"] for s in apprunner_tr.tutorial_services(apprunner)] == [tr.SERVICE_NAME]
     # Any other error still stops the cleanup.
     stub.add_response("list_services", {"ServiceSummaryList": summaries[:1]}, {})
     stub.add_client_error("list_tags_for_resource", "AccessDeniedException", "denied", 400)
     with stub, pytest.raises(ClientError, match="AccessDeniedException"):
-        tr.tutorial_services(apprunner)
+        apprunner_tr.tutorial_services(apprunner)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -222,7 +224,7 @@ def _leftovers_of_a_killed_run(state, monkeypatch) -> str:
     """What a run killed at the end of notebook 04 leaves: the service, and the distribution in front of it
     with the published function and the alias with its certificate attached, whose validation record is in
     the hosted zone. The certificate and its record are made by the aws-only code itself
-    (tutorial_resources.issued_certificate). Returns the hosted zone's ID."""
+    (hostlab.tutorial.resources.issued_certificate). Returns the hosted zone's ID."""
     from hostlab.app import source_configuration
     from hostlab.local import lifecycle
 
@@ -312,7 +314,7 @@ def test_interrupted_rehearsal_leaves_nothing_tagged(rehearsal_backend, monkeypa
     apprunner, cloudfront, acm, route53 = _clients(state)
     zone = _leftovers_of_a_killed_run(state, monkeypatch)
     # Positive control: the leftovers exist and the checks below see them.
-    before = tr.leftovers(apprunner, cloudfront, acm)
+    before = apprunner_tr.leftovers(apprunner, cloudfront, acm)
     assert before["App Runner services"] == [tr.SERVICE_NAME]
     assert len(before["CloudFront distributions"]) == 1
     assert before["CloudFront Functions"] == [tr.FUNCTION_NAME]
@@ -320,7 +322,8 @@ def test_interrupted_rehearsal_leaves_nothing_tagged(rehearsal_backend, monkeypa
     assert [r["Type"] for r in rehearsal.added_records(route53, zone)] == ["CNAME"]
 
     command = [
-        sys.executable, "-m", "pytest", "-p", "hostlab.pytest_notebooks", "--nbval", "--nbval-current-env",
+        sys.executable, "-m", "pytest", "-p", "hostlab.tutorial.pytest_notebooks", "--nbval",
+        "--nbval-current-env",
         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-v", "-p", "no:cacheprovider",
         *(f"notebooks/{name}.ipynb" for name in TUTORIAL),
     ]  # fmt: skip
@@ -365,7 +368,7 @@ def test_interrupted_rehearsal_leaves_nothing_tagged(rehearsal_backend, monkeypa
     assert f"hostlab: rehearsal: 0 record(s) left in hosted zone {zone}" in output
 
     # Nothing tagged remains on the backend, and the hosted zone holds only its own records.
-    assert tr.leftovers(apprunner, cloudfront, acm) == {
+    assert apprunner_tr.leftovers(apprunner, cloudfront, acm) == {
         "App Runner services": [],
         "CloudFront distributions": [],
         "CloudFront Functions": [],

@@ -5,13 +5,14 @@ What it guards:
   * the account: HOSTLAB_BACKEND=aws runs only when HOSTLAB_AWS_ACCOUNT equals the account of the
     credentials in use (sts:GetCallerIdentity), and never with AWS_ENDPOINT_URL pointing elsewhere;
     the local backend's account (123456789012) only in a rehearsal (HOSTLAB_AWS_REHEARSAL=1,
-    hostlab.rehearsal), where every endpoint must be loopback;
+    hostlab.tutorial.rehearsal), where every endpoint must be loopback;
   * the region: AWS_REGION, then AWS_DEFAULT_REGION, then the profile's region, then us-east-1
     (:func:`resolve_region`); it is written back to AWS_DEFAULT_REGION so every client of the process agrees;
   * App Runner's refusal of accounts that are not existing customers (:func:`explained`), turned into a
     message that says what the reader can still do.
-Cleanup on failure paths lives with the test run (hostlab.pytest_notebooks) and in 05-cleanup; the cost of
-a full run is printed by notebook 01 (hostlab.tutorial_resources.run_cost_line).
+Cleanup on failure paths lives with the test run (hostlab.tutorial.pytest_notebooks) and in 05-cleanup; the
+cost of
+a full run is printed by notebook 01 (hostlab.platforms.apprunner.resources.run_cost_line).
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ def masked(account: str) -> str:
 def ensure_sandbox(env: dict[str, str] | None = None) -> tuple[str, str]:
     """Check that the credentials in use belong to HOSTLAB_AWS_ACCOUNT; return (account, region).
 
-    In a rehearsal (HOSTLAB_AWS_REHEARSAL=1, hostlab.rehearsal) the same checks run against the local
+    In a rehearsal (HOSTLAB_AWS_REHEARSAL=1, hostlab.tutorial.rehearsal) the same checks run against the local
     backend: every endpoint must be loopback and the account must be the local backend's. Outside a
     rehearsal, the local account and any endpoint override are refused.
     """
-    from hostlab.rehearsal import REHEARSAL_ENV, RehearsalSettingError, rehearsing
+    from hostlab.tutorial.rehearsal import REHEARSAL_ENV, RehearsalSettingError, rehearsing
 
     env = os.environ if env is None else env
     try:

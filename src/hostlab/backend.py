@@ -8,7 +8,8 @@ HOSTLAB_BACKEND chooses:
   aws              a real sandbox account; connect() only checks, through hostlab.aws_guard, that the
                    credentials in use belong to HOSTLAB_AWS_ACCOUNT, and changes no endpoint.
   aws + HOSTLAB_AWS_REHEARSAL=1
-                   the aws code paths rehearsed on the local backend (hostlab.rehearsal): connect() points
+                   the aws code paths rehearsed on the local backend (hostlab.tutorial.rehearsal): connect()
+                   points
                    this process at the local backend, then runs the same guard, which accepts the local
                    account only then.
 
@@ -71,7 +72,8 @@ def _connect_local() -> Backend:
 
 
 def _connect_aws() -> Backend:
-    from hostlab import aws_guard, rehearsal
+    from hostlab import aws_guard
+    from hostlab.tutorial import rehearsal
 
     endpoint = None
     if rehearsal.rehearsing():

@@ -52,7 +52,7 @@ def is_local_endpoint(client: Any) -> bool:
 
 
 def _polling(client: Any, aws: Polling, delay: float | None, max_attempts: int | None) -> Polling:
-    from hostlab import rehearsal
+    from hostlab.tutorial import rehearsal
 
     if rehearsal.rehearsing():
         # The aws tier rehearsed on the local backend: AWS's polling, each delay shortened by a named factor.

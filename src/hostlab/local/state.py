@@ -30,7 +30,7 @@ class State:
     code: str = ""
     checkout: str = ""
     revision: str = ""
-    # Data plane parts that run (e.g. ["edge", "front"]); a part not yet built is simply absent.
+    # Data plane parts that run (e.g. ["edge", "apprunner-front"]); a part not yet built is simply absent.
     dataplane: tuple[str, ...] = ()
     # The HOSTLAB_* settings the server was started with, so `up` can say when a request differs.
     settings: dict[str, str] = field(default_factory=dict)

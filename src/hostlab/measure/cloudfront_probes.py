@@ -15,9 +15,9 @@ import time
 import requests
 
 from hostlab import probes, waiters
-from hostlab import tutorial_resources as tr
 from hostlab.measure.entries import Entry, measured, not_measured
 from hostlab.measure.resources import STATUS_PATH
+from hostlab.tutorial import resources as tr
 
 # Requests per "is it cached?" question: on AWS two requests can meet two different cache servers of one
 # edge location, so one answer without Age proves nothing; three with none is the verdict.

@@ -1,7 +1,8 @@
 """The probe's own resources: one App Runner service running the demo app and one distribution in front.
 
 They carry the tag project=hostlab-measure, not the tutorial's project=hostlab-tutorial, so the tutorial's
-cleanup (05-cleanup, hostlab.tutorial_resources.delete_everything) and this one never touch each other's
+cleanup (05-cleanup, hostlab.platforms.apprunner.resources.delete_everything) and this one never touch each
+other's
 resources. Resources are made on first use (:class:`Lab`), so a resumed run that has nothing left to probe
 creates nothing; :func:`cleanup` deletes everything carrying the tag, and runs before and after each run.
 """
@@ -14,7 +15,7 @@ import uuid
 from typing import Any
 
 from hostlab import app, waiters
-from hostlab import tutorial_resources as tr
+from hostlab.tutorial import resources as tr
 
 TAG_KEY = tr.PROJECT_TAG_KEY
 TAG_VALUE = "hostlab-measure"

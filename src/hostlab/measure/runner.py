@@ -70,7 +70,7 @@ def estimate(backend: str, left: list[Probe]) -> Estimate:
     minutes = AWS_MINUTES["service"] if needs & {"service", "distribution"} else 0.0
     minutes += AWS_MINUTES["distribution"] if "distribution" in needs else 0.0
     minutes += AWS_MINUTES["pause"] if any(p.key == "HOSTLAB_APPRUNNER_PAUSED_STATUS" for p in left) else 0.0
-    from hostlab.prices import load_prices
+    from hostlab.analysis.prices import load_prices
 
     prices = load_prices()
     cpu, gb = 0.25, 0.5  # resources.INSTANCE

@@ -1,7 +1,8 @@
 """The control plane: moto in server mode, extended with what the tutorial needs and moto lacks.
 
 ``install(settings)`` must run in the server process before moto's server starts.
-Every touch point on moto internals lives in :mod:`.moto_glue`.
+Every touch point on moto internals lives in :mod:`.moto_glue`; :mod:`.extensions` installs what is built
+on it (the platforms' control planes from hostlab.local.platforms, CloudFront, ACM).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from hostlab.settings import Settings
 
 
 def install(settings: Settings) -> None:
-    """Register the App Runner backend and the CloudFront extensions into moto."""
-    from hostlab.local.controlplane import moto_glue
+    """Register every platform's control plane and the CloudFront and ACM extensions into moto."""
+    from hostlab.local.controlplane import extensions
 
-    moto_glue.install(settings)
+    extensions.install(settings)
 
 
 def seed_ids(seed: int) -> None:
@@ -25,6 +26,6 @@ def seed_ids(seed: int) -> None:
 
 def shutdown() -> None:
     """Stop the processes the control plane started (ECS Express tasks)."""
-    from hostlab.local.controlplane import moto_glue
+    from hostlab.local.controlplane import extensions
 
-    moto_glue.shutdown()
+    extensions.shutdown()

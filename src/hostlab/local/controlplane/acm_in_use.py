@@ -5,12 +5,14 @@ ACM refuses to delete a certificate while another AWS service uses it; whoever u
 moto deletes it anyway; the tutorial's cleanup order (distributions first,
 then certificates) is only checked if the local backend refuses too. A distribution uses the certificate
 while its ViewerCertificate names it, enabled or not, until the distribution is deleted. On AWS the refusal
-can outlast the deletion by minutes (tutorial_resources.CERTIFICATE_RELEASE_AWS); here it ends at once.
+can outlast the deletion by minutes (hostlab.tutorial.resources.CERTIFICATE_RELEASE_AWS); here it ends at
+once.
 
 The message follows what AWS sends, as quoted in public reports ("Certificate <arn> in account <account> is
 in use.": hashicorp/terraform-provider-aws issue 3866, dfds/infrastructure-modules issue 5).
 
-moto internals touched (moto 5.2.5): acm.models.AWSCertificateManagerBackend.delete_certificate and its
+moto internals touched (moto 5.2.5, imported through moto_glue):
+acm.models.AWSCertificateManagerBackend.delete_certificate and its
 .account_id; cloudfront.models.cloudfront_backends (read with dict.get, never creating a backend);
 core.exceptions.AWSError(message, exception_type). The distributions are this project's
 (CloudFrontAccount.distributions, a DistributionStore, on the account's CloudFront backend as .hostlab).
@@ -18,13 +20,13 @@ core.exceptions.AWSError(message, exception_type). The distributions are this pr
 
 from __future__ import annotations
 
+from hostlab.local.controlplane.moto_glue import AWSCertificateManagerBackend, AWSError, cloudfront_backends
+
 _INSTALLED = "_hostlab_in_use"
 
 
 def distributions_using(account_id: str, certificate_arn: str) -> list[str]:
     """IDs of the account's distributions whose ViewerCertificate names ``certificate_arn``."""
-    from moto.cloudfront.models import cloudfront_backends
-
     account_backends = dict.get(cloudfront_backends, account_id)
     backend = dict.get(account_backends, "aws") if account_backends is not None else None
     store = getattr(getattr(backend, "hostlab", None), "distributions", None)
@@ -39,9 +41,6 @@ def distributions_using(account_id: str, certificate_arn: str) -> list[str]:
 
 def install() -> None:
     """Wrap moto's DeleteCertificate with the in-use check. Idempotent."""
-    from moto.acm.models import AWSCertificateManagerBackend
-    from moto.core.exceptions import AWSError
-
     if getattr(AWSCertificateManagerBackend.delete_certificate, _INSTALLED, False):
         return
     original = AWSCertificateManagerBackend.delete_certificate

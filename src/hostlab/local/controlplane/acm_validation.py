@@ -7,7 +7,8 @@ succeeded (ACM API reference, CertificateDetail.Status; ACM User Guide, dns-vali
 The local backend has no DNS, so by default HOSTLAB_ACM_VALIDATION_SECONDS stands in for it (moto_glue
 _time_acm_validation). Its Route 53 (moto's) is the only DNS it knows: when a public hosted zone there covers
 a domain of the certificate, that zone is the domain's DNS, and the record must be in it. The aws tier's
-rehearsal (hostlab.rehearsal) relies on this: notebook 04's Route 53 code is what issues the certificate.
+rehearsal (hostlab.tutorial.rehearsal) relies on this: notebook 04's Route 53 code is what issues the
+certificate.
 
 moto internals touched (moto 5.2.5): acm.models.CertBundle.check (turns a pending certificate ISSUED after
 moto.settings.ACM_VALIDATION_WAIT), .describe(), .arn, .status;
@@ -18,6 +19,8 @@ route53.models.route53_backends[account][partition].zones, FakeZone.name/.privat
 from __future__ import annotations
 
 from typing import Any
+
+from hostlab.local.controlplane.moto_glue import CertBundle, route53_backends
 
 _INSTALLED = "_hostlab_dns_validation"
 
@@ -48,8 +51,6 @@ def _covering_zone(zones, domain: str):
 def dns_validated(certificate) -> bool:
     """False while a domain of ``certificate`` lies in a hosted zone of this backend that lacks its
     validation CNAME; True otherwise (no zone of ours covers it: the delay stands in for DNS)."""
-    from moto.route53.models import route53_backends
-
     # arn:<partition>:acm:<region>:<account>:certificate/<id>; Route 53 is one backend per partition.
     _, partition, _, _, account, _ = certificate.arn.split(":", 5)
     zones = list(route53_backends[account][partition].zones.values())
@@ -75,8 +76,6 @@ def dns_validated(certificate) -> bool:
 def install() -> None:
     """Wrap moto's CertBundle.check so that the delay alone no longer issues a certificate whose DNS is
     here. Idempotent."""
-    from moto.acm.models import CertBundle
-
     if getattr(CertBundle.check, _INSTALLED, False):
         return
     original = CertBundle.check

@@ -50,7 +50,7 @@ DEFAULT_KEEPALIVE_TIMEOUT = 5
 DEFAULT_CONNECTION_ATTEMPTS = 3
 DEFAULT_CONNECTION_TIMEOUT = 10
 LEGACY_MIN_TTL, LEGACY_DEFAULT_TTL, LEGACY_MAX_TTL = 0, 86_400, 31_536_000  # see _fill_legacy_ttls
-# Set from Settings.cloudfront_default_origin_ssl_protocols by use_settings() (moto_glue.install).
+# Set from Settings.cloudfront_default_origin_ssl_protocols by use_settings() (cloudfront_extension.install).
 DEFAULT_ORIGIN_SSL_PROTOCOLS: tuple[str, ...] = ()
 MAX_ORIGIN_CUSTOM_HEADERS = 10  # CF-DG cloudfront-limits.html, "Quotas on Custom Headers"
 # The domain of an S3 origin (S3OriginConfig) is the bucket's REST endpoint:
@@ -168,7 +168,7 @@ def behaviours(config: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def use_settings(default_origin_ssl_protocols: tuple[str, ...]) -> None:
-    """Take the assumption settings this module reads (called once by moto_glue.install)."""
+    """Take the assumption settings this module reads (called once by cloudfront_extension.install)."""
     global DEFAULT_ORIGIN_SSL_PROTOCOLS
     DEFAULT_ORIGIN_SSL_PROTOCOLS = tuple(default_origin_ssl_protocols)
 

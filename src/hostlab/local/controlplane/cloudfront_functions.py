@@ -89,9 +89,9 @@ TEST_RESULT_FIELDS = ("FunctionOutput", "FunctionExecutionLogs", "FunctionErrorM
 class PreparedTest:
     """What one TestFunction call needs, copied out of the store: it runs with no lock held.
 
-    A function may run for up to the runtime's wall-clock limit (hostlab.local.cloudfront_js); the CloudFront
-    API lock is held only while this is read (hostlab.local.controlplane.moto_glue), so other API calls and
-    the edge's configuration reads go on while the code runs.
+    A function may run for up to the runtime's wall-clock limit (hostlab.local.functions.runtime); the
+    CloudFront API lock is held only while this is read (hostlab.local.controlplane.cloudfront_extension), so
+    other API calls and the edge's configuration reads go on while the code runs.
     """
 
     summary: dict[str, Any]
@@ -101,11 +101,11 @@ class PreparedTest:
 
     def run(self) -> dict[str, Any]:
         # Imported on first use: the JavaScript runtime is only needed by TestFunction (and the edge).
-        from hostlab.local import cloudfront_js
+        from hostlab.local.functions import runtime as js_runtime
 
         try:
-            outcome = cloudfront_js.run_function(self.code, self.event, runtime=self.runtime)
-        except cloudfront_js.FunctionCodeError as exc:
+            outcome = js_runtime.run_function(self.code, self.event, runtime=self.runtime)
+        except js_runtime.FunctionCodeError as exc:
             raise errors.test_function_failed(str(exc)) from None
         result = {key: outcome[key] for key in TEST_RESULT_FIELDS if outcome.get(key) not in (None, "")}
         result["FunctionExecutionLogs"] = list(outcome.get("FunctionExecutionLogs") or [])

@@ -1,19 +1,21 @@
-"""The data plane: what CloudFront's edge and App Runner's front do to real HTTP requests.
+"""The data plane: what CloudFront's edge and each platform's front do to real HTTP requests.
 
 It reads AWS state only through the control plane's public API (boto3 against the local endpoint), never
 through moto internals, so it would work against any endpoint that speaks the AWS API.
 
 Rooms, one job each:
-    plane.py        the three parts below as one unit, in routing order (what server.py starts)
+    plane.py        the parts below as one unit, in routing order (what server.py starts)
     edge/           CloudFront's edge: behaviours, cache key, origin request, TLS to origin, cache, functions
-    front.py        App Runner's shared front: Host routing and its freshness rule (front_http.py: the HTTP
-                    side; front_state.py: what the App Runner API says; apps.py: the demo-app processes)
-    proxy.py        HTTP CONNECT proxy: maps *.cloudfront.net, *.awsapprunner.com and aliases to the listeners
+    (fronts)        each platform's shared front, built from hostlab.local.platforms.LOCAL_PLATFORMS (App
+                    Runner's: hostlab.local.platforms.apprunner.front)
+    proxy.py        HTTP CONNECT proxy: maps *.cloudfront.net, each platform's names (*.awsapprunner.com)
+                    and aliases to the listeners
   shared by them:
+    apps.py         the demo-app processes a front forwards to (RuntimeConfig: what one runs with)
     servers.py      threaded listeners: TLS handshakes on the connection's thread, stop() ends connections
     snapshots.py    a snapshot of AWS state read through the API, renewed when a freshness rule says so
     api_clients.py  the boto3 clients for the local endpoint
-    chunked.py      chunked request bodies
+    http1.py        strict HTTP/1.1 request reading, chunked bodies included
     tls.py          local CA (trustme) and TLS contexts restricted to named versions
   (hostlab.names, outside: the normal form of host names and certificate-name matching, shared with the
   control plane)

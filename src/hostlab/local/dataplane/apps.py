@@ -1,4 +1,4 @@
-"""Demo-app processes: the local stand-in for App Runner's containers.
+"""Demo-app processes: the local stand-in for a platform's containers (App Runner's so far).
 
 There is no container runtime here, so each deployment of a RUNNING service is a real HTTP server process
 on loopback running the tutorial's demo app:
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import logging
 import os
 import random
@@ -39,12 +40,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
 
 import urllib3
 
 from hostlab.app import DEMO_APP_PATH, START_COMMAND
-from hostlab.local.dataplane.front_state import RuntimeConfig
 
 log = logging.getLogger("hostlab.front.apps")
 
@@ -71,6 +73,23 @@ _LAUNCHER = (
     "    sys.exit(70)\n"
     "os.execv(sys.argv[2],sys.argv[2:])\n"
 )
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """What a container of a service runs with, whatever the platform: each platform reads it from its own
+    API (hostlab.local.platforms.apprunner.deployment: DescribeService's SourceConfiguration)."""
+
+    port: int = 8080
+    start_command: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[tuple[str, str], ...] = ()  # name -> Secrets Manager / SSM ARN, resolved at start
+    image: str | None = None
+
+    def fingerprint(self) -> str:
+        """Changes exactly when a running container would have to be replaced."""
+        return sha256(json.dumps([self.port, self.start_command, self.env, self.secrets, self.image]).encode()
+                      ).hexdigest()
 
 
 class AppStartError(RuntimeError):

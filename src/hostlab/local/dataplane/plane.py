@@ -1,12 +1,14 @@
-"""The data plane as one unit: CloudFront's edge, App Runner's front and the CONNECT proxy in front of both.
+"""The data plane as one unit: CloudFront's edge, each platform's front and the CONNECT proxy in front of
+them.
 
 The server starts it after the control plane answers and stops it on shutdown. Each part implements the
-contract of hostlab.local.dataplane (start, stop, route). The plane's own route asks the edge first, then the
-front: a name that is both a distribution alias and an App Runner custom domain reaches the edge, as it does
-in the setup the tutorial builds, where the public DNS record of that name points at CloudFront.
+contract of hostlab.local.dataplane (start, stop, route). The plane's own route asks the edge first, then
+each platform's front in the order of hostlab.local.platforms.LOCAL_PLATFORMS: a name that is both a
+distribution alias and a platform's custom domain reaches the edge, as it does in the setup the tutorial
+builds, where the public DNS record of that name points at CloudFront.
 
-The edge reaches its origins by name (``<id>.<region>.awsapprunner.com``): the plane hands it its own route
-function (``Edge.use_router``), so origins resolve exactly as viewers' names do.
+The edge reaches its origins by name (e.g. ``<id>.<region>.awsapprunner.com``): the plane hands it its own
+route function (``Edge.use_router``), so origins resolve exactly as viewers' names do.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import socket
 import time
 
 from hostlab.local.dataplane.edge import Edge
-from hostlab.local.dataplane.front import AppRunnerFront
 from hostlab.local.dataplane.proxy import ConnectProxy
 from hostlab.local.dataplane.tls import LocalCA
+from hostlab.local.platforms import LOCAL_PLATFORMS
 from hostlab.local.ports import PORT_VARIABLES, PortInUseError
 from hostlab.names import normalise_host
 from hostlab.settings import Settings
@@ -32,8 +34,12 @@ class DataPlane:
         self.settings = settings
         edge = Edge(settings, ca, api_url)
         edge.use_router(self.route)
-        # In routing order: the edge first (see the module docstring).
-        self._parts = [("edge", edge), ("front", AppRunnerFront(settings, ca, api_url))]
+        # In routing order: the edge first, then the platforms' fronts (see the module docstring).
+        self._parts = [("edge", edge)]
+        for platform in LOCAL_PLATFORMS:
+            front = platform.make_front(settings, ca, api_url)
+            if front is not None:  # a platform without a front (yet) serves nothing here
+                self._parts.append((platform.part_name, front))
         self.proxy = ConnectProxy(settings.host, settings.proxy_port, self.route)
         self._started: list = []
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from hostlab.local.dataplane.servers import Listener, TrackedServer
+from hostlab.local.platforms import served_names
 
 log = logging.getLogger("hostlab.proxy")
 
@@ -44,7 +45,9 @@ CHUNK_BYTES = 64 * 1024
 # Largest response head accepted from a plain-HTTP upstream.
 MAX_HEAD_BYTES = 64 * 1024
 
-SERVED_NAMES = "*.cloudfront.net, *.awsapprunner.com and the aliases and custom domains configured on them"
+SERVED_NAMES = (
+    f"*.cloudfront.net, {served_names()} and the aliases and custom domains configured on them"
+)
 _HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})$")
 # Hop-by-hop headers (RFC 9110 section 7.6.1) plus the proxy-only ones: never passed to the next hop.
 _HOP_BY_HOP = {

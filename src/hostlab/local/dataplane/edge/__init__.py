@@ -9,7 +9,7 @@ Rooms, one job each:
     origin.py          connecting to origins: resolution, TLS restricted to OriginSslProtocols, pooling
     cache.py           TTLs, error caching, the response store and its purges
     invalidations.py   applying CloudFront invalidations (read through the API) to the cache
-    functions.py       viewer-request CloudFront Functions (engine in hostlab.local.cloudfront_js)
+    functions.py       viewer-request CloudFront Functions (engine in hostlab.local.functions.runtime)
     errors.py          the responses CloudFront generates itself (error pages, redirects, edge headers)
     pipeline.py        one request through all of the above
     listener.py        viewer-facing HTTPS (one listener per TLS security policy) and HTTP listeners

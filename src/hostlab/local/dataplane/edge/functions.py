@@ -10,7 +10,7 @@ Sources (CF-DG = CloudFront Developer Guide):
   Content-Length, Host, Transfer-Encoding and Via; breaking either rule fails validation and CloudFront
   returns 502 (edge-function-restrictions-all.html, "HTTP headers").
 - A function that throws or exceeds its limits gives 503 (http-503-service-unavailable.html, "function
-  execution error"). Runs happen in worker processes (hostlab.local.cloudfront_js_pool): one stopped at its
+  execution error"). Runs happen in worker processes (hostlab.local.functions.pool): one stopped at its
   wall-clock limit has its worker killed, and every other request and distribution keeps being served.
 - Viewer-request functions run before the cache lookup, and not when CloudFront redirects HTTP to HTTPS
   (lambda-cloudfront-trigger-events.html, "Viewer request").
@@ -24,8 +24,6 @@ import base64
 import threading
 from dataclasses import dataclass
 
-from hostlab.local.cloudfront_js import CompiledFunction, FunctionCodeError
-from hostlab.local.cloudfront_js_pool import WorkerPool, shared_pool
 from hostlab.local.dataplane.edge.messages import (
     EdgeResponse,
     ViewerRequest,
@@ -34,6 +32,8 @@ from hostlab.local.dataplane.edge.messages import (
     split_cookies,
     split_query,
 )
+from hostlab.local.functions.pool import WorkerPool, shared_pool
+from hostlab.local.functions.runtime import CompiledFunction, FunctionCodeError
 
 DISALLOWED_HEADERS = frozenset(
     {

@@ -1,6 +1,6 @@
 """pytest plugin for running the tutorial notebooks under nbval (`make test`, `make test-aws`).
 
-    pytest -p hostlab.pytest_notebooks --nbval --nbval-current-env \
+    pytest -p hostlab.tutorial.pytest_notebooks --nbval --nbval-current-env \
         --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
 
 Local backend (default): before the first notebook runs, the process environment (which nbval's kernels
@@ -9,7 +9,9 @@ the seeded IDs match the saved outputs; the backend starts right away in the bac
 first kernel starts), and is stopped and its folder removed at the end, pass or fail.
 
 Both backends: each notebook's kernel is started while the notebook before it runs, and stopped on a thread
-(hostlab.nbval_kernels); every notebook still runs in a kernel of its own.
+(hostlab.tutorial.nbval_kernels); every notebook still runs in a kernel of its own, except a notebook named by
+--hostlab-same-kernel and listed twice in a row (pytest --keep-duplicates: `make test`'s re-run sequence),
+which runs the second time in the kernel of the first.
 
 aws backend (HOSTLAB_BACKEND=aws): the account guard runs first (hostlab.aws_guard); then everything tagged
 by an earlier, interrupted run is deleted, and everything tagged is deleted again at the end whatever
@@ -17,7 +19,8 @@ happened, so a failing run leaves nothing behind that costs money (also after Ct
 unconfigures the plugin, which runs the cleanup after).
 
 aws rehearsal (HOSTLAB_BACKEND=aws HOSTLAB_AWS_REHEARSAL=1, `make rehearse-aws`): the same aws run against
-a fresh local backend (hostlab.rehearsal): the guard accepts its account, the alias gets a hosted zone in
+a fresh local backend (hostlab.tutorial.rehearsal): the guard accepts its account, the alias gets a hosted
+zone in
 its Route 53, waits use AWS's settings with shortened delays; the backend is stopped at the end.
 """
 
@@ -38,7 +41,7 @@ def _clean_aws(stage: str) -> None:
     import boto3
 
     from hostlab import aws_guard
-    from hostlab import tutorial_resources as tr
+    from hostlab.platforms.apprunner import resources as tr
 
     if stage == "before":
         _start_rehearsal_if_asked()
@@ -57,7 +60,8 @@ def _clean_aws(stage: str) -> None:
 def _start_rehearsal_if_asked() -> None:
     """In a rehearsal, start its local backend and point this process (and the kernels) at it. Entered on
     the stack before the cleanup after is registered, so it is left after that cleanup has run."""
-    from hostlab import aws_guard, rehearsal
+    from hostlab import aws_guard
+    from hostlab.tutorial import rehearsal
 
     try:
         asked = rehearsal.rehearsing()
@@ -75,12 +79,22 @@ def _report_rehearsal_zone() -> None:
 
     import boto3
 
-    from hostlab import rehearsal
-    from hostlab.tutorial_resources import ZONE_ENV
+    from hostlab.tutorial import rehearsal
+    from hostlab.tutorial.resources import ZONE_ENV
 
     if rehearsal.rehearsing() and (zone := os.environ.get(ZONE_ENV)):
         left = rehearsal.added_records(boto3.client("route53"), zone)
         print(f"hostlab: rehearsal: {len(left)} record(s) left in hosted zone {zone}")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("hostlab").addoption(
+        "--hostlab-same-kernel",
+        action="append",
+        metavar="NOTEBOOK",
+        help="a notebook (file name without .ipynb) that, listed twice in a row (with --keep-duplicates), "
+        "runs the second time in the kernel of the first",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,7 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if aws:
         _STACK.callback(_clean_aws, "after")
         return
-    from hostlab.notebook_runner import fresh_local_backend
+    from hostlab.tutorial.notebook_runner import fresh_local_backend
 
     # fresh_local_backend sets HOSTLAB_HOME, so a backend of the caller's shell is never reused; it starts
     # the backend now, in the background, so that it boots during collection and the first kernel's start.
@@ -112,11 +126,27 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     from nbval import plugin as nbval_plugin
 
-    from hostlab.nbval_kernels import KernelsAhead
+    from hostlab.tutorial.nbval_kernels import KernelsAhead
 
-    notebooks = {item.parent for item in session.items if isinstance(item.parent, nbval_plugin.IPyNbFile)}
+    # The notebooks in the order nbval runs them; with --keep-duplicates one file can appear more than once.
+    runs: list[nbval_plugin.IPyNbFile] = []
+    for item in session.items:
+        if isinstance(item.parent, nbval_plugin.IPyNbFile) and (not runs or runs[-1] is not item.parent):
+            runs.append(item.parent)
+    # A notebook named by --hostlab-same-kernel and listed twice in a row runs again in the same kernel
+    # (hostlab.tutorial.nbval_kernels); every other run gets a new one.
+    same = set(session.config.getoption("hostlab_same_kernel") or ())
+    again = frozenset(
+        n for n in range(1, len(runs)) if runs[n].path == runs[n - 1].path and runs[n].path.stem in same
+    )
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for n in sorted(again):
+        if reporter is not None:
+            reporter.write_line(
+                f"hostlab: run {n + 1} ({runs[n].path.name}) runs again in the kernel of run {n}"
+            )
     # nbval's IPyNbFile.setup calls the module's RunningKernel(kernel_name, cwd=..., startup_timeout=...).
-    kernels = KernelsAhead(nbval_plugin.RunningKernel, len(notebooks))
+    kernels = KernelsAhead(nbval_plugin.RunningKernel, len(runs), same_kernel_again=again)
     _STACK.callback(setattr, nbval_plugin, "RunningKernel", nbval_plugin.RunningKernel)
     _STACK.callback(kernels.close)
     nbval_plugin.RunningKernel = kernels

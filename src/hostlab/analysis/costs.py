@@ -32,12 +32,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-# The price file's reader lives in hostlab.prices (no numpy or pandas, so notebooks that only quote a
+# The price file's reader lives in hostlab.analysis.prices (no numpy or pandas, so notebooks that only quote a
 # price start fast); its names stay importable from here.
-from hostlab.prices import PRICES_FILE as PRICES_FILE
-from hostlab.prices import REQUIRED_FIGURES as REQUIRED_FIGURES
-from hostlab.prices import PriceFileError as PriceFileError
-from hostlab.prices import Prices, load_prices
+from hostlab.analysis.prices import PRICES_FILE as PRICES_FILE
+from hostlab.analysis.prices import REQUIRED_FIGURES as REQUIRED_FIGURES
+from hostlab.analysis.prices import PriceFileError as PriceFileError
+from hostlab.analysis.prices import Prices, load_prices
 
 # AWS bills data transfer in GB of 2**30 bytes; response sizes are given in KB of 1024 bytes.
 KB_PER_GB = 1024**2

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hostlab.local.controlplane.apprunner import AppRunnerBackend, apprunner_backends
-from hostlab.local.controlplane.apprunner_errors import InvalidRequestException
-from hostlab.local.controlplane.apprunner_models import OPERATION_IN_PROGRESS, CustomDomain, Service
-from hostlab.local.controlplane.apprunner_rules import page, validate_input
 from hostlab.local.controlplane.moto_glue import ActionResult, BaseResponse, EmptyResult
+from hostlab.local.platforms.apprunner.backend import AppRunnerBackend, apprunner_backends
+from hostlab.local.platforms.apprunner.errors import InvalidRequestException
+from hostlab.local.platforms.apprunner.models import OPERATION_IN_PROGRESS, CustomDomain, Service
+from hostlab.local.platforms.apprunner.rules import page, validate_input
 
 
 class AppRunnerResponse(BaseResponse):

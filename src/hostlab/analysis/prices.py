@@ -1,7 +1,8 @@
 """The price file ``data/prices.json``: reading and checking it (:func:`load_prices`).
 
-Apart from hostlab.costs so that quoting one price (notebook 01's cost line) needs neither numpy nor pandas,
-whose import takes about half a second of a kernel's start. hostlab.costs re-exports every name here.
+Apart from hostlab.analysis.costs so that quoting one price (notebook 01's cost line) needs neither numpy nor
+pandas,
+whose import takes about half a second of a kernel's start. hostlab.analysis.costs re-exports every name here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-PRICES_FILE = Path(__file__).with_name("data") / "prices.json"
+PRICES_FILE = Path(__file__).resolve().parents[1] / "data" / "prices.json"
 
 
 class PriceFileError(ValueError):

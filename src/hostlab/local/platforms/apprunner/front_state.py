@@ -17,14 +17,14 @@ Routing rules (each with its source):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache
-from hashlib import sha256
 
 import boto3
 
 from hostlab.local.dataplane.api_clients import api_client
+from hostlab.local.dataplane.apps import RuntimeConfig
+from hostlab.local.platforms.apprunner.deployment import runtime_config
 from hostlab.names import normalise_host
 
 RUNNING = "RUNNING"
@@ -60,22 +60,6 @@ class Snapshot:
     """Every service the API lists (when the read began is kept by snapshots.Refresher)."""
 
     services: tuple[ServiceView, ...] = ()
-
-
-@dataclass(frozen=True)
-class RuntimeConfig:
-    """What a container of the service runs with (from DescribeService's SourceConfiguration)."""
-
-    port: int = 8080
-    start_command: str | None = None
-    env: tuple[tuple[str, str], ...] = ()
-    secrets: tuple[tuple[str, str], ...] = ()  # name -> Secrets Manager / SSM ARN, resolved at start
-    image: str | None = None
-
-    def fingerprint(self) -> str:
-        """Changes exactly when a running container would have to be replaced."""
-        return sha256(json.dumps([self.port, self.start_command, self.env, self.secrets, self.image]).encode()
-                      ).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -143,26 +127,6 @@ def region_of(hostname: str) -> str | None:
     return None
 
 
-def runtime_config(service: dict) -> RuntimeConfig:
-    """RuntimeConfig from a DescribeService ``Service``: image services and code services with
-    ConfigurationSource API (a code service configured by its repository's apprunner.yaml has nothing
-    here to read; it gets the defaults)."""
-    source = service.get("SourceConfiguration") or {}
-    image_repo = source.get("ImageRepository") or {}
-    values = image_repo.get("ImageConfiguration")
-    if values is None:
-        code = (source.get("CodeRepository") or {}).get("CodeConfiguration") or {}
-        values = code.get("CodeConfigurationValues") or {}
-    port_text = str(values.get("Port") or "8080")
-    return RuntimeConfig(
-        port=int(port_text) if port_text.isdigit() else 8080,
-        start_command=values.get("StartCommand"),
-        env=tuple(sorted((values.get("RuntimeEnvironmentVariables") or {}).items())),
-        secrets=tuple(sorted((values.get("RuntimeEnvironmentSecrets") or {}).items())),
-        image=image_repo.get("ImageIdentifier"),
-    )
-
-
 def _timestamp(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
@@ -220,7 +184,7 @@ class ApiState:
                     name=normalise_host(domain["DomainName"]),
                     # The API answers these statuses in lower case ("active") although its model lists
                     # them in upper case (recorded responses in xebia/xebia-email-signature, quoted in
-                    # controlplane/apprunner_models.py); compare without case either way.
+                    # platforms/apprunner/models.py); compare without case either way.
                     status=domain.get("Status", "").upper(),
                     # API reference AssociateCustomDomain: EnableWWWSubdomain defaults to true.
                     www=domain.get("EnableWWWSubdomain", True) is not False,

@@ -3,7 +3,7 @@
 Why processes: QuickJS cannot be interrupted inside its regular-expression engine (``/^(a+)+$/`` on 40 "a"s
 and a "!" backtracks for hours) and its own time limit counts CPU time. The only stop that always works, and
 frees the CPU at once, is to kill the process running the code. So every run goes to a worker
-(hostlab.local.cloudfront_js_worker); the caller waits for its answer until the wall-clock deadline, and a
+(hostlab.local.functions.worker); the caller waits for its answer until the wall-clock deadline, and a
 worker that has not answered by then is killed (SIGKILL) and replaced.
 
 - Started once and pre-warmed: one "zygote" process imports QuickJS and warms it up, then forks workers on
@@ -33,8 +33,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from hostlab.local import cloudfront_js_wire as wire
-from hostlab.local.cloudfront_js_worker import FORK, PID, READY
+from hostlab.local.functions import wire
+from hostlab.local.functions.worker import FORK, PID, READY
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ ACQUIRE_TIMEOUT_SECONDS = 10.0
 # busy machine takes well under a second; this only catches one that cannot start at all).
 SPAWN_TIMEOUT_SECONDS = 30.0
 _KILL_WAIT_SECONDS = 5.0
-WORKER_MODULE = "hostlab.local.cloudfront_js_worker"
+WORKER_MODULE = "hostlab.local.functions.worker"
 _SPAWN_RETRY_SECONDS = (0.5, 2.0, 10.0)
 _AFFINITY_KEYS = 64
 # How often the spawner looks for idle workers that died (killed from outside, crashed): they are replaced

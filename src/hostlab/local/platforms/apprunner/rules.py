@@ -15,8 +15,8 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
-from hostlab.local.controlplane.apprunner_errors import InvalidRequestException
 from hostlab.local.controlplane.botocore_model import service_model
+from hostlab.local.platforms.apprunner.errors import InvalidRequestException
 
 # ---------------------------------------------------------------------------------------------------------
 # Constraints of the service model

@@ -1,8 +1,8 @@
 """The App Runner backend: services, operations, custom domains and tags of one account in one region.
 
 moto keeps one backend per account and region (``apprunner_backends[account][region]``), so two accounts
-and two regions never see each other's services. moto_glue registers ``apprunner_backends`` into moto's
-server; requests reach the backend through :mod:`.apprunner_responses`.
+and two regions never see each other's services. :mod:`.controlplane` registers ``apprunner_backends`` into
+moto's server (moto_glue.register_service); requests reach the backend through :mod:`.responses`.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ import threading
 import time
 from typing import Any
 
-from hostlab.local.controlplane import apprunner_rules as rules
-from hostlab.local.controlplane.apprunner_errors import (
+from hostlab.local.controlplane.moto_glue import BackendDict, ExtensionBackend, mock_random, timing
+from hostlab.local.controlplane.progress import APPRUNNER_CUSTOM_DOMAIN, APPRUNNER_SERVICE, Countdown
+from hostlab.local.platforms.apprunner import rules
+from hostlab.local.platforms.apprunner.errors import (
     InvalidRequestException,
     InvalidStateException,
     ResourceNotFoundException,
     service_not_found,
 )
-from hostlab.local.controlplane.apprunner_models import (
+from hostlab.local.platforms.apprunner.models import (
     CREATE_SERVICE,
     DELETE_SERVICE,
     DELETED,
@@ -34,8 +36,6 @@ from hostlab.local.controlplane.apprunner_models import (
     new_subdomain,
     validation_records,
 )
-from hostlab.local.controlplane.moto_glue import BackendDict, ExtensionBackend, mock_random, timing
-from hostlab.local.controlplane.progress import APPRUNNER_CUSTOM_DOMAIN, APPRUNNER_SERVICE, Countdown
 
 # How long operations and custom domain (dis)associations last: Settings.apprunner_operation_seconds, or
 # longer through moto's state manager (see moto_glue.timing).

@@ -30,7 +30,10 @@ import threading
 import time
 
 from hostlab.local.dataplane.apps import AppProcesses, AppStartError, Deployment
-from hostlab.local.dataplane.front_http import (
+from hostlab.local.dataplane.servers import Listener
+from hostlab.local.dataplane.snapshots import Refresher
+from hostlab.local.dataplane.tls import LocalCA
+from hostlab.local.platforms.apprunner.front_http import (
     NOT_FOUND,
     UNAVAILABLE,
     Decision,
@@ -38,7 +41,7 @@ from hostlab.local.dataplane.front_http import (
     HttpHandler,
     HttpsHandler,
 )
-from hostlab.local.dataplane.front_state import (
+from hostlab.local.platforms.apprunner.front_state import (
     APPRUNNER_SUFFIX,
     IN_PROGRESS,
     PAUSED,
@@ -50,9 +53,6 @@ from hostlab.local.dataplane.front_state import (
     routing_table,
     wildcard_for,
 )
-from hostlab.local.dataplane.servers import Listener
-from hostlab.local.dataplane.snapshots import Refresher
-from hostlab.local.dataplane.tls import LocalCA
 from hostlab.names import normalise_host
 from hostlab.settings import DEFAULT_REGION, Settings
 

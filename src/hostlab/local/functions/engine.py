@@ -1,7 +1,7 @@
 """The QuickJS side of the CloudFront Functions runtime: a context with CloudFront's restrictions, one run.
 
-This module runs INSIDE the worker processes (hostlab.local.cloudfront_js_worker), never in the backend's
-own process: a run that must be stopped is stopped by killing its worker (hostlab.local.cloudfront_js_pool),
+This module runs INSIDE the worker processes (hostlab.local.functions.worker), never in the backend's
+own process: a run that must be stopped is stopped by killing its worker (hostlab.local.functions.pool),
 because QuickJS cannot interrupt everything (its regular-expression engine never checks the interrupt
 handler, so a catastrophic backtracking pattern runs for minutes) and its time limit counts CPU time, not
 wall time. It imports only the standard library and ``quickjs``, so a worker starts in a few tens of ms.

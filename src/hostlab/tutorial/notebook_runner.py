@@ -5,8 +5,9 @@ so executing the notebooks twice gives byte-identical files: nbclient keeps no t
 (``record_timing=False``) and folds carriage returns in streams (``coalesce_streams=True``), which is what
 turns a waiter's progress bar into its one final line ("distribution: Deployed") however many polls it drew.
 
-    python -m hostlab.notebook_runner              refresh notebooks/*.ipynb in place (make notebooks)
-    python -m hostlab.notebook_runner NB [NB ...]  refresh only those, in the order given
+    python -m hostlab.tutorial.notebook_runner              refresh notebooks/*.ipynb in place (make
+    notebooks)
+    python -m hostlab.tutorial.notebook_runner NB [NB ...]  refresh only those, in the order given
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import nbformat
 from nbclient import NotebookClient
 from traitlets.config import Config
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 NOTEBOOKS = REPO / "notebooks"
 # Seconds per cell; a cell that waits longer is broken on the local backend (its delays are seconds).
 CELL_TIMEOUT = 300

@@ -1,13 +1,7 @@
 """The CloudFront Functions runtime: QuickJS with CloudFront's restrictions, run in killable worker processes.
 
 Shared by the edge (viewer-request functions on real requests) and the control plane (TestFunction), so a
-function behaves the same in both places. The parts:
-
-    cloudfront_js.py         this module: the API both callers use (CompiledFunction, run_function)
-    cloudfront_js_pool.py    the worker processes: one run per worker at a time, killed at the deadline
-    cloudfront_js_worker.py  the zygote that forks warm workers, and a worker's main loop
-    cloudfront_js_engine.py  the QuickJS context with CloudFront's restrictions (runs inside workers only)
-    cloudfront_js_wire.py    the messages between them
+function behaves the same in both places. The parts: see hostlab.local.functions.
 
 Sources (CF-DG = CloudFront Developer Guide):
 - Event and result shapes: CF-DG functions-event-structure.html.
@@ -24,8 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from hostlab.local.cloudfront_js_engine import LOG_LIMIT_BYTES, MEMORY_LIMIT_BYTES
-from hostlab.local.cloudfront_js_pool import WorkerPool, shared_pool
+from hostlab.local.functions.engine import LOG_LIMIT_BYTES, MEMORY_LIMIT_BYTES
+from hostlab.local.functions.pool import WorkerPool, shared_pool
 
 __all__ = [
     "COMPUTE_BUDGET_SECONDS",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from hostlab.notebook_runner import NOTEBOOKS, REPO, execute, fresh_local_backend
+from hostlab.tutorial.notebook_runner import NOTEBOOKS, REPO, execute, fresh_local_backend
 
 BUILD = REPO / "build" / "tutorial"
 TUTORIAL = ("01", "02", "03", "04", "05")

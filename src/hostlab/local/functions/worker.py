@@ -1,13 +1,13 @@
 """CloudFront Functions worker processes: a warm "zygote" that forks workers, and a worker's main loop.
 
-Started by hostlab.local.cloudfront_js_pool as
-``python -m hostlab.local.cloudfront_js_worker --zygote <backend pid> <control fd>``. The zygote imports
+Started by hostlab.local.functions.pool as
+``python -m hostlab.local.functions.worker --zygote <backend pid> <control fd>``. The zygote imports
 QuickJS and warms it up once, then forks a ready worker each time the backend asks (one byte on the control
 socket), and hands the backend its end of a new socket pair with the worker's pid (SCM_RIGHTS). A fork of a
 warm process is ready in about a millisecond, where a fresh interpreter takes 100-200 ms: that is what makes
 killing a runaway worker cheap. The zygote itself never runs a function.
 
-A worker reads requests from its socket and answers on it, framed by hostlab.local.cloudfront_js_wire:
+A worker reads requests from its socket and answers on it, framed by hostlab.local.functions.wire:
     {"op": "compile", "key", "code", "runtime"}           -> {"compiled": true} | {"compile_error": text}
     {"op": "run", "key", "code", "runtime", "event", "keep"} -> the run (engine.Compiled.run) | compile_error
 ``key`` names a compiled function in this worker's cache (the caller picks it: a hash of the code plus an
@@ -37,8 +37,8 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from hostlab.local import cloudfront_js_wire as wire
-from hostlab.local.cloudfront_js_engine import Compiled, CompileError, warm_up
+from hostlab.local.functions import wire
+from hostlab.local.functions.engine import Compiled, CompileError, warm_up
 
 # Compiled functions kept per worker; the least recently used goes first. A function is at most 10 KB and its
 # context a few hundred KB, so this bounds a worker to some tens of MB.
@@ -141,7 +141,7 @@ def zygote(backend: int, control_fd: int) -> None:
 
 def main() -> None:
     if len(sys.argv) != 4 or sys.argv[1] != "--zygote":
-        sys.exit("usage: python -m hostlab.local.cloudfront_js_worker --zygote <backend pid> <control fd>")
+        sys.exit("usage: python -m hostlab.local.functions.worker --zygote <backend pid> <control fd>")
     zygote(int(sys.argv[2]), int(sys.argv[3]))
 
 

@@ -44,7 +44,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from hostlab import app, probes, waiters
-from hostlab.tutorial_resources import caller_reference, listed
+from hostlab.tutorial.resources import caller_reference, listed
 
 TAG_KEY, TAG_VALUE = "project", "hostlab-matrix"
 SERVICE_NAME = "hostlab-matrix"

@@ -8,7 +8,7 @@ instead (`make rehearse-aws`, or `make test-aws REHEARSAL=1`):
   * the guard runs unchanged: it asks STS GetCallerIdentity, which the local endpoint answers with the local
     backend's account (moto's 123456789012). hostlab.aws_guard accepts that account only in a rehearsal,
     and only through loopback endpoints, so a rehearsal can never reach AWS;
-  * waits use the aws delays and attempt counts (hostlab.waiters, hostlab.tutorial_resources) with every
+  * waits use the aws delays and attempt counts (hostlab.waiters, hostlab.tutorial.resources) with every
     delay multiplied by HOSTLAB_AWS_REHEARSAL_WAIT_FACTOR (0.01 by default): a distribution's 45 minutes of
     patience (20 s x 135) become 27 s polled every 0.2 s, so the aws polling code runs, only faster;
   * the alias is the local one (www.hostlab-tutorial.example) and a Route 53 hosted zone for it is created
@@ -132,7 +132,7 @@ def point_here(state) -> dict[str, str]:
 
     from hostlab.local import lifecycle
     from hostlab.settings import DEFAULT_ACCOUNT_ID
-    from hostlab.tutorial_resources import ALIAS_ENV, LOCAL_ALIAS, ZONE_ENV
+    from hostlab.tutorial.resources import ALIAS_ENV, LOCAL_ALIAS, ZONE_ENV
 
     env = {**lifecycle.client_env(state), "HOSTLAB_AWS_ACCOUNT": DEFAULT_ACCOUNT_ID, ALIAS_ENV: LOCAL_ALIAS}
     os.environ.update(env)

@@ -1,4 +1,5 @@
-"""The cost notebook's figure: where each hosting option is cheapest, drawn from :mod:`hostlab.costs`.
+"""The cost notebook's figure: where each hosting option is cheapest, drawn from
+:mod:`hostlab.analysis.costs`.
 
 Figures are built with :class:`matplotlib.figure.Figure` (not pyplot), so drawing one changes no global
 state and the same inputs give the same PNG bytes (see :func:`png_bytes`).
@@ -14,7 +15,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from hostlab import costs
+from hostlab.analysis import costs
 
 # One hue per compute option; the darker shade without CloudFront, the lighter one with it (tab20 pairs).
 _TAB20 = colormaps["tab20"].colors

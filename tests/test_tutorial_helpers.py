@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import pytest
 
-from hostlab import tutorial_resources as tr
 from hostlab.app import source_configuration
+from hostlab.platforms.apprunner import resources as tr
 
 
 @pytest.fixture
