@@ -24,6 +24,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from hostlab.local.dataplane.servers import Listener, TrackedServer
+from hostlab.local.dataplane.sources import connect_as
 from hostlab.local.platforms import served_names
 
 log = logging.getLogger("hostlab.proxy")
@@ -258,7 +259,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._fail(502, host, port, f"refusing a non-loopback upstream {target[0]}")
             return None
         try:
-            return socket.create_connection(target, timeout=CONNECT_TIMEOUT_SECONDS)
+            # Written down as coming from the client (sources.py): a listener that filters by source sees
+            # the client that asked for the tunnel, not the proxy.
+            return connect_as(target, self.client_address[0], timeout=CONNECT_TIMEOUT_SECONDS)
         except OSError as exc:
             self._fail(502, host, port, f"its local listener {target[0]}:{target[1]} does not answer ({exc})")
             return None
