@@ -17,6 +17,8 @@ Rooms, one job each:
     api_clients.py  the boto3 clients for the local endpoint
     http1.py        strict HTTP/1.1 request reading, chunked bodies included
     tls.py          local CA (trustme) and TLS contexts restricted to named versions
+    sources.py      which source address a loopback connection stands for (the viewer's, the edge's)
+  (platforms/express/alb_front.py, outside: ECS Express Mode's shared ALBs, the plane's third part)
   (hostlab.names, outside: the normal form of host names and certificate-name matching, shared with the
   control plane)
 

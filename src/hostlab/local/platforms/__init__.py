@@ -54,8 +54,17 @@ APPRUNNER = LocalPlatform(
     served_names=("*.awsapprunner.com",),
 )
 
+EXPRESS = LocalPlatform(
+    name="express",
+    control_plane="hostlab.local.platforms.express.controlplane:register",
+    front="hostlab.local.platforms.express.alb_front:ExpressAlbFront",
+    # ECS Express Mode's shared ALBs: their own DNS names, and the *.ecs.<region>.on.aws endpoints their
+    # host-header rules route.
+    served_names=("*.elb.amazonaws.com", "*.on.aws"),
+)
+
 # In the data plane's routing order (after CloudFront's edge).
-LOCAL_PLATFORMS: tuple[LocalPlatform, ...] = (APPRUNNER,)
+LOCAL_PLATFORMS: tuple[LocalPlatform, ...] = (APPRUNNER, EXPRESS)
 
 
 def served_names() -> str:
