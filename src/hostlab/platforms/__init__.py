@@ -41,7 +41,16 @@ APPRUNNER = Platform(
     tutorial_helpers="hostlab.platforms.apprunner.resources",
 )
 
-PLATFORMS: tuple[Platform, ...] = (APPRUNNER,)
+EXPRESS = Platform(
+    name="express",
+    title="ECS Express Mode",
+    # The endpoint in activeConfigurations[].ingressPaths: <2 letters>-<32 hex>.ecs.<region>.on.aws (ECS API
+    # reference, IngressPathSummary; the form is seen in public deployments, not documented).
+    origin_suffixes=(".on.aws",),
+    tutorial_helpers="hostlab.platforms.express.resources",
+)
+
+PLATFORMS: tuple[Platform, ...] = (APPRUNNER, EXPRESS)
 
 
 def platform_named(name: str) -> Platform:

@@ -25,6 +25,7 @@ import moto
 import moto.backend_index as _backend_index
 import moto.cloudfront.urls as cloudfront_urls
 import moto.core.responses as _core_responses
+import moto.ecs.urls as _ecs_urls
 import moto.settings as _moto_settings
 from moto.acm.models import AWSCertificateManagerBackend as AWSCertificateManagerBackend
 from moto.acm.models import CertBundle as CertBundle
@@ -41,6 +42,7 @@ from moto.core.resource_tagging import TaggedResource as TaggedResource
 from moto.core.responses import ActionResult as ActionResult
 from moto.core.responses import BaseResponse as BaseResponse
 from moto.core.responses import EmptyResult as EmptyResult
+from moto.ecs.responses import EC2ContainerServiceResponse as EcsResponse
 from moto.moto_api import state_manager
 from moto.moto_api._internal import mock_random
 from moto.route53.models import route53_backends as route53_backends
@@ -70,6 +72,7 @@ __all__ = ["cloudfront_random_id", "cloudfront_urls", "mock_random"]
 #                                        (controlplane/cloudfront_extension.py, acm_in_use.py)
 #   acm_backends, AWSCertificateManagerBackend, CertBundle, route53_backends, AWSError
 #                                        (cloudfront_extension.py, acm_validation.py, acm_in_use.py)
+#   EcsResponse, moto_list_services, route_ecs_to   (local/platforms/express: its section below)
 
 GLUE_WRITTEN_FOR = "5.2.5"
 MOTO_VERSION: str = moto.__version__
@@ -199,6 +202,26 @@ def register_service(
     patterns.append((name, re.compile(url_base)))
 
 
+# ---------------------------------------------------------------------------------------------------------
+# ECS: moto's ECS responses, which ECS Express Mode extends (local/platforms/express/responses.py)
+# ---------------------------------------------------------------------------------------------------------
+# Touch points (checked by tests/test_express_api.py through the server):
+#   moto.ecs.responses.EC2ContainerServiceResponse   the ECS responses the Express ones extend
+#   moto.ecs.urls.url_paths                          the server's one ECS route, pointed at the extension
+#   EC2ContainerServiceResponse.ecs_backend.list_services(cluster, scheduling_strategy, launch_type=...)
+
+
+def moto_list_services(
+    response: Any, cluster: str, scheduling_strategy: str | None, launch_type: str | None
+) -> list[str]:
+    """moto's ListServices for the response's account and region (ClusterNotFoundException if missing)."""
+    return response.ecs_backend.list_services(cluster, scheduling_strategy, launch_type=launch_type)
+
+
+def route_ecs_to(dispatch: Callable[..., Any]) -> None:
+    """Point the server's ECS routes at ``dispatch`` (an extension of EcsResponse). Idempotent."""
+    for path in list(_ecs_urls.url_paths):
+        _ecs_urls.url_paths[path] = dispatch
 
 
 def prepare(settings: Settings) -> None:

@@ -1,7 +1,16 @@
-"""ECS Express Mode as a platform of the local backend.
+"""ECS Express Mode as a platform of the local backend: its control plane and its front (the shared ALB).
 
-Data plane (this package so far): the shared Application Load Balancers Express Mode puts in front of its
-services, read through the ELBv2, EC2 and ACM APIs.
+Control plane: the four Express operations, ListServices' ``resourceManagementType`` and
+DescribeServiceRevisions' ``ecsManagedResources`` are answered here (responses.py, backend.py); the resources
+Express manages (the shared ALB, its HTTPS listener and SslPolicy, a host-header rule and two target groups per
+service, the security groups, the ACM certificate, the log group, the ECS cluster, task definition and
+service) are made in moto's own ECS, ELBv2, EC2, ACM and CloudWatch Logs backends through their public APIs
+(resources.py), so the real APIs show them and the data plane reads them like any other. Each service's task
+is the demo app, run as a local process and registered as the target of its primary target group (tasks.py).
+    controlplane.py     registration into moto's server (hostlab.local.platforms.EXPRESS)
+
+Data plane: the shared Application Load Balancers Express Mode puts in front of its services, read through
+the ELBv2, EC2 and ACM APIs.
     alb_front.py        the loopback listeners, TLS per SslPolicy, security groups, freshness
     alb_http.py         requests: rules, the hop to the targets, the load balancer's own answers
     alb_rules.py        listener rules as the API returns them, and which action a request gets (pure)
