@@ -42,7 +42,7 @@ from moto.core.resource_tagging import TaggedResource as TaggedResource
 from moto.core.responses import ActionResult as ActionResult
 from moto.core.responses import BaseResponse as BaseResponse
 from moto.core.responses import EmptyResult as EmptyResult
-from moto.ecs.responses import EC2ContainerServiceResponse as EcsResponse
+from moto.ecs.responses import EC2ContainerServiceResponse as EcsResponse  # noqa: F401 (re-exported)
 from moto.moto_api import state_manager
 from moto.moto_api._internal import mock_random
 from moto.route53.models import route53_backends as route53_backends
@@ -117,6 +117,7 @@ _DURATION_SETTINGS = {
     progress.APPRUNNER_CUSTOM_DOMAIN: "apprunner_operation_seconds",
     progress.CLOUDFRONT_DISTRIBUTION: "cloudfront_deploy_seconds",
     progress.CLOUDFRONT_INVALIDATION: "cloudfront_deploy_seconds",
+    progress.EXPRESS_SERVICE: "express_operation_seconds",
 }
 _minimum_seconds: dict[str, float] = {}
 

@@ -44,7 +44,7 @@ import ssl
 import time
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -64,9 +64,6 @@ from hostlab.local.platforms.express.alb_rules import (
     matching_rule,
     redirect_location,
 )
-
-if TYPE_CHECKING:
-    from hostlab.local.platforms.express.alb_front import AlbListenerServer
 
 log = logging.getLogger("hostlab.express.http")
 
@@ -149,7 +146,7 @@ class AlbHandler(socketserver.StreamRequestHandler):
 
     timeout = IDLE_TIMEOUT_SECONDS
     disable_nagle_algorithm = True
-    server: AlbListenerServer
+    server: Any  # alb_front.AlbListenerServer (not imported: alb_front imports this module)
 
     def setup(self):
         super().setup()

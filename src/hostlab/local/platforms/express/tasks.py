@@ -44,7 +44,7 @@ class Tasks:
 
     @staticmethod
     def runtime_config(container: dict[str, Any]) -> Any:
-        from hostlab.local.dataplane.front_state import RuntimeConfig
+        from hostlab.local.dataplane.apps import RuntimeConfig
 
         command = container.get("command")
         return RuntimeConfig(
