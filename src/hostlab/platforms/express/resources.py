@@ -746,7 +746,9 @@ def delete_left_behind(managed: Managed, clients: dict) -> int:
     for arn in left["task definitions"]:
         ecs.deregister_task_definition(taskDefinition=arn)
         ecs.delete_task_definitions(taskDefinitions=[arn])
-        print(f"deleted task definition {arn.rsplit('/', 1)[-1]}")
+    if left["task definitions"]:
+        # One line whatever the number of revisions (each service update registers one more).
+        print(f"deleted the task definitions of {SERVICE_NAME}")
         count += 1
     return count
 
