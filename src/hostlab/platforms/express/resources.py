@@ -635,6 +635,15 @@ def summary_rows(service_url: str, distribution_url: str, distribution_domain: s
 # ---------------------------------------------------------------------------------------------------------
 
 
+def function_etag_or_none(cloudfront) -> str | None:
+    """The ETag of the track's function in the DEVELOPMENT stage, or None before notebook 14 created it
+    (DescribeFunction: NoSuchFunctionExists; CreateFunction refuses a name that exists)."""
+    try:
+        return cloudfront.describe_function(Name=FUNCTION_NAME, Stage="DEVELOPMENT")["ETag"]
+    except cloudfront.exceptions.NoSuchFunctionExists:
+        return None
+
+
 def express_functions(cloudfront) -> list[str]:
     """The track's CloudFront Function, by name (either stage)."""
     names, marker = [], None
