@@ -22,13 +22,13 @@ from botocore.exceptions import ClientError, WaiterError
 from cloudfront_support import client_in_account, new_account_id
 from progress_support import EXPRESS_SERVICE
 
-from hostlab.platforms.express import (
+from hostlab.platforms.express.service import (
     DEMO_HEALTH_CHECK_PATH,
     endpoint,
-    express_waiter,
     primary_container,
     revision_arn,
 )
+from hostlab.platforms.express.waiters import express_waiter
 from hostlab.settings import Settings
 from hostlab.waiters import wait
 

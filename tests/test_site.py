@@ -174,8 +174,8 @@ def test_every_link_the_site_emits_has_a_target():
 
 def test_link_check_finds_the_broken_links_without_the_notebook_resources():
     """Control: the configuration before the fix (only infra/** as resources) breaks the download button of
-    every embedded notebook (seven as the Quarto render showed, five more with the Express track) and the links
-    from one notebook to the next (four, and four in the Express track)."""
+    every embedded notebook (seven as the Quarto render showed, five more with the Express track) and the
+    links from one notebook to the next (four, and four in the Express track)."""
     config = _config()
     config["project"]["resources"] = ["infra/**"]
     broken = broken_links(config)

@@ -26,6 +26,6 @@ def seed_ids(seed: int) -> None:
 
 def shutdown() -> None:
     """Stop the processes the control plane started (ECS Express tasks)."""
-    from hostlab.local.platforms.express import controlplane
+    from hostlab.local.controlplane import extensions
 
-    controlplane.shutdown()
+    extensions.shutdown()

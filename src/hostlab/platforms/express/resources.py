@@ -31,8 +31,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from hostlab.platforms.express import endpoint as endpoint  # the notebooks read tr.endpoint(service)
-from hostlab.platforms.express import express_waiter, primary_container
+from hostlab.platforms.express.service import endpoint as endpoint  # the notebooks read tr.endpoint(service)
+from hostlab.platforms.express.service import primary_container
+from hostlab.platforms.express.waiters import express_waiter
 from hostlab.tutorial import resources as shared
 from hostlab.tutorial.resources import (
     ALL_VIEWER,
@@ -211,7 +212,7 @@ def service_settings(execution_role: str, origin_secret: str | None = None) -> d
     """The arguments CreateExpressGatewayService and UpdateExpressGatewayService share: the demo app as the
     primary container (hostlab.platforms.express.primary_container: the same image, command and
     environment as on App Runner), its health check path, the smallest Fargate size."""
-    from hostlab.platforms.express import DEMO_HEALTH_CHECK_PATH
+    from hostlab.platforms.express.service import DEMO_HEALTH_CHECK_PATH
 
     return {
         "executionRoleArn": execution_role,
@@ -291,7 +292,7 @@ def wait_service_inactive(ecs, arn: str) -> str:
 
 
 def current_revision(service: dict) -> str:
-    from hostlab.platforms.express import revision_arn
+    from hostlab.platforms.express.service import revision_arn
 
     return revision_arn(service)
 

@@ -3,18 +3,29 @@ hostlab.local.platforms.EXPRESS by hostlab.local.controlplane.extensions)."""
 
 from __future__ import annotations
 
-from hostlab.local.controlplane.moto_glue import route_ecs_to
-from hostlab.local.platforms.express import backend
-from hostlab.local.platforms.express.responses import EcsWithExpressResponse
+from hostlab.local.controlplane.moto_glue import repoint_ecs_route
 from hostlab.settings import Settings
 
 
 def register(settings: Settings) -> None:
-    """Make moto's server answer the Express operations besides moto's own ECS ones. Idempotent."""
+    """Make moto's ECS answer the Express operations (responses.py). Idempotent.
+
+    responses.py subclasses moto's ECS responses, whose import pulls in moto.ec2 (seconds): it is imported
+    only when moto's server first routes an ECS request."""
+    from hostlab.local.platforms.express import backend
+
     backend.configure(settings)
-    route_ecs_to(EcsWithExpressResponse.dispatch)
+    repoint_ecs_route(_dispatch)
+
+
+def _dispatch(*args, **kwargs):
+    from hostlab.local.platforms.express.responses import EcsWithExpressResponse
+
+    return EcsWithExpressResponse.dispatch(*args, **kwargs)
 
 
 def shutdown() -> None:
-    """Stop what the control plane runs besides moto (the Express services' tasks)."""
+    """Stop the tasks (demo-app processes) this control plane started."""
+    from hostlab.local.platforms.express import backend
+
     backend.shutdown()
