@@ -47,7 +47,8 @@ CHUNK_BYTES = 64 * 1024
 MAX_HEAD_BYTES = 64 * 1024
 
 SERVED_NAMES = (
-    f"*.cloudfront.net, {served_names()} and the aliases and custom domains configured on them"
+    f"*.cloudfront.net, {served_names()} and the aliases, custom domains and ALB host rules configured on "
+    "them"
 )
 _HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})$")
 # Hop-by-hop headers (RFC 9110 section 7.6.1) plus the proxy-only ones: never passed to the next hop.

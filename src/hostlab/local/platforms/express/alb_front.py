@@ -155,11 +155,22 @@ class ExpressAlbFront:
         self._pools: dict[tuple[str, int], urllib3.HTTPConnectionPool] = {}
         self._round_robin: dict[str, itertools.count] = {}
         self._started = False
+        self._polling = False
 
     # -- contract -----------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        # The background reader starts with the first name asked of this front, not here: its first ELBv2
+        # call makes moto's ELBv2 and EC2 backends, whose default VPC draws IDs from the seeded random, and a
+        # poll at a moment that depends on timing would shift every seeded ID after it (a backend where no
+        # Express resource exists is never asked: the edge and App Runner's front answer their names first).
         self._started = True
+
+    def _start_polling(self) -> None:
+        with self._servers_lock:
+            if self._polling:
+                return
+            self._polling = True
         self._tables.start()
 
     def stop(self) -> None:
@@ -177,6 +188,7 @@ class ExpressAlbFront:
         which names lead where); None when no internet-facing load balancer has a listener there."""
         if not self._started:
             return None
+        self._start_polling()
         name = normalise_host(hostname)
         alb = self._tables.value.by_name(name)
         if alb is None and self._worth_a_read(name):
