@@ -215,3 +215,21 @@ def test_durations_come_from_moto_state_manager_and_never_drop_below_the_setting
     assert start()() == TEST_OPERATION_SECONDS
     with pytest.raises(KeyError, match="no duration"):
         installed.timing("apprunner::vpc_connector")
+
+
+def test_iam_knows_the_tutorials_aws_managed_policies_and_leaves_the_seeded_random_alone(installed):
+    iam_models = touch("moto.iam.models", lambda: importlib.import_module("moto.iam.models"))
+    require(iam_models.random_policy_id is moto_glue._policy_id, "moto.iam.models.random_policy_id")
+    installed.seed_ids(5)
+    before = installed.mock_random.getstate()
+    backend = touch("IAMBackend(region, account)", lambda: iam_models.IAMBackend("us-east-1", "210987654321"))
+    arns = sorted(p.arn for p in backend.aws_managed_policies)
+    require(installed.mock_random.getstate() == before, "IAM policy ids drawn from moto's seeded random")
+    # Exactly the tutorial's policies: the ones the Express track attaches are there, no others.
+    assert arns == sorted(f"arn:aws:iam::aws:policy/service-role/{n}" for n in moto_glue.AWS_MANAGED_POLICIES)
+    # A customer-managed policy still gets an ID of moto's shape, from the same private generator.
+    statement = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    policy = backend.create_policy("d", "/", json.dumps(document), "p", [])
+    assert policy.id.startswith("A") and len(policy.id) == 21
+    assert installed.mock_random.getstate() == before

@@ -15,7 +15,7 @@ preparation every extension relies on (:func:`prepare`).
 from __future__ import annotations
 
 import importlib.abc
-import os
+import json
 import random
 import re
 import sys
@@ -297,12 +297,43 @@ def prepare(settings: Settings) -> None:
     _load_aws_managed_policies()
 
 
+# The AWS managed policies the tutorial attaches (the Express track's roles). AWS has about 1,400 more; moto
+# knows them all (moto/iam/aws_managed_policies.py) but loads them only with MOTO_IAM_LOAD_MANAGED_POLICIES,
+# for every account's IAM backend: about 0.2 s each, and 20 draws per policy from the seeded random, made when
+# an account first calls (a moment that depends on timing), which changed every later seeded ID. So: only
+# these, and every IAM policy ID from a generator of its own (no notebook shows one), never the seeded random.
+# Locally ListPolicies(Scope=AWS) lists only these.
+AWS_MANAGED_POLICIES = (
+    "AmazonECSTaskExecutionRolePolicy",
+    "AmazonECSInfrastructureRoleforExpressGatewayServices",
+)
+_policy_id_random = random.Random(0)
+_POLICY_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _policy_id() -> str:
+    # Same shape as moto's random_policy_id: "A" and 20 capitals and digits.
+    return "A" + "".join(_policy_id_random.choices(_POLICY_ID_CHARS, k=20))
+
+
 def _load_aws_managed_policies() -> None:
-    """IAM knows AWS's managed policies, so that AttachRolePolicy with one of them (the Express track's roles:
-    AmazonECSTaskExecutionRolePolicy, AmazonECSInfrastructureRoleforExpressGatewayServices) succeeds as on
-    AWS. moto leaves them out unless MOTO_IAM_LOAD_MANAGED_POLICIES=true (moto.settings, read when an
-    account's IAM backend is made: about 0.2 s, at the first IAM call, not at start)."""
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    """IAM knows the AWS managed policies in AWS_MANAGED_POLICIES, so that AttachRolePolicy with one of them
+    succeeds as on AWS (moto.iam.models is patched when it is first imported: start-up pays nothing)."""
+    after_import("moto.iam.models", _only_the_tutorials_managed_policies)
+
+
+def _only_the_tutorials_managed_policies(iam_models: Any) -> None:
+    everything = json.loads(iam_models.aws_managed_policies_data)
+    data = {name: everything[name] for name in AWS_MANAGED_POLICIES}
+
+    def init_aws_policies(backend: Any) -> list[Any]:
+        return [
+            iam_models.AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, d)
+            for name, d in data.items()
+        ]
+
+    iam_models.random_policy_id = _policy_id  # ManagedPolicy.__init__ draws its ID through this name
+    iam_models.IAMBackend._init_aws_policies = init_aws_policies
 
 
 def _time_acm_validation(settings: Settings) -> None:
