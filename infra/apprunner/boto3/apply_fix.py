@@ -10,7 +10,7 @@ What it changes, and why (sources in the post "CloudFront + AppRunner: solving t
   * origin read timeout 60 s: App Runner allows a request 120 s, CloudFront's default 30 s would answer
     504 to anything slower (60 s is the most the default quota allows; 120 s after a quota increase);
   * 404, 502, 503 and 504 responses: not cached (the default error caching minimum TTL is 10 seconds).
-Needs only boto3. The function source is read from ../cloudfront-function/forwarded-host.js.
+Needs only boto3. The function source is read from ../../cloudfront-function/forwarded-host.js.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ ORIGIN_READ_TIMEOUT = 60
 # Errors CloudFront caches for 10 s by default; 0 so that none outlives its cause.
 UNCACHED_ERRORS = (404, 502, 503, 504)
 
-FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "cloudfront-function" / "forwarded-host.js"
+FUNCTION_SOURCE = Path(__file__).resolve().parents[2] / "cloudfront-function" / "forwarded-host.js"
 
 
 def _listed(items: list) -> dict:
