@@ -24,6 +24,7 @@ from hostlab.local.controlplane.progress import (
     APPRUNNER_SERVICE,
     CLOUDFRONT_DISTRIBUTION,
     CLOUDFRONT_INVALIDATION,
+    EXPRESS_SERVICE,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "APPRUNNER_SERVICE",
     "CLOUDFRONT_DISTRIBUTION",
     "CLOUDFRONT_INVALIDATION",
+    "EXPRESS_SERVICE",
     "Hold",
 ]
 

@@ -161,6 +161,30 @@ def _paused_status(env: dict[str, str]) -> int:
     return status
 
 
+def _express_settings(env: dict[str, str], cls: type) -> dict[str, object]:
+    """The HOSTLAB_EXPRESS_* variables (ECS Express Mode), as Settings keyword arguments."""
+    per_alb = _int(env, "HOSTLAB_EXPRESS_SERVICES_PER_ALB", cls.express_services_per_alb)
+    if per_alb < 1:
+        raise ValueError(f"HOSTLAB_EXPRESS_SERVICES_PER_ALB={per_alb} must be at least 1")
+    return {
+        "express_operation_seconds": _float(
+            env, "HOSTLAB_EXPRESS_OPERATION_SECONDS", cls.express_operation_seconds
+        ),
+        "express_ssl_policy": (env.get("HOSTLAB_EXPRESS_SSL_POLICY") or "").strip() or cls.express_ssl_policy,
+        "express_http_listener": _choice(
+            env, "HOSTLAB_EXPRESS_HTTP_LISTENER", ("none", "redirect"), cls.express_http_listener
+        ),
+        "express_endpoint_prefix": _choice(
+            env, "HOSTLAB_EXPRESS_ENDPOINT_PREFIX", ("name", "random"), cls.express_endpoint_prefix
+        ),
+        "express_not_found_body": env.get("HOSTLAB_EXPRESS_NOT_FOUND_BODY") or cls.express_not_found_body,
+        "express_services_per_alb": per_alb,
+        "express_delete_keeps_log_group": _bool(
+            env, "HOSTLAB_EXPRESS_DELETE_KEEPS_LOG_GROUP", cls.express_delete_keeps_log_group
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     """Settings of one local backend. Build with :meth:`from_env`."""
@@ -237,6 +261,35 @@ class Settings:
     # origin certificate must match the origin domain or the forwarded Host, and suggests testing with
     # `openssl s_client -servername`; it does not say which name goes in SNI.
     cloudfront_origin_sni: str = "host"
+    # --- ECS Express Mode (local/platforms/express) ---------------------------------------------------------
+    # How long an Express service's managed resources stay PROVISIONING after Create/Update, and a deleted
+    # service DRAINING before INACTIVE (seconds). ASSUMPTION (timing): AWS documents no duration.
+    express_operation_seconds: float = 2.0
+    # ASSUMPTION (AWS does not document the Express listener's TLS policy): the SslPolicy of the HTTPS:443
+    # listener on the shared ALB. No public measurement of a fresh Express ALB was found to pin it; both
+    # this policy (TLS 1.2 only) and the ELB console default for new listeners
+    # (ELBSecurityPolicy-TLS13-1-2-2021-06, ALB User Guide describe-ssl-policies.html) refuse TLSv1, which is
+    # what the tutorial's 502 depends on.
+    # Any ELB policy name is accepted; `hostlab measure` can pin it on AWS.
+    express_ssl_policy: str = "ELBSecurityPolicy-TLS-1-2-2017-01"
+    # ASSUMPTION (port 80): "none" = the shared ALB has only the HTTPS:443 listener
+    # (HostSharedAlbConfiguration, ECS API reference: "The gateway supports only HTTPS at port 443");
+    # "redirect" = an HTTP:80 listener that
+    # redirects to HTTPS (one public runbook reports "HTTP: permanent redirect to HTTPS" for an Express
+    # service, which may be its own setup). The ALB security group opens 80 either way (community scripts
+    # revoke 0.0.0.0/0 on 80 and 443 from the ecs-express-gateway-alb-* group).
+    express_http_listener: str = "none"
+    # ASSUMPTION (the endpoint's two-letter prefix): "name" = the first two letters of the service name, as
+    # public deployments show (service niriksh-api at ni-<32 hex>.ecs.us-east-1.on.aws, a public runbook,
+    # 2026-09); "random" = two random letters.
+    express_endpoint_prefix: str = "name"
+    # ASSUMPTION (community, no AWS page): the body of the listener's default fixed-response 404.
+    express_not_found_body: str = "Not Found"
+    # Services that share one ALB: "up to 25" (ECS Developer Guide express-service-work.html).
+    express_services_per_alb: int = 25
+    # ASSUMPTION: DeleteExpressGatewayService leaves the service's log group (the API reference lists the
+    # load balancer, target groups, security groups and auto-scaling policies, not logs). false = delete it.
+    express_delete_keeps_log_group: bool = True
     # The calibration file read (HOSTLAB_CALIBRATION), empty for none: hostlab.calibration.
     calibration: str = ""
     # How long `hostlab up` waits for the backend to answer (seconds).
@@ -283,6 +336,7 @@ class Settings:
             ),
             cloudfront_default_origin_ssl_protocols=_origin_protocols(env),
             cloudfront_origin_sni=_choice(env, "HOSTLAB_CLOUDFRONT_ORIGIN_SNI", ("host", "origin"), "host"),
+            **_express_settings(env, cls),
             calibration=(env.get("HOSTLAB_CALIBRATION") or "").strip(),
             start_timeout=_float(env, "HOSTLAB_START_TIMEOUT", cls.start_timeout),
         )
@@ -314,6 +368,13 @@ class Settings:
             )
             or "none",
             "HOSTLAB_CLOUDFRONT_ORIGIN_SNI": self.cloudfront_origin_sni,
+            "HOSTLAB_EXPRESS_OPERATION_SECONDS": str(self.express_operation_seconds),
+            "HOSTLAB_EXPRESS_SSL_POLICY": self.express_ssl_policy,
+            "HOSTLAB_EXPRESS_HTTP_LISTENER": self.express_http_listener,
+            "HOSTLAB_EXPRESS_ENDPOINT_PREFIX": self.express_endpoint_prefix,
+            "HOSTLAB_EXPRESS_NOT_FOUND_BODY": self.express_not_found_body,
+            "HOSTLAB_EXPRESS_SERVICES_PER_ALB": str(self.express_services_per_alb),
+            "HOSTLAB_EXPRESS_DELETE_KEEPS_LOG_GROUP": str(self.express_delete_keeps_log_group).lower(),
             "HOSTLAB_CALIBRATION": self.calibration,
             "HOSTLAB_START_TIMEOUT": str(self.start_timeout),
         }

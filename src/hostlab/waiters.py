@@ -179,6 +179,19 @@ def apprunner_waiter(
     return waiter
 
 
+def track(waiter: Waiter, client: Any) -> Waiter:
+    """Let :func:`wait` show ``waiter``'s progress (for waiters built elsewhere, e.g. hostlab.platforms)."""
+    _CLIENTS[waiter] = client
+    return waiter
+
+
+def polling(
+    client: Any, aws: Polling, delay: float | None = None, max_attempts: int | None = None
+) -> Polling:
+    """The delay and attempts for a waiter on ``client``: LOCAL on the local backend, ``aws`` on AWS."""
+    return _polling(client, aws, delay, max_attempts)
+
+
 def distribution_deployed_waiter(
     client: Any, *, delay: float | None = None, max_attempts: int | None = None
 ) -> Waiter:

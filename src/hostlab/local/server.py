@@ -145,6 +145,12 @@ class ServerParts:
                 self.plane.stop()
             except Exception:
                 log.exception("stopping the data plane failed")
+        try:
+            from hostlab.local.controlplane import shutdown
+
+            shutdown()  # ECS Express tasks (demo-app processes the control plane started)
+        except Exception:
+            log.exception("stopping the control plane's tasks failed")
         if self.api is not None:
             try:
                 self.api.stop()

@@ -9,6 +9,7 @@ platform (control plane, front) is described in hostlab.local.platforms.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -23,10 +24,15 @@ class Platform:
     origin_suffixes: tuple[str, ...]
     # The module of the platform's tutorial helpers (read by the notebooks as ``tr``).
     tutorial_helpers: str
+    # A regular expression for default domains a suffix cannot tell apart (ECS Express's *.on.aws, which
+    # Lambda function URLs share).
+    origin_pattern: str | None = None
 
     def owns_domain(self, domain: str) -> bool:
         """True when ``domain`` is one of the platform's default service domains."""
         name = domain.lower().rstrip(".")
+        if self.origin_pattern and re.fullmatch(self.origin_pattern, name):
+            return True
         return any(name.endswith(suffix) for suffix in self.origin_suffixes)
 
     def helpers(self) -> ModuleType:
@@ -41,7 +47,17 @@ APPRUNNER = Platform(
     tutorial_helpers="hostlab.platforms.apprunner.resources",
 )
 
-PLATFORMS: tuple[Platform, ...] = (APPRUNNER,)
+EXPRESS = Platform(
+    name="express",
+    title="ECS Express Mode",
+    # Endpoints: <2 letters>-<32 hex>.ecs.<region>.on.aws (public deployments; docs/behaviours.md).
+    origin_suffixes=(),
+    origin_pattern=r"[a-z]{2}-[0-9a-f]{32}\.ecs\.[a-z0-9-]+\.on\.aws",
+    # So far the demo app as an Express service; the tutorial's find/clean-up helpers join it.
+    tutorial_helpers="hostlab.platforms.express.service",
+)
+
+PLATFORMS: tuple[Platform, ...] = (APPRUNNER, EXPRESS)
 
 
 def platform_named(name: str) -> Platform:

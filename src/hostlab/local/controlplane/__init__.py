@@ -22,3 +22,10 @@ def seed_ids(seed: int) -> None:
     from hostlab.local.controlplane import moto_glue
 
     moto_glue.seed_ids(seed)
+
+
+def shutdown() -> None:
+    """Stop the processes the control plane started (ECS Express tasks)."""
+    from hostlab.local.controlplane import extensions
+
+    extensions.shutdown()

@@ -22,3 +22,9 @@ def install(settings: Settings) -> None:
     # a certificate a distribution uses cannot be deleted.
     acm_validation.install()
     acm_in_use.install()
+
+
+def shutdown() -> None:
+    """Stop what the platforms' control planes run besides moto (ECS Express tasks)."""
+    for platform in LOCAL_PLATFORMS:
+        platform.shutdown_control_plane()

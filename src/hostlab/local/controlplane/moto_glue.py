@@ -14,6 +14,7 @@ preparation every extension relies on (:func:`prepare`).
 
 from __future__ import annotations
 
+import importlib.abc
 import random
 import re
 import sys
@@ -114,6 +115,7 @@ _DURATION_SETTINGS = {
     progress.APPRUNNER_CUSTOM_DOMAIN: "apprunner_operation_seconds",
     progress.CLOUDFRONT_DISTRIBUTION: "cloudfront_deploy_seconds",
     progress.CLOUDFRONT_INVALIDATION: "cloudfront_deploy_seconds",
+    progress.EXPRESS_SERVICE: "express_operation_seconds",
 }
 _minimum_seconds: dict[str, float] = {}
 
@@ -199,6 +201,89 @@ def register_service(
     patterns.append((name, re.compile(url_base)))
 
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ECS Express Mode: moto's ECS responses extended (local/platforms/express/controlplane.py)
+# ---------------------------------------------------------------------------------------------------------
+# Touch points (checked by tests/test_express_api.py through the server):
+#   moto.ecs.responses.EC2ContainerServiceResponse   the ECS responses the Express ones extend (EcsResponse)
+#   moto.ecs.urls.url_paths                          the server's one ECS route, repointed at the extension
+#   EC2ContainerServiceResponse.ecs_backend.list_services(cluster, scheduling_strategy, launch_type=...)
+# moto.ecs imports moto.ec2: seconds of imports that `hostlab up` must not pay, so nothing here imports it
+# up front. EcsResponse is looked up on first use (module __getattr__), and the route is repointed when
+# moto's server first imports moto.ecs.urls, on the first ECS request (after_import).
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EcsResponse":
+        from moto.ecs.responses import EC2ContainerServiceResponse
+
+        return EC2ContainerServiceResponse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def moto_list_services(
+    response: Any, cluster: str, scheduling_strategy: str | None, launch_type: str | None
+) -> list[str]:
+    """moto's ListServices for the response's account and region (ClusterNotFoundException if missing)."""
+    return response.ecs_backend.list_services(cluster, scheduling_strategy, launch_type=launch_type)
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls ``callback(module)`` right after the module ``name`` is first executed."""
+
+    def __init__(self, name: str, callback: Callable[[Any], None]):
+        self.name = name
+        self.callback = callback
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != self.name:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None:
+                break
+        else:
+            return None
+        loader, callback = spec.loader, self.callback
+        execute = loader.exec_module  # type: ignore[union-attr]
+
+        def exec_module(module: Any) -> None:
+            execute(module)
+            callback(module)
+
+        loader.exec_module = exec_module  # type: ignore[union-attr, method-assign]  # this spec's own loader
+        return spec
+
+
+def after_import(name: str, callback: Callable[[Any], None]) -> None:
+    """Run ``callback(module)`` once module ``name`` is imported: now if it is already, else right after
+    its first import. Idempotent per (name, callback)."""
+    if name in sys.modules:
+        callback(sys.modules[name])
+        return
+    if not any(
+        isinstance(f, _AfterImport) and f.name == name and f.callback == callback for f in sys.meta_path
+    ):
+        sys.meta_path.insert(0, _AfterImport(name, callback))
+
+
+_ecs_dispatch: list[Callable[..., Any]] = []
+
+
+def _repoint_ecs(urls_module: Any) -> None:
+    for path in list(urls_module.url_paths):
+        urls_module.url_paths[path] = _ecs_dispatch[0]
+
+
+def repoint_ecs_route(dispatch: Callable[..., Any]) -> None:
+    """Send moto's ECS requests to ``dispatch`` (an EcsResponse subclass's), once moto.ecs.urls exists.
+    Idempotent."""
+    _ecs_dispatch[:] = [dispatch]
+    after_import("moto.ecs.urls", _repoint_ecs)
 
 
 def prepare(settings: Settings) -> None:

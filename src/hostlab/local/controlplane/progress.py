@@ -31,6 +31,9 @@ APPRUNNER_SERVICE = "apprunner::service"  # CreateService, UpdateService, Pause/
 APPRUNNER_CUSTOM_DOMAIN = "apprunner::custom_domain"  # AssociateCustomDomain, DisassociateCustomDomain
 CLOUDFRONT_DISTRIBUTION = "cloudfront::distribution"  # CreateDistribution, UpdateDistribution
 CLOUDFRONT_INVALIDATION = "cloudfront::invalidation"  # CreateInvalidation
+# ECS Express Mode (local/platforms/express): managed resources PROVISIONING -> ACTIVE after Create and
+# Update, and a deleted service DRAINING -> INACTIVE.
+EXPRESS_SERVICE = "ecs::express_gateway_service"
 
 
 def fixed(seconds: float) -> Timing:

@@ -37,7 +37,9 @@ class DataPlane:
         # In routing order: the edge first, then the platforms' fronts (see the module docstring).
         self._parts = [("edge", edge)]
         for platform in LOCAL_PLATFORMS:
-            self._parts.append((platform.part_name, platform.make_front(settings, ca, api_url)))
+            front = platform.make_front(settings, ca, api_url)
+            if front is not None:  # a platform without a front (yet) serves nothing here
+                self._parts.append((platform.part_name, front))
         self.proxy = ConnectProxy(settings.host, settings.proxy_port, self.route)
         self._started: list = []
 

@@ -29,17 +29,24 @@ class LocalPlatform:
     # "module:function": register(settings) makes moto's server answer the platform's API (idempotent).
     control_plane: str
     # "module:class": the front, built as cls(settings, ca, api_url) and implementing the data plane's
-    # part contract (start, stop, route: see hostlab.local.dataplane).
-    front: str
+    # part contract (start, stop, route: see hostlab.local.dataplane). None: no front yet (the data plane
+    # skips the platform).
+    front: str | None
     # Host name patterns the front serves by default (the proxy names them when it refuses a host); names
     # the reader configures (custom domains) come from the front's route() at run time.
     served_names: tuple[str, ...]
+    # "module:function": stops what the control plane runs besides moto (tasks), when the server stops.
+    control_plane_shutdown: str | None = None
 
     def register_control_plane(self, settings: Any) -> None:
         _resolve(self.control_plane)(settings)
 
+    def shutdown_control_plane(self) -> None:
+        if self.control_plane_shutdown:
+            _resolve(self.control_plane_shutdown)()
+
     def make_front(self, settings: Any, ca: Any, api_url: str) -> Any:
-        return _resolve(self.front)(settings, ca, api_url)
+        return None if self.front is None else _resolve(self.front)(settings, ca, api_url)
 
     @property
     def part_name(self) -> str:
@@ -54,10 +61,21 @@ APPRUNNER = LocalPlatform(
     served_names=("*.awsapprunner.com",),
 )
 
+EXPRESS = LocalPlatform(
+    name="express",
+    control_plane="hostlab.local.platforms.express.controlplane:register",
+    control_plane_shutdown="hostlab.local.platforms.express.controlplane:shutdown",
+    # The shared ALB front comes with the express-alb branch (hostlab.local.platforms.express.alb_front).
+    front=None,
+    served_names=("*.ecs.<region>.on.aws",),
+)
+
 # In the data plane's routing order (after CloudFront's edge).
-LOCAL_PLATFORMS: tuple[LocalPlatform, ...] = (APPRUNNER,)
+LOCAL_PLATFORMS: tuple[LocalPlatform, ...] = (APPRUNNER, EXPRESS)
 
 
 def served_names() -> str:
     """Every platform's default host names, for messages: "*.awsapprunner.com"."""
-    return ", ".join(name for platform in LOCAL_PLATFORMS for name in platform.served_names)
+    return ", ".join(
+        name for platform in LOCAL_PLATFORMS if platform.front is not None for name in platform.served_names
+    )
