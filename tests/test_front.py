@@ -403,15 +403,14 @@ def test_a_body_over_the_limit_gets_413_and_memory_stays_bounded(make_front):
 
 
 def test_a_slow_request_head_gets_408_while_others_are_served(make_front):
-    front, state = make_front(request_head_timeout=1.0)
+    front, state = make_front(request_head_timeout=2.0)
     _, url = state.add("web")
     session = client(front)
     with tls_to(front, url) as slow:
         slow.sendall(b"GET /echo HTTP/1.1\r\nHost: " + url.encode() + b"\r\nX-Slow: ")
         trickled = 0
-        assert session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 200  # served meanwhile
         reply = None
-        for _ in range(100):  # one byte every 0.1 s, ~10 s at most: each read is short, the head is not
+        for _ in range(200):  # one byte every 0.1 s, ~20 s at most: each read is short, the head is not
             time.sleep(0.1)
             if (reply := poll_answer(slow)) is not None:
                 break
@@ -420,6 +419,8 @@ def test_a_slow_request_head_gets_408_while_others_are_served(make_front):
             except OSError:
                 break
             trickled += 1
+            if trickled == 2:  # the head is on its way: others are served meanwhile
+                assert session.get(f"https://{url}/healthz", timeout=TIMEOUT).status_code == 200
         reply = (reply or b"") + read_to_close(slow)
     assert trickled >= 2  # bytes kept coming (every read short) and the head was cut all the same
     assert status_of(reply) == 408 and b"connection: close" in reply

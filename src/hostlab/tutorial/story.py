@@ -35,6 +35,8 @@ STORY = (
     ("03", "break-personal-cache", "CachingOptimized serves alice's page to bob"),
     ("03", "break-tls-502", "the CloudFormation default origin protocols (TLSv1, SSLv3)"),
     ("03", "break-bypass", "the origin, straight, without CloudFront"),
+    ("03", "break-read-timeout", "/slow takes 2 s, the origin read timeout is cut to 1 s"),
+    ("04", "fix-read-timeout", "origin read timeout 60 s (App Runner allows 120 s)"),
     ("04", "fix-summary", "after the fixes"),
     ("05", "cleanup-listing", "after cleanup, still tagged"),
 )
