@@ -659,7 +659,12 @@ def express_account(make_client, backend):
     return ExpressAccount(make_client)
 
 
+# Each `aws` command is a Python process (about half a second, more on a loaded machine): these run a dozen.
+CLI_TEST_TIMEOUT = 300
+
+
 @needs_express
+@pytest.mark.timeout(CLI_TEST_TIMEOUT)
 def test_cli_script_creates_the_fixed_distribution_and_locks_the_alb(express_account, client_env):
     service = express_account.create_service()
     endpoint = service["activeConfigurations"][0]["ingressPaths"][0]["endpoint"]
@@ -670,7 +675,7 @@ def test_cli_script_creates_the_fixed_distribution_and_locks_the_alb(express_acc
     env.update(
         EXPRESS_SERVICE_ARN=service["serviceArn"], ORIGIN_SECRET=SECRET, FUNCTION_NAME="fh-express-cli"
     )
-    run = subprocess.run(["bash", str(CLI_SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(["bash", str(CLI_SCRIPT)], env=env, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr
     distribution_id, domain, locked = run.stdout.split()
     assert domain.endswith(".cloudfront.net") and locked == group_id
@@ -679,15 +684,27 @@ def test_cli_script_creates_the_fixed_distribution_and_locks_the_alb(express_acc
     origin = config["Origins"]["Items"][0]
     assert origin["DomainName"] == endpoint
     assert origin["CustomOriginConfig"]["OriginSslProtocols"]["Items"] == ["TLSv1.2"]
+    assert origin["CustomHeaders"]["Items"] == [{"HeaderName": "X-Origin-Secret", "HeaderValue": SECRET}]
     assert config["DefaultCacheBehavior"]["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
-    prefix_list = _prefix_list_id(express_account.ec2)
-    assert _inbound(express_account.ec2, group_id) == {(443, prefix_list)}
+    (assoc,) = config["DefaultCacheBehavior"]["FunctionAssociations"]["Items"]
+    live = express_account.cloudfront.describe_function(Name="fh-express-cli", Stage="LIVE")
+    assert assoc["FunctionARN"] == live["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+    assert _inbound(express_account.ec2, group_id) == {(443, _prefix_list_id(express_account.ec2))}
 
-    # Run again: the lock changes nothing.
-    again = subprocess.run(["bash", str(LOCK_SCRIPT)], env=env, capture_output=True, text=True, timeout=60)
-    assert again.returncode == 0, again.stderr
-    assert again.stdout.split() == [group_id]
-    assert _inbound(express_account.ec2, group_id) == {(443, prefix_list)}
+
+@needs_express
+@pytest.mark.timeout(CLI_TEST_TIMEOUT)
+def test_cli_lock_script_is_idempotent_and_takes_a_given_prefix_list(express_account, client_env):
+    service = express_account.create_service()
+    group_id = express_account.alb_group(service)
+    prefix_list = _prefix_list_id(express_account.ec2)
+    env = {**_reader_env(client_env), **express_account.env()}
+    env.update(EXPRESS_SERVICE_ARN=service["serviceArn"], PREFIX_LIST_ID=prefix_list)
+    for _ in range(2):
+        run = subprocess.run(["bash", str(LOCK_SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.split() == [group_id]
+        assert _inbound(express_account.ec2, group_id) == {(443, prefix_list)}
 
 
 @needs_express

@@ -35,18 +35,20 @@ group_arns=$(aws ecs describe-service-revisions --service-revision-arns "$revisi
 
 for group_arn in $group_arns; do
   group=${group_arn##*/}  # arn:aws:ec2:<region>:<account>:security-group/sg-...
-  already=$(aws ec2 describe-security-group-rules --filters "Name=group-id,Values=$group" \
-    --query "length(SecurityGroupRules[?!IsEgress && PrefixListId=='$prefix_list' && FromPort<=\`443\` && ToPort>=\`443\`])" \
+  # One read of the inbound rules: how many already admit the prefix list on 443, and the open ones' IDs.
+  rules=$(aws ec2 describe-security-group-rules --filters "Name=group-id,Values=$group" \
+    --query "[length(SecurityGroupRules[?!IsEgress && PrefixListId=='$prefix_list' && FromPort<=\`443\` && ToPort>=\`443\`]),
+              join(' ', SecurityGroupRules[?!IsEgress && (CidrIpv4=='0.0.0.0/0' || CidrIpv6=='::/0')].SecurityGroupRuleId)]" \
     --output text)
+  read -r already open_rules <<< "$rules"
+  [[ $already =~ ^[0-9]+$ ]] || { echo "could not read the rules of $group: '$rules'" >&2; exit 1; }
   if [[ $already == 0 ]]; then
     aws ec2 authorize-security-group-ingress --group-id "$group" \
       --ip-permissions "IpProtocol=tcp,FromPort=443,ToPort=443,PrefixListIds=[{PrefixListId=$prefix_list,Description=CloudFront origin-facing}]" \
       > /dev/null
   fi
-  open_rules=$(aws ec2 describe-security-group-rules --filters "Name=group-id,Values=$group" \
-    --query "SecurityGroupRules[?!IsEgress && (CidrIpv4=='0.0.0.0/0' || CidrIpv6=='::/0')].SecurityGroupRuleId" \
-    --output text)
-  if [[ -n $open_rules && $open_rules != None ]]; then
+  # Revoked only after CloudFront's rule exists (the IDs read above are not affected by adding it).
+  if [[ -n ${open_rules:-} ]]; then
     # shellcheck disable=SC2086  # one argument per rule ID
     aws ec2 revoke-security-group-ingress --group-id "$group" --security-group-rule-ids $open_rules > /dev/null
   fi
