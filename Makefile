@@ -21,7 +21,7 @@ RERUN_SEQUENCE := 01-create-service 02-attach-cloudfront 02-attach-cloudfront 01
 # each part's output in one piece when it ends (macOS's make 3.81 interleaves them).
 OUTPUT_SYNC := $(if $(filter output-sync,$(.FEATURES)),--output-sync=target)
 
-.PHONY: tutorial test test-unit test-notebooks test-reruns test-aws rehearse-aws test-moto measure lint notebooks bench clean
+.PHONY: tutorial test test-unit test-notebooks test-notebooks-apprunner test-notebooks-express test-reruns test-aws rehearse-aws test-moto measure lint notebooks bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,13 +38,23 @@ tutorial: $(STAMP)
 ## under nbval (test-notebooks) and the re-run sequence under nbval (test-reruns); local backend
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(MAKE) --no-print-directory -j3 $(OUTPUT_SYNC) test-unit test-notebooks test-reruns
+	$(MAKE) --no-print-directory -j4 $(OUTPUT_SYNC) test-unit test-notebooks test-reruns
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
-test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) notebooks/
+# Two tracks, each on a fresh backend of its own (the seeded IDs of each track's saved outputs start from a fresh
+# backend), run at the same time: App Runner (01-07) and ECS Express Mode (11-15).
+APPRUNNER_NOTEBOOKS := $(sort $(wildcard notebooks/0[0-9]-*.ipynb))
+EXPRESS_NOTEBOOKS := $(sort $(wildcard notebooks/1[0-9]-express-*.ipynb))
+
+test-notebooks: test-notebooks-apprunner test-notebooks-express
+
+test-notebooks-apprunner: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) $(APPRUNNER_NOTEBOOKS)
+
+test-notebooks-express: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) $(EXPRESS_NOTEBOOKS)
 
 test-reruns: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) --keep-duplicates --hostlab-same-kernel=04-fixes \
@@ -52,13 +62,21 @@ test-reruns: $(STAMP)
 
 ## make test-aws: notebooks 01 -> 05 against a sandbox account, same checks (needs HOSTLAB_AWS_ACCOUNT; see
 ## README "The tutorial notebooks"). Tagged leftovers are deleted before and after, also when a cell fails.
+## make test-aws TRACK=express: notebooks 11 -> 15 (ECS Express Mode) alone, for an account without App Runner;
+## TRACK=both runs both tracks. Same guard, tags, cleanup and printed cost (HOSTLAB_TRACK tells the plugin).
 ## make test-aws REHEARSAL=1 (= make rehearse-aws): the same aws code paths against a fresh local backend
 ## (hostlab.tutorial.rehearsal): no account, AWS's waiter settings with shortened delays.
 REHEARSAL ?= $(HOSTLAB_AWS_REHEARSAL)
+TRACK ?= apprunner
+TRACK_NOTEBOOKS_apprunner := notebooks/01-*.ipynb notebooks/02-*.ipynb notebooks/03-*.ipynb notebooks/04-*.ipynb \
+	notebooks/05-*.ipynb
+TRACK_NOTEBOOKS_express := notebooks/11-express-*.ipynb notebooks/12-express-*.ipynb notebooks/13-express-*.ipynb \
+	notebooks/14-express-*.ipynb notebooks/15-express-*.ipynb
+TRACK_NOTEBOOKS_both := $(TRACK_NOTEBOOKS_apprunner) $(TRACK_NOTEBOOKS_express)
 test-aws: $(STAMP)
-	HOSTLAB_BACKEND=aws HOSTLAB_AWS_REHEARSAL=$(if $(filter 1,$(REHEARSAL)),1,0) \
+	HOSTLAB_BACKEND=aws HOSTLAB_AWS_REHEARSAL=$(if $(filter 1,$(REHEARSAL)),1,0) HOSTLAB_TRACK=$(TRACK) \
 		$(BIN)/python -m pytest $(NBVAL) --nbval-cell-timeout=3600 --timeout=3600 \
-		notebooks/01-*.ipynb notebooks/02-*.ipynb notebooks/03-*.ipynb notebooks/04-*.ipynb notebooks/05-*.ipynb
+		$(or $(TRACK_NOTEBOOKS_$(TRACK)),notebooks/unknown-track-$(TRACK))
 
 ## make test-moto: moto's own CloudFront and ACM tests, from the sdist of the pinned moto (downloaded once into
 ## build/moto-peer/), against a dedicated local backend; fails on any failure not listed with its AWS source in

@@ -55,6 +55,43 @@ EMBEDDED_LABELS = {
     "05-cleanup.ipynb": ["cleanup-delete", "cleanup-listing", "raw-disable-delete"],
     "06-policy-matrix.ipynb": ["matrix-table", "matrix-heatmap"],
     "07-costs.ipynb": ["costs-summary", "costs-prices", "costs-table", "costs-plot"],
+    # The ECS Express Mode track: the same story, notebooks 11 -> 15.
+    "11-express-create-service.ipynb": [
+        "express-run-cost",
+        "express-roles",
+        "express-service-config",
+        "express-create-service",
+        "express-wait-service",
+        "express-managed-resources",
+        "express-call-service",
+    ],
+    "12-express-attach-cloudfront.ipynb": [
+        "express-distribution-config",
+        "express-create-distribution",
+        "express-call-distribution",
+    ],
+    "13-express-what-breaks.ipynb": [
+        "express-break-host-404",
+        "express-host-policy",
+        "express-break-app-host",
+        "express-break-personal-cache",
+        "express-break-tls-502",
+        "express-break-bypass",
+    ],
+    "14-express-fixes.ipynb": [
+        "express-fix-origin",
+        "express-fix-forwarded-host",
+        "express-fix-personal-cache",
+        "express-fix-bypass",
+        "express-fix-summary",
+    ],
+    "15-express-cleanup.ipynb": [
+        "express-cleanup-distribution",
+        "express-cleanup-service",
+        "express-cleanup-left-behind",
+        "express-cleanup-listing",
+        "express-cleanup-again",
+    ],
 }
 LABEL = re.compile(r"^#\| label: (\S+)\s*$")
 

@@ -13,7 +13,10 @@ import tokenize
 import pytest
 from notebook_cells import EMBEDDED_LABELS, code_cells, label_of, read_notebook
 
-TUTORIAL = [name for name in EMBEDDED_LABELS if name[:2] in {"01", "02", "03", "04", "05"}]
+EXPRESS_TRACK = {"11", "12", "13", "14", "15"}
+
+# Both tracks: App Runner (01-05) and ECS Express Mode (11-15).
+TUTORIAL = [name for name in EMBEDDED_LABELS if name[:2] in {"01", "02", "03", "04", "05"} | EXPRESS_TRACK]
 # A teaching cell is read in the post and in the notebook: it must fit on a screen.
 MAX_TEACHING_LINES = 40
 
@@ -202,6 +205,7 @@ def test_creating_cells_look_first(name):
     """Issue 10: a re-run finds what the first run created instead of creating it twice."""
     lookups = {
         "create_service(": "tr.service_or_none(",
+        "create_express_gateway_service(": "tr.service_or_none(",
         "create_distribution_with_tags(": "tr.distribution_or_none(",
         "create_function(": "tr.function_etag_or_none(",
         "request_certificate(": "tr.certificate_or_none(",

@@ -172,15 +172,16 @@ def test_every_link_the_site_emits_has_a_target():
     assert broken_links(_config()) == []
 
 
-def test_link_check_finds_the_eleven_broken_links_without_the_notebook_resources():
-    """Control: the configuration before the fix (only infra/** as resources) breaks the seven download
-    buttons and the four links from one notebook to the next, as the Quarto render showed."""
+def test_link_check_finds_the_broken_links_without_the_notebook_resources():
+    """Control: the configuration before the fix (only infra/** as resources) breaks the download button of
+    every embedded notebook (seven as the Quarto render showed, five more with the Express track) and the
+    links from one notebook to the next (four, and four in the Express track)."""
     config = _config()
     config["project"]["resources"] = ["infra/**"]
     broken = broken_links(config)
     downloads = [b for b in broken if b[0] == b[1] + ".html"]
-    assert len(downloads) == len(embedded_notebooks()) == 7
-    assert len(broken) - len(downloads) == 4
+    assert len(downloads) == len(embedded_notebooks()) == 7 + 5
+    assert len(broken) - len(downloads) == 4 + 4
     assert all(target.endswith(".ipynb") for _, target in broken)
 
 

@@ -53,8 +53,8 @@ EXPRESS = Platform(
     # Endpoints: <2 letters>-<32 hex>.ecs.<region>.on.aws (public deployments; docs/behaviours.md).
     origin_suffixes=(),
     origin_pattern=r"[a-z]{2}-[0-9a-f]{32}\.ecs\.[a-z0-9-]+\.on\.aws",
-    # So far the demo app as an Express service; the tutorial's find/clean-up helpers join it.
-    tutorial_helpers="hostlab.platforms.express.service",
+    # The Express track's helpers (find, wait for, clean up); service.py and waiters.py beneath them.
+    tutorial_helpers="hostlab.platforms.express.resources",
 )
 
 PLATFORMS: tuple[Platform, ...] = (APPRUNNER, EXPRESS)

@@ -41,6 +41,7 @@ NOTEBOOK_DELAYS = {
     "HOSTLAB_APPRUNNER_OPERATION_SECONDS": "0.2",
     "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": "0.2",
     "HOSTLAB_ACM_VALIDATION_SECONDS": "0.2",
+    "HOSTLAB_EXPRESS_OPERATION_SECONDS": "0.2",
 }
 
 
@@ -150,12 +151,23 @@ def execute(source: Path, target: Path | None = None, cwd: Path | None = None) -
     return nb
 
 
+def track_of(path: Path) -> str:
+    """"express" for the ECS Express Mode track (notebooks 11-express-... to 15-...), else "apprunner"."""
+    return "express" if path.name[:2].isdigit() and "-express-" in path.name else "apprunner"
+
+
 def refresh(notebooks: Sequence[Path]) -> None:
-    """Execute ``notebooks`` in order, in place, on one fresh local backend (`make notebooks`)."""
-    with fresh_local_backend(start_early=True):
-        for path in notebooks:
-            print(f"executing {path.relative_to(REPO) if path.is_relative_to(REPO) else path}", flush=True)
-            execute(path)
+    """Execute ``notebooks`` in order, in place (`make notebooks`): each track on a fresh local backend of its
+    own, so that each track's seeded IDs are those of a fresh backend, as under nbval."""
+    for track in ("apprunner", "express"):
+        chosen = [p for p in notebooks if track_of(p) == track]
+        if not chosen:
+            continue
+        with fresh_local_backend(start_early=True):
+            for path in chosen:
+                shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+                print(f"executing {shown}", flush=True)
+                execute(path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,8 +13,9 @@ Both backends: each notebook's kernel is started while the notebook before it ru
 --hostlab-same-kernel and listed twice in a row (pytest --keep-duplicates: `make test`'s re-run sequence),
 which runs the second time in the kernel of the first.
 
-aws backend (HOSTLAB_BACKEND=aws): the account guard runs first (hostlab.aws_guard); then everything tagged
-by an earlier, interrupted run is deleted, and everything tagged is deleted again at the end whatever
+aws backend (HOSTLAB_BACKEND=aws): the track is checked (HOSTLAB_TRACK: apprunner, express or both; `make
+test-aws TRACK=express`), the account guard runs (hostlab.aws_guard); then everything tagged by an earlier,
+interrupted run of that track is deleted, and everything tagged is deleted again at the end whatever
 happened, so a failing run leaves nothing behind that costs money (also after Ctrl-C: pytest then still
 unconfigures the plugin, which runs the cleanup after).
 
@@ -37,21 +38,51 @@ def _runs_notebooks(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "nbval", False) or getattr(config.option, "nbval_lax", False))
 
 
+TRACK_ENV = "HOSTLAB_TRACK"
+TRACKS = ("apprunner", "express", "both")
+
+
+class TrackError(ValueError):
+    """HOSTLAB_TRACK names no track."""
+
+
+def chosen_track() -> str:
+    """The aws tier's track (`make test-aws TRACK=...`): apprunner (default), express or both."""
+    import os
+
+    value = os.environ.get(TRACK_ENV, "").strip().lower() or "apprunner"
+    if value not in TRACKS:
+        raise TrackError(
+            f"{TRACK_ENV}={value!r} is not a track; use one of {', '.join(TRACKS)} "
+            "(make test-aws TRACK=express runs the ECS Express Mode notebooks 11-15 alone)"
+        )
+    return value
+
+
 def _clean_aws(stage: str) -> None:
     import boto3
 
     from hostlab import aws_guard
-    from hostlab.platforms.apprunner import resources as tr
 
+    track = chosen_track()
     if stage == "before":
         _start_rehearsal_if_asked()
     aws_guard.ensure_sandbox()
-    print(f"\nhostlab: cleanup {stage} the notebooks (aws backend)")
-    deleted = tr.delete_everything(
-        aws_guard.explained(boto3.client("apprunner")),
-        boto3.client("cloudfront"),
-        boto3.client("acm", region_name="us-east-1"),
-    )
+    print(f"\nhostlab: cleanup {stage} the notebooks (aws backend, track {track})")
+    deleted = 0
+    if track in ("apprunner", "both"):
+        from hostlab.platforms.apprunner import resources as tr
+
+        deleted += tr.delete_everything(
+            aws_guard.explained(boto3.client("apprunner")),
+            boto3.client("cloudfront"),
+            boto3.client("acm", region_name="us-east-1"),
+        )
+    if track in ("express", "both"):
+        # The Express track never calls App Runner: an account closed to App Runner runs it too.
+        from hostlab.platforms.express import resources as express
+
+        deleted += express.delete_everything(boto3.client("ecs"), boto3.client("cloudfront"))
     print(f"hostlab: deleted {deleted} tagged resource(s)")
     if stage == "after":
         _report_rehearsal_zone()
@@ -106,8 +137,9 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         aws = chosen_backend() == "aws"
         if aws:
+            chosen_track()  # a misspelt track stops here, before anything is created or deleted
             _clean_aws("before")
-    except (SandboxError, BackendChoiceError) as exc:
+    except (SandboxError, BackendChoiceError, TrackError) as exc:
         # A refusal is the reader's setting to fix, not a crash: pytest prints a UsageError raised here as one
         # "ERROR: ..." line and exits with code 4, where any other exception became a 20-line INTERNALERROR.
         raise pytest.UsageError(f"hostlab: {exc}") from None

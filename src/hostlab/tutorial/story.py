@@ -2,9 +2,10 @@
 
     .venv/bin/python -m hostlab.tutorial
 
-1. Copies notebooks 01 -> 05 to build/tutorial/ and executes them there, in order, on a new local backend
-   (the committed notebooks stay unchanged; the backend is stopped afterwards).
-2. Prints the story step by step, read from the executed notebooks' outputs (nothing here is typed in
+1. Copies notebooks 01 -> 05 (App Runner) and 11 -> 15 (ECS Express Mode) to build/tutorial/ and executes
+   them there, in order, each track on a new local backend (the committed notebooks stay unchanged; each
+   backend is stopped afterwards).
+2. Prints both stories step by step, read from the executed notebooks' outputs (nothing here is typed in
    advance: a cell that printed something else shows something else).
 3. Renders the site with Quarto when `quarto` is on PATH, or says how to install it.
 """
@@ -23,6 +24,7 @@ from hostlab.tutorial.notebook_runner import NOTEBOOKS, REPO, execute, fresh_loc
 
 BUILD = REPO / "build" / "tutorial"
 TUTORIAL = ("01", "02", "03", "04", "05")
+EXPRESS_TUTORIAL = ("11", "12", "13", "14", "15")
 QUARTO_INSTALL = "https://quarto.org/docs/get-started/"
 
 # (notebook prefix, cell label, what the step shows): the cells whose output tells the story.
@@ -40,8 +42,24 @@ STORY = (
     ("04", "fix-summary", "after the fixes"),
     ("05", "cleanup-listing", "after cleanup, still tagged"),
 )
+# The same story on ECS Express Mode (notebooks 11 -> 15).
+EXPRESS_STORY = (
+    ("11", "express-call-service", "the Express service, called directly"),
+    ("11", "express-managed-resources", "what Express made, through the ELBv2 API"),
+    ("12", "express-call-distribution", "CloudFront in front, forwarding all headers"),
+    ("13", "express-break-host-404", "why: the shared ALB routes by Host"),
+    ("13", "express-break-app-host", "200, but the app's URLs point to on.aws"),
+    ("13", "express-break-personal-cache", "CachingOptimized serves alice's page to bob"),
+    ("13", "express-break-tls-502", "the CloudFormation default origin protocols (TLSv1, SSLv3)"),
+    ("13", "express-break-bypass", "the ALB, straight, without CloudFront"),
+    ("14", "express-fix-bypass", "the security group admits CloudFront's prefix list only"),
+    ("14", "express-fix-summary", "after the fixes"),
+    ("15", "express-cleanup-listing", "after cleanup, what is left"),
+)
 # Lines that only say a wait ended; the story is about the answers.
-_PROGRESS = re.compile(r"^(distribution|invalidation|App Runner service): ")
+_PROGRESS = re.compile(
+    r"^(distribution|invalidation|App Runner service|Express service|Express managed resources): "
+)
 
 
 def _label(cell) -> str | None:
@@ -58,20 +76,24 @@ def cell_lines(nb: nbformat.NotebookNode, label: str) -> list[str]:
     return [f"(no cell labelled {label})"]
 
 
-def story(executed: dict[str, nbformat.NotebookNode]) -> list[str]:
+def story(executed: dict[str, nbformat.NotebookNode], steps=STORY) -> list[str]:
     lines = []
-    for number, (prefix, label, title) in enumerate(STORY, 1):
+    for number, (prefix, label, title) in enumerate(steps, 1):
         lines.append(f"{number:2}. [{prefix}] {title}")
         lines += [f"      {line}" for line in cell_lines(executed[prefix], label)]
     return lines
 
 
-def run_notebooks(target: Path = BUILD) -> dict[str, nbformat.NotebookNode]:
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
+def run_notebooks(
+    target: Path = BUILD, prefixes=TUTORIAL, *, clean: bool = True
+) -> dict[str, nbformat.NotebookNode]:
+    """Execute the notebooks ``prefixes`` (one track) in order, on a fresh local backend, into ``target``."""
+    if clean:
+        shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True, exist_ok=True)
     executed = {}
     with fresh_local_backend():
-        for prefix in TUTORIAL:
+        for prefix in prefixes:
             source = next(NOTEBOOKS.glob(f"{prefix}-*.ipynb"))
             copy = target / source.name
             shutil.copyfile(source, copy)
@@ -94,8 +116,12 @@ def render_site() -> int:
 
 def main() -> int:
     executed = run_notebooks()
+    express = run_notebooks(prefixes=EXPRESS_TUTORIAL, clean=False)
     print(f"\nThe executed notebooks are in {BUILD.relative_to(REPO)}/. What happened, step by step:\n")
+    print("App Runner (notebooks 01-05):\n")
     print("\n".join(story(executed)))
+    print("\nThe same story on ECS Express Mode (notebooks 11-15):\n")
+    print("\n".join(story(express, EXPRESS_STORY)))
     return render_site()
 
 

@@ -15,6 +15,7 @@ preparation every extension relies on (:func:`prepare`).
 from __future__ import annotations
 
 import importlib.abc
+import os
 import random
 import re
 import sys
@@ -293,6 +294,15 @@ def prepare(settings: Settings) -> None:
     _make_request_ids_independent()
     _set_durations(settings)
     _time_acm_validation(settings)
+    _load_aws_managed_policies()
+
+
+def _load_aws_managed_policies() -> None:
+    """IAM knows AWS's managed policies, so that AttachRolePolicy with one of them (the Express track's roles:
+    AmazonECSTaskExecutionRolePolicy, AmazonECSInfrastructureRoleforExpressGatewayServices) succeeds as on
+    AWS. moto leaves them out unless MOTO_IAM_LOAD_MANAGED_POLICIES=true (moto.settings, read when an
+    account's IAM backend is made: about 0.2 s, at the first IAM call, not at start)."""
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
 
 def _time_acm_validation(settings: Settings) -> None:

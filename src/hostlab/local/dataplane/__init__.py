@@ -7,7 +7,8 @@ Rooms, one job each:
     plane.py        the parts below as one unit, in routing order (what server.py starts)
     edge/           CloudFront's edge: behaviours, cache key, origin request, TLS to origin, cache, functions
     (fronts)        each platform's shared front, built from hostlab.local.platforms.LOCAL_PLATFORMS (App
-                    Runner's: hostlab.local.platforms.apprunner.front)
+                    Runner's: hostlab.local.platforms.apprunner.front; Express's shared ALBs:
+                    hostlab.local.platforms.express.alb_front)
     proxy.py        HTTP CONNECT proxy: maps *.cloudfront.net, each platform's names (*.awsapprunner.com)
                     and aliases to the listeners
   shared by them:
@@ -17,6 +18,7 @@ Rooms, one job each:
     api_clients.py  the boto3 clients for the local endpoint
     http1.py        strict HTTP/1.1 request reading, chunked bodies included
     tls.py          local CA (trustme) and TLS contexts restricted to named versions
+    sources.py      which source address a loopback connection stands for (the viewer's, the edge's)
   (hostlab.names, outside: the normal form of host names and certificate-name matching, shared with the
   control plane)
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from hostlab.local.dataplane.servers import Listener, TrackedServer
+from hostlab.local.dataplane.sources import connect_as
 from hostlab.local.platforms import served_names
 
 log = logging.getLogger("hostlab.proxy")
@@ -46,7 +47,8 @@ CHUNK_BYTES = 64 * 1024
 MAX_HEAD_BYTES = 64 * 1024
 
 SERVED_NAMES = (
-    f"*.cloudfront.net, {served_names()} and the aliases and custom domains configured on them"
+    f"*.cloudfront.net, {served_names()} and the aliases, custom domains and ALB host rules configured on "
+    "them"
 )
 _HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})$")
 # Hop-by-hop headers (RFC 9110 section 7.6.1) plus the proxy-only ones: never passed to the next hop.
@@ -258,7 +260,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._fail(502, host, port, f"refusing a non-loopback upstream {target[0]}")
             return None
         try:
-            return socket.create_connection(target, timeout=CONNECT_TIMEOUT_SECONDS)
+            # Written down as coming from the client (sources.py): a listener that filters by source sees
+            # the client that asked for the tunnel, not the proxy.
+            return connect_as(target, self.client_address[0], timeout=CONNECT_TIMEOUT_SECONDS)
         except OSError as exc:
             self._fail(502, host, port, f"its local listener {target[0]}:{target[1]} does not answer ({exc})")
             return None

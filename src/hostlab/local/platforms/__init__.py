@@ -65,9 +65,10 @@ EXPRESS = LocalPlatform(
     name="express",
     control_plane="hostlab.local.platforms.express.controlplane:register",
     control_plane_shutdown="hostlab.local.platforms.express.controlplane:shutdown",
-    # The shared ALB front comes with the express-alb branch (hostlab.local.platforms.express.alb_front).
-    front=None,
-    served_names=("*.ecs.<region>.on.aws",),
+    # ECS Express Mode's shared Application Load Balancers, read through ELBv2/EC2/ACM: their DNS names and
+    # every name their host-header rules route (the *.ecs.<region>.on.aws endpoints).
+    front="hostlab.local.platforms.express.alb_front:ExpressAlbFront",
+    served_names=("*.ecs.<region>.on.aws", "*.elb.amazonaws.com"),
 )
 
 # In the data plane's routing order (after CloudFront's edge).

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from hostlab.local.dataplane.edge.model import Origin
 from hostlab.local.dataplane.edge.origin_request import OriginRequest
+from hostlab.local.dataplane.sources import EDGE_SOURCE_IP, connect_as
 from hostlab.local.dataplane.tls import TLS_VERSIONS, LocalCA
 from hostlab.names import dns_name_matches
 
@@ -225,7 +226,9 @@ class OriginPool:
         last: OriginFailure | None = None
         for _ in range(max(1, origin.connection_attempts)):
             try:
-                sock = socket.create_connection(address, timeout=origin.connection_timeout)
+                # Written down as coming from a CloudFront origin-facing address (sources.py), so that an
+                # origin filtering by source (an ALB security group) sees the edge as AWS would.
+                sock = connect_as(address, EDGE_SOURCE_IP, timeout=origin.connection_timeout)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 return sock
             except TimeoutError:
