@@ -232,18 +232,67 @@ def test_cache_hits_take_requests_away_from_a_lambda_origin(prices):
 # --- ECS Express Mode -------------------------------------------------------------------------------------
 
 
+EXPRESS_PARTS = [
+    "tasks (vCPU + memory)",
+    "public IPv4",
+    "load balancer hours (share)",
+    "load balancer public IPv4 (share)",
+    "load balancer LCUs",
+    "data transfer out",
+]
+
+
 def test_express_mode_pays_its_share_of_the_shared_load_balancer(prices):
     alone = costs.monthly_costs(Workload(0, 0), prices).loc[costs.EXPRESS]
     shared = costs.monthly_costs(Workload(0, 0, alb_shared_by=25), prices).loc[costs.EXPRESS]
-    assert alone["load balancer (share)"] == pytest.approx((0.0225 + 2 * 0.005) * HOURS)
-    assert shared["load balancer (share)"] == pytest.approx(alone["load balancer (share)"] / 25)
+    assert alone["load balancer hours (share)"] == pytest.approx(0.0225 * HOURS)
+    assert alone["load balancer public IPv4 (share)"] == pytest.approx(2 * 0.005 * HOURS)  # 2 AZs
+    for part in ("load balancer hours (share)", "load balancer public IPv4 (share)"):
+        assert shared[part] == pytest.approx(alone[part] / 25)
+    # The task's own vCPU, memory and address are not shared.
     assert alone["tasks (vCPU + memory)"] == pytest.approx((0.04048 + 2 * 0.004445) * HOURS)
+    assert shared["tasks (vCPU + memory)"] == alone["tasks (vCPU + memory)"]
+    assert alone["public IPv4"] == shared["public IPv4"] == pytest.approx(0.005 * HOURS)
+
+
+def test_express_mode_is_exactly_its_parts(prices):
+    """No charge of its own: the total is the sum of the listed parts, each from the price file."""
+    row = costs.monthly_costs(Workload(0, 0), prices).loc[costs.EXPRESS]
+    assert [part for part in row.index if row[part] and part != "total"] == EXPRESS_PARTS[:4]
+    expected = (0.04048 + 2 * 0.004445 + 0.005) * HOURS + (0.0225 + 2 * 0.005) * HOURS
+    assert row["total"] == pytest.approx(expected)
+
+
+def test_express_public_ipv4_follows_zones_and_task_addresses(prices):
+    base = costs.monthly_costs(Workload(0, 0), prices).loc[costs.EXPRESS]
+    six_zones = costs.monthly_costs(Workload(0, 0, alb_public_ipv4=6), prices).loc[costs.EXPRESS]
+    private = costs.monthly_costs(Workload(0, 0, express_task_public_ipv4=0), prices).loc[costs.EXPRESS]
+    assert six_zones["load balancer public IPv4 (share)"] == pytest.approx(6 * 0.005 * HOURS)
+    assert private["public IPv4"] == 0
+    assert base["total"] - private["total"] == pytest.approx(0.005 * HOURS)
+    # Scaling out during active hours adds the extra tasks' addresses for those hours only.
+    busy = costs.monthly_costs(Workload(720_000, 1, response_ms=1000, response_kb=0.001), prices)
+    assert busy.loc[costs.EXPRESS, "public IPv4"] == pytest.approx(0.005 * (HOURS + 1))
 
 
 def test_express_lcus_follow_the_largest_dimension(prices):
     # 90,000 requests in one hour: 25 new connections/s = 1 LCU; 90,000 x 1 KB = 0.086 GB < 1 LCU.
     row = costs.monthly_costs(Workload(90_000, 1, response_kb=1), prices).loc[costs.EXPRESS]
     assert row["load balancer LCUs"] == pytest.approx(1 * 0.008)
+
+
+def test_express_rule_evaluations_count_beyond_the_first_ten_rules(prices):
+    # 3,600,000 requests in one hour = 1,000 per second, reused connections, tiny responses: only rules count.
+    def lcus(shared_by: int) -> float:
+        w = Workload(3_600_000, 1, response_ms=1, response_kb=0.0001, new_connections_per_request=0.001,
+                     alb_shared_by=shared_by)
+        return costs.monthly_costs(w, prices).loc[costs.EXPRESS, "load balancer LCUs"] / 0.008
+
+    # 19 services: a request goes through 10 rules on average, all free; the largest other dimension is
+    # new connections, 1 per second = 0.04 LCU.
+    assert lcus(19) == pytest.approx(0.04)
+    # 25 services: 13 rules on average, 3 charged: 1,000/s x 3 = 3,000 evaluations/s = 3 LCUs.
+    assert lcus(25) == pytest.approx(3.0)
 
 
 # --- the whole model ---------------------------------------------------------------------------------------
@@ -295,6 +344,7 @@ def test_apprunner_split_shows_the_floor_and_the_slope(prices):
         ({"requests_per_month": 1, "active_hours": 1, "cache_hit_ratio": 1.5}, "cache_hit_ratio"),
         ({"requests_per_month": 1, "active_hours": 1, "alb_shared_by": 26}, "alb_shared_by"),
         ({"requests_per_month": 1, "active_hours": 1, "min_instances": 0}, "min_instances"),
+        ({"requests_per_month": 1, "active_hours": 1, "express_task_public_ipv4": -1}, "not be negative"),
     ],
 )
 def test_impossible_workloads_are_refused(kwargs, message):

@@ -1,4 +1,6 @@
-"""The copy-pasteable fix of the post (infra/): linted, parsed, cross-checked, and run.
+"""The copy-pasteable App Runner fix of the post (infra/apprunner/, and the CloudFront Function in
+infra/cloudfront-function/ that both platforms share): linted, parsed, cross-checked, and run.
+The Express Mode forms (infra/express/) are tested in tests/test_infra_express.py.
 
 * CloudFormation: cfn-lint (as a library) must find nothing; a deliberately broken copy must be caught.
 * Terraform: python-hcl2 parses it (terraform itself downloads from HashiCorp, which is out of reach here).
@@ -29,12 +31,13 @@ from cfnlint.decode import decode
 
 ROOT = Path(__file__).resolve().parent.parent
 INFRA = ROOT / "infra"
-CFN_TEMPLATE = INFRA / "cloudformation" / "cloudfront-apprunner.yaml"
-TF_DIR = INFRA / "terraform"
-CLI_SCRIPT = INFRA / "cli" / "apply-fix.sh"
-CLI_CONFIG = INFRA / "cli" / "distribution-config.json"
+APPRUNNER = INFRA / "apprunner"
+CFN_TEMPLATE = APPRUNNER / "cloudformation" / "cloudfront-apprunner.yaml"
+TF_DIR = APPRUNNER / "terraform"
+CLI_SCRIPT = APPRUNNER / "cli" / "apply-fix.sh"
+CLI_CONFIG = APPRUNNER / "cli" / "distribution-config.json"
 FUNCTION_JS = INFRA / "cloudfront-function" / "forwarded-host.js"
-BOTO3_SCRIPT = INFRA / "boto3" / "apply_fix.py"
+BOTO3_SCRIPT = APPRUNNER / "boto3" / "apply_fix.py"
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"

@@ -28,11 +28,11 @@ POST = POST_DIR / "index.qmd"
 
 # Files the post includes verbatim; tests/test_infra.py lints, parses or runs each of them.
 TESTED_INCLUDES = {
-    "infra/boto3/apply_fix.py",
-    "infra/cli/apply-fix.sh",
-    "infra/cli/distribution-config.json",
-    "infra/cloudformation/cloudfront-apprunner.yaml",
-    "infra/terraform/main.tf",
+    "infra/apprunner/boto3/apply_fix.py",
+    "infra/apprunner/cli/apply-fix.sh",
+    "infra/apprunner/cli/distribution-config.json",
+    "infra/apprunner/cloudformation/cloudfront-apprunner.yaml",
+    "infra/apprunner/terraform/main.tf",
     "infra/cloudfront-function/forwarded-host.js",
 }
 

@@ -64,11 +64,16 @@ ASSUMPTIONS: tuple[str, ...] = (
     "A bare Fargate task serves from its own public IPv4 address (charged); it has no stable name or TLS, so "
     "it is a price floor rather than a deployable setup.",
     "ECS Express Mode = Fargate x86 tasks (its default architecture) plus a share of one internet-facing "
-    "Application Load Balancer: 1/alb_shared_by of its hours and of its 2 public IPv4 addresses, plus the "
-    "LCUs of this service's own traffic. ECS adds no charge of its own. The tasks are assumed to have no "
-    "public IPv4 address of their own.",
-    "ALB LCUs count new connections (new_connections_per_request per request) and processed bytes; rule "
-    "evaluations are left out (the first 10 rules per request are free).",
+    "Application Load Balancer: 1/alb_shared_by of its hours and of its public IPv4 addresses (one per "
+    "Availability Zone it spans, alb_public_ipv4, at least 2), plus the LCUs of this service's own traffic. "
+    "ECS adds no charge of its own.",
+    "Express Mode tasks in public subnets (the default VPC's) are assumed to get a public IPv4 address each "
+    "(express_task_public_ipv4 = 1): without a NAT gateway a Fargate task needs one to pull its image; set "
+    "0 for private subnets, whose NAT gateway is not counted.",
+    "ALB LCUs count new connections (new_connections_per_request per request), processed bytes and rule "
+    "evaluations. An Express load balancer holds one host-header rule per service, evaluated in priority "
+    "order; a request is assumed to go through (alb_shared_by + 1) / 2 of them on average (its own rule "
+    "equally likely at any position), of which the first 10 are free.",
     "Lambda is reached through a function URL (no extra charge) and bills response_ms rounded up to 1 ms at "
     "lambda_memory_gb; cold starts are ignored.",
     "Without CloudFront, responses leave AWS at the standard internet data-transfer rate (first 100 GB a "
@@ -116,6 +121,7 @@ SUMMARY_FIGURES = (
     "lambda.requests_per_million",
     "lambda.x86_gb_second",
     "alb.hour",
+    "alb.lcu_hour",
     "vpc.public_ipv4_hour",
     "cloudfront.https_requests_per_10k",
 )
@@ -198,9 +204,16 @@ class Workload:
     new_connections_per_request: float = 1.0
     # A bare Fargate task needs a public IPv4 address; an internet-facing ALB has one per Availability Zone
     # and needs at least two zones (docs.aws.amazon.com/elasticloadbalancing/latest/application/
-    # application-load-balancers.html, "Availability Zones").
+    # application-load-balancers.html, "Availability Zones"). By default Express uses the default VPC's
+    # subnets (ECS API reference, ExpressGatewayServiceNetworkConfiguration), and a default VPC has one in
+    # every zone of the Region (VPC User Guide, default-vpc.html): six in us-east-1 if the ALB spans them all
+    # (undocumented; 2 is the floor).
     fargate_public_ipv4: int = 1
     alb_public_ipv4: int = 2
+    # ASSUMPTION (inferred): Express tasks in public subnets get a public IPv4 address each, since a Fargate
+    # task there needs one to reach the image registry without a NAT gateway (ECS Developer Guide,
+    # fargate-task-networking.html). 0 for private subnets.
+    express_task_public_ipv4: int = 1
 
     def __post_init__(self):
         requests = np.asarray(self.requests_per_month, dtype=float)
@@ -230,6 +243,9 @@ class Workload:
                 raise ValueError(f"{name} must be positive")
         if self.min_instances < 1:
             raise ValueError("min_instances must be at least 1")
+        for name in ("fargate_public_ipv4", "alb_public_ipv4", "express_task_public_ipv4"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
         if self.build_minutes_per_month < 0 or self.paused_hours < 0:
             raise ValueError("build_minutes_per_month and paused_hours must not be negative")
 
@@ -300,10 +316,10 @@ def _breakdown(w: Workload, p: Prices) -> dict[str, dict[str, np.ndarray]]:
                 "public IPv4": task_hours * public_ipv4 * ipv4,
             }
 
-        express = fargate("x86", 0)
-        express["load balancer (share)"] = (
-            (p["alb.hour"] + w.alb_public_ipv4 * ipv4) * month / w.alb_shared_by
-        )
+        express = fargate("x86", w.express_task_public_ipv4)
+        # The load balancer's hours and addresses are shared by every service on it; LCUs follow traffic.
+        express["load balancer hours (share)"] = p["alb.hour"] * month / w.alb_shared_by
+        express["load balancer public IPv4 (share)"] = w.alb_public_ipv4 * ipv4 * month / w.alb_shared_by
         express["load balancer LCUs"] = _lcu_hours(w, origin_requests, p) * p["alb.lcu_hour"]
 
         gb_seconds = np.asarray(origin_requests, float) * math.ceil(w.response_ms) / 1000 * w.lambda_memory_gb
@@ -350,7 +366,12 @@ def _lcu_hours(w: Workload, origin_requests, p: Prices):
     # Connections open at once, approximated by requests in flight (each held for response_ms).
     active = per_hour / 3600 * (w.response_ms / 1000) / p["alb.lcu_active_connections_per_minute"]
     processed = per_hour * w.response_kb / KB_PER_GB / p["alb.lcu_processed_gb_per_hour"]
-    return hours * np.maximum(np.maximum(new_connections, active), processed)
+    # One host-header rule per service sharing the load balancer, evaluated in priority order: on average a
+    # request goes through (n + 1) / 2 of the n rules (see ASSUMPTIONS); the first ones are free.
+    rules_per_request = (w.alb_shared_by + 1) / 2
+    charged_rules = max(rules_per_request - p["alb.free_rules_per_request"], 0.0)
+    rules = per_hour / 3600 * charged_rules / p["alb.lcu_rule_evaluations_per_second"]
+    return hours * np.maximum(np.maximum(new_connections, active), np.maximum(processed, rules))
 
 
 def _cloudfront(w: Workload, viewer_requests, out_gb, p: Prices) -> dict[str, np.ndarray]:

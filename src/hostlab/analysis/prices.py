@@ -74,6 +74,8 @@ REQUIRED_FIGURES = (
     "alb.lcu_new_connections_per_second",
     "alb.lcu_active_connections_per_minute",
     "alb.lcu_processed_gb_per_hour",
+    "alb.lcu_rule_evaluations_per_second",
+    "alb.free_rules_per_request",
     "vpc.public_ipv4_hour",
     "internet.data_transfer_out_gb",
     "internet.free_gb",

@@ -24,7 +24,7 @@ done
 etag=$(aws cloudfront create-function \
   --name "$FUNCTION_NAME" \
   --function-config Comment="Copy Host into X-Forwarded-Host",Runtime=cloudfront-js-2.0 \
-  --function-code "fileb://$here/../cloudfront-function/forwarded-host.js" \
+  --function-code "fileb://$here/../../cloudfront-function/forwarded-host.js" \
   --query ETag --output text)
 function_arn=$(aws cloudfront publish-function \
   --name "$FUNCTION_NAME" --if-match "$etag" \

@@ -1,22 +1,28 @@
-"""Fix an existing CloudFront distribution that sits in front of App Runner, in place.
+"""Fix an existing CloudFront distribution that sits in front of an ECS Express Mode service, in place, and
+lock the service's load balancer to CloudFront.
 
-    python apply_fix.py DISTRIBUTION_ID --origin-secret "$(openssl rand -hex 32)"
+    python apply_fix.py DISTRIBUTION_ID --service-arn SERVICE_ARN --origin-secret "$(openssl rand -hex 32)"
 
-What it changes, and why (sources in the post "CloudFront + AppRunner: solving the host problem"):
-  * every App Runner origin: HTTPS only, TLSv1.2 only, a secret custom header the app can check;
-  * default behaviour: CachingDisabled + AllViewerExceptHostHeader (App Runner routes by Host, so the
-    viewer's Host must not reach it) + a viewer-request function that copies Host to X-Forwarded-Host;
+What it changes, and why (sources in the posts and in infra/express/cloudformation/cloudfront-express.yaml):
+  * every Express origin (*.ecs.<region>.on.aws): HTTPS only, TLSv1.2 only, a secret custom header the app
+    can check (the prefix list below admits every CloudFront distribution, not only yours);
+  * default behaviour: CachingDisabled + AllViewerExceptHostHeader (the shared load balancer routes by Host:
+    with the viewer's Host no rule matches and its default action answers 404) + a viewer-request function
+    that copies Host to X-Forwarded-Host;
   * /static/*: CachingOptimized, the only place where caching is safe without thinking per page;
-  * origin read timeout 60 s: App Runner allows a request 120 s, CloudFront's default 30 s would answer
-    504 to anything slower (60 s is the most the default quota allows; 120 s after a quota increase);
-  * 404, 502, 503 and 504 responses: not cached (the default error caching minimum TTL is 10 seconds).
-Needs only boto3. The function source is read from ../cloudfront-function/forwarded-host.js.
+  * origin read timeout 60 s: the load balancer's default idle timeout; CloudFront's default is 30 s;
+  * 404, 502, 503 and 504 responses: not cached (the default error caching minimum TTL is 10 seconds);
+  * the load balancer's security group: HTTPS from com.amazonaws.global.cloudfront.origin-facing, then no
+    rule open to 0.0.0.0/0 or ::/0 any more (that group is shared by every Express service on the load
+    balancer; the prefix list weighs 55 of the group's 60 inbound rules).
+Needs only boto3. The function source is read from ../../cloudfront-function/forwarded-host.js.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import re
 from pathlib import Path
 
 import boto3
@@ -27,12 +33,20 @@ CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
-# See the docstring: App Runner's request timeout is 120 s, CloudFront's default read timeout 30 s.
+# See the docstring: the load balancer's idle timeout is 60 s, CloudFront's default read timeout 30 s.
 ORIGIN_READ_TIMEOUT = 60
 # Errors CloudFront caches for 10 s by default; 0 so that none outlives its cause.
 UNCACHED_ERRORS = (404, 502, 503, 504)
 
-FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "cloudfront-function" / "forwarded-host.js"
+# CloudFront Developer Guide, LocationsOfEdgeServers.html, "Use the CloudFront managed prefix list".
+CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
+OPEN_TO_ALL = ("0.0.0.0/0", "::/0")
+HTTPS = 443
+
+# An Express endpoint: <2 letters>-<32 hex>.ecs.<region>.on.aws (Lambda function URLs are *.on.aws too).
+EXPRESS_ENDPOINT = re.compile(r"^[a-z0-9-]+\.ecs\.[a-z0-9-]+\.on\.aws$")
+
+FUNCTION_SOURCE = Path(__file__).resolve().parents[2] / "cloudfront-function" / "forwarded-host.js"
 
 
 def _listed(items: list) -> dict:
@@ -50,11 +64,11 @@ def fixed_config(
 ) -> dict:
     """Return a copy of a DistributionConfig with the fixes applied; the input is left untouched."""
     new = copy.deepcopy(config)
-    apprunner_ids = []
+    express_ids = []
     for origin in new["Origins"]["Items"]:
-        if not origin["DomainName"].endswith(".awsapprunner.com"):
+        if not EXPRESS_ENDPOINT.match(origin["DomainName"]):
             continue
-        apprunner_ids.append(origin["Id"])
+        express_ids.append(origin["Id"])
         custom = origin.setdefault("CustomOriginConfig", {"HTTPPort": 80, "HTTPSPort": 443})
         custom["OriginProtocolPolicy"] = "https-only"
         custom["OriginSslProtocols"] = _listed(["TLSv1.2"])
@@ -66,8 +80,8 @@ def fixed_config(
         ]
         headers.append({"HeaderName": secret_header, "HeaderValue": origin_secret})
         origin["CustomHeaders"] = _listed(headers)
-    if not apprunner_ids:
-        raise ValueError("no origin of this distribution is an *.awsapprunner.com domain")
+    if not express_ids:
+        raise ValueError("no origin of this distribution is an ECS Express endpoint (*.ecs.<region>.on.aws)")
 
     default = new["DefaultCacheBehavior"]
     # Policies replace the legacy settings; CloudFront rejects a behaviour that has both.
@@ -119,6 +133,68 @@ def publish_function(cloudfront, name: str, code: bytes) -> str:
     return published["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
 
 
+def load_balancer_security_groups(ecs, service_arn: str) -> list[str]:
+    """The sg- IDs of the service's load balancer, from its managed resources (ECS API reference,
+    DescribeServiceRevisions: ecsManagedResources.ingressPaths[].loadBalancerSecurityGroups[].arn)."""
+    service = ecs.describe_express_gateway_service(serviceArn=service_arn)["service"]
+    revision = service["activeConfigurations"][0]["serviceRevisionArn"]
+    (described,) = ecs.describe_service_revisions(serviceRevisionArns=[revision])["serviceRevisions"]
+    arns = [
+        group["arn"]
+        for path in described.get("ecsManagedResources", {}).get("ingressPaths", [])
+        for group in path.get("loadBalancerSecurityGroups", [])
+    ]
+    if not arns:
+        raise ValueError(f"{service_arn} reports no load balancer security group")
+    # arn:aws:ec2:<region>:<account>:security-group/sg-...
+    return list(dict.fromkeys(arn.rsplit("/", 1)[-1] for arn in arns))
+
+
+def cloudfront_prefix_list(ec2) -> str:
+    """The Region's ID of the CloudFront origin-facing managed prefix list (IDs differ per Region)."""
+    found = ec2.describe_managed_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": [CLOUDFRONT_PREFIX_LIST]}]
+    )["PrefixLists"]
+    if not found:
+        raise ValueError(f"no managed prefix list named {CLOUDFRONT_PREFIX_LIST} in this Region")
+    return found[0]["PrefixListId"]
+
+
+def lock_security_group(ec2, group_id: str, prefix_list_id: str) -> int:
+    """Allow HTTPS from the prefix list, then revoke every inbound rule open to the whole internet, in that
+    order so CloudFront is never shut out. Idempotent; returns how many open rules it revoked."""
+
+    def inbound() -> list[dict]:
+        rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
+        return [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
+
+    has_cloudfront = any(
+        r.get("PrefixListId") == prefix_list_id and r["FromPort"] <= HTTPS <= r["ToPort"] for r in inbound()
+    )
+    if not has_cloudfront:
+        ec2.authorize_security_group_ingress(
+            GroupId=group_id,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": HTTPS,
+                    "ToPort": HTTPS,
+                    "PrefixListIds": [
+                        {"PrefixListId": prefix_list_id, "Description": "CloudFront origin-facing"}
+                    ],
+                }
+            ],
+        )
+    open_rules = [
+        r["SecurityGroupRuleId"]
+        for r in inbound()
+        if r.get("CidrIpv4") in OPEN_TO_ALL or r.get("CidrIpv6") in OPEN_TO_ALL
+    ]
+    if open_rules:
+        ec2.revoke_security_group_ingress(GroupId=group_id, SecurityGroupRuleIds=open_rules)
+    return len(open_rules)
+
+
 def apply_fix(
     cloudfront,
     distribution_id: str,
@@ -139,9 +215,19 @@ def apply_fix(
     return cloudfront.update_distribution(Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=new)
 
 
+def lock_load_balancer(ecs, ec2, service_arn: str) -> dict[str, int]:
+    """Lock every security group of the service's load balancer; {group ID: open rules revoked}."""
+    prefix_list_id = cloudfront_prefix_list(ec2)
+    return {
+        group_id: lock_security_group(ec2, group_id, prefix_list_id)
+        for group_id in load_balancer_security_groups(ecs, service_arn)
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("distribution_id")
+    parser.add_argument("--service-arn", required=True, help="the Express service behind the distribution")
     parser.add_argument("--origin-secret", required=True, help="at least 32 random characters")
     parser.add_argument("--function-name", default="forwarded-host")
     parser.add_argument("--secret-header", default="X-Origin-Secret")
@@ -156,6 +242,10 @@ def main() -> None:
         secret_header=args.secret_header,
     )
     print(result["Distribution"]["Id"], result["Distribution"]["Status"])
+    for group_id, revoked in lock_load_balancer(
+        boto3.client("ecs"), boto3.client("ec2"), args.service_arn
+    ).items():
+        print(group_id, f"locked to CloudFront ({revoked} open rule(s) revoked)")
 
 
 if __name__ == "__main__":

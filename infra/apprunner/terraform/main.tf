@@ -17,7 +17,7 @@ resource "aws_cloudfront_function" "forwarded_host" {
   runtime = "cloudfront-js-2.0"
   comment = "Copy the viewer Host into X-Forwarded-Host (Host itself is read-only here)"
   publish = true
-  code    = file("${path.module}/../cloudfront-function/forwarded-host.js")
+  code    = file("${path.module}/../../cloudfront-function/forwarded-host.js")
 }
 
 resource "aws_cloudfront_distribution" "this" {
