@@ -12,16 +12,23 @@ NBVAL  := -p hostlab.tutorial.pytest_notebooks --nbval --nbval-current-env --nbv
 # (tests/conftest.py), and most tests spend their time waiting on sockets and short simulated delays, so more
 # workers than cores still helps: benchmarks/bench_test_suite.py measures the whole of `make test`.
 TEST_WORKERS ?= 3
-# The re-run check: 01, 02, 02, 01, 03, 04, 04, 05 on ONE fresh backend under nbval, every run's outputs
-# compared with the committed ones; 01 and 02 again in new kernels, 04 again in the kernel of the first 04.
-# 05's committed output then also says that exactly one of each resource was left to delete, and none after.
-RERUN_SEQUENCE := 01-create-service 02-attach-cloudfront 02-attach-cloudfront 01-create-service \
-	03-what-breaks 04-fixes 04-fixes 05-cleanup
+# Each track runs under nbval as a re-run sequence on ONE fresh backend, every run's outputs compared with
+# the committed ones: 01 and 02 run again in new kernels, 04 again in the kernel of the first 04 (likewise
+# 11-15 for ECS Express Mode). The cleanup notebook's committed output then also says that exactly one of each
+# resource was left to delete, and none after; 06 and 07 follow the App Runner cleanup, as in a first run.
+APPRUNNER_SEQUENCE := 01-create-service 02-attach-cloudfront 02-attach-cloudfront 01-create-service \
+	03-what-breaks 04-fixes 04-fixes 05-cleanup 06-policy-matrix 07-costs
+EXPRESS_SEQUENCE := 11-express-create-service 12-express-attach-cloudfront 12-express-attach-cloudfront \
+	11-express-create-service 13-express-what-breaks 14-express-fixes 14-express-fixes 15-express-cleanup
+# The test run compiles the project's modules once: where PYTHONDONTWRITEBYTECODE is set (CI machines often
+# set it), every Python process of the run (pytest workers, kernels, backends, scripts) would compile src/
+# and tests/ again, and pytest would rewrite every test module's asserts again. __pycache__ is git-ignored.
+unexport PYTHONDONTWRITEBYTECODE
 # make test runs its three parts at once (they wait on sockets more than they compute); GNU make 4 prints
 # each part's output in one piece when it ends (macOS's make 3.81 interleaves them).
 OUTPUT_SYNC := $(if $(filter output-sync,$(.FEATURES)),--output-sync=target)
 
-.PHONY: tutorial test test-unit test-notebooks test-notebooks-apprunner test-notebooks-express test-reruns test-aws rehearse-aws test-moto measure lint notebooks bench clean
+.PHONY: tutorial test test-unit test-notebooks test-notebooks-apprunner test-notebooks-express test-aws rehearse-aws test-moto measure lint notebooks bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,31 +41,26 @@ $(STAMP): requirements.txt pyproject.toml
 tutorial: $(STAMP)
 	$(BIN)/python -m hostlab.tutorial
 
-## make test: lint, then at the same time: the unit and conformance tests (test-unit), every notebook
-## under nbval (test-notebooks) and the re-run sequence under nbval (test-reruns); local backend
+## make test: lint, then at the same time: the unit and conformance tests (test-unit) and each track's
+## notebooks under nbval, run again as a reader would (test-notebooks-apprunner, test-notebooks-express)
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(MAKE) --no-print-directory -j4 $(OUTPUT_SYNC) test-unit test-notebooks test-reruns
+	$(MAKE) --no-print-directory -j3 $(OUTPUT_SYNC) test-unit test-notebooks-apprunner test-notebooks-express
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
-# Two tracks, each on a fresh backend of its own (the seeded IDs of each track's saved outputs start from a fresh
-# backend), run at the same time: App Runner (01-07) and ECS Express Mode (11-15).
-APPRUNNER_NOTEBOOKS := $(sort $(wildcard notebooks/0[0-9]-*.ipynb))
-EXPRESS_NOTEBOOKS := $(sort $(wildcard notebooks/1[0-9]-express-*.ipynb))
-
+# Two tracks, each on a fresh backend of its own (the seeded IDs of each track's saved outputs start from a
+# fresh backend): App Runner (01-07) and ECS Express Mode (11-15).
 test-notebooks: test-notebooks-apprunner test-notebooks-express
 
 test-notebooks-apprunner: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) $(APPRUNNER_NOTEBOOKS)
+	$(BIN)/python -m pytest $(NBVAL) --keep-duplicates --hostlab-same-kernel=04-fixes \
+		$(foreach n,$(APPRUNNER_SEQUENCE),notebooks/$(n).ipynb)
 
 test-notebooks-express: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) $(EXPRESS_NOTEBOOKS)
-
-test-reruns: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) --keep-duplicates --hostlab-same-kernel=04-fixes \
-		$(foreach n,$(RERUN_SEQUENCE),notebooks/$(n).ipynb)
+	$(BIN)/python -m pytest $(NBVAL) --keep-duplicates --hostlab-same-kernel=14-express-fixes \
+		$(foreach n,$(EXPRESS_SEQUENCE),notebooks/$(n).ipynb)
 
 ## make test-aws: notebooks 01 -> 05 against a sandbox account, same checks (needs HOSTLAB_AWS_ACCOUNT; see
 ## README "The tutorial notebooks"). Tagged leftovers are deleted before and after, also when a cell fails.

@@ -5,7 +5,7 @@ Prints figures, asserts nothing (speed is not a test). Target from the project i
 
     .venv/bin/python benchmarks/bench_test_suite.py [--runs 1]
 
-It runs `make test` itself (ruff, then test-unit, test-notebooks and test-reruns at once), times the whole,
+It runs `make test` itself (ruff, then test-unit and both tracks' notebooks at once), times the whole,
 and reads each part's own pytest summary line ("... passed in 41.2s") from the output. It also reports the
 CPU seconds the run used (its processes and every process they started, backends included), which says how
 close the run is to what 2 cores can do. The machine should be otherwise idle: on 2 cores another busy
