@@ -353,16 +353,6 @@ def _as_notebook_02_left_it(config: dict) -> None:
 def _notebook_02_view(config: dict) -> tuple:
     """The settings :func:`_as_notebook_02_left_it` puts back, in a form that ignores the defaults CloudFront
     fills in (an empty list's missing Items, a certificate's derived fields)."""
-    return (
-        *origin_and_behaviour_view(config),
-        len(config.get("Aliases", {}).get("Items") or []),
-        bool(config.get("ViewerCertificate", {}).get("CloudFrontDefaultCertificate")),
-    )
-
-
-def origin_and_behaviour_view(config: dict) -> tuple:
-    """What the tutorials' notebooks change in a distribution's origin, behaviours and error caching, in a
-    form that ignores the defaults CloudFront fills in (an empty list's missing Items)."""
     origin = app_origin(config)
     custom = origin["CustomOriginConfig"]
     default = default_behavior(config)
@@ -377,6 +367,8 @@ def origin_and_behaviour_view(config: dict) -> tuple:
         len(default.get("FunctionAssociations", {}).get("Items") or []),
         len(config.get("CacheBehaviors", {}).get("Items") or []),
         tuple(sorted((int(e["ErrorCode"]), int(e.get("ErrorCachingMinTTL", -1))) for e in errors)),
+        len(config.get("Aliases", {}).get("Items") or []),
+        bool(config.get("ViewerCertificate", {}).get("CloudFrontDefaultCertificate")),
     )
 
 
