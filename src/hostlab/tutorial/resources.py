@@ -353,7 +353,16 @@ def _as_notebook_02_left_it(config: dict) -> None:
 def _notebook_02_view(config: dict) -> tuple:
     """The settings :func:`_as_notebook_02_left_it` puts back, in a form that ignores the defaults CloudFront
     fills in (an empty list's missing Items, a certificate's derived fields)."""
-    origin = app_origin(config)
+    return (
+        *origin_and_behaviour_view(config, app_origin(config)),
+        len(config.get("Aliases", {}).get("Items") or []),
+        bool(config.get("ViewerCertificate", {}).get("CloudFrontDefaultCertificate")),
+    )
+
+
+def origin_and_behaviour_view(config: dict, origin: dict) -> tuple:
+    """What a track's notebooks change in ``origin`` (the app's, in ``config``), the behaviours and error
+    caching, in a form that ignores the defaults CloudFront fills in (an empty list's missing Items)."""
     custom = origin["CustomOriginConfig"]
     default = default_behavior(config)
     errors = config.get("CustomErrorResponses", {}).get("Items") or []
@@ -367,8 +376,6 @@ def _notebook_02_view(config: dict) -> tuple:
         len(default.get("FunctionAssociations", {}).get("Items") or []),
         len(config.get("CacheBehaviors", {}).get("Items") or []),
         tuple(sorted((int(e["ErrorCode"]), int(e.get("ErrorCachingMinTTL", -1))) for e in errors)),
-        len(config.get("Aliases", {}).get("Items") or []),
-        bool(config.get("ViewerCertificate", {}).get("CloudFrontDefaultCertificate")),
     )
 
 

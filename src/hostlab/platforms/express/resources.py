@@ -437,21 +437,8 @@ def _as_notebook_12_left_it(config: dict) -> None:
 
 
 def _notebook_12_view(config: dict) -> tuple:
-    origin = app_origin(config)
-    custom = origin["CustomOriginConfig"]
-    default = default_behavior(config)
-    errors = config.get("CustomErrorResponses", {}).get("Items") or []
-    return (
-        tuple(sorted(custom["OriginSslProtocols"]["Items"])),
-        custom.get("OriginReadTimeout"),
-        len(origin.get("CustomHeaders", {}).get("Items") or []),
-        default.get("CachePolicyId"),
-        default.get("OriginRequestPolicyId"),
-        default.get("Compress"),
-        len(default.get("FunctionAssociations", {}).get("Items") or []),
-        len(config.get("CacheBehaviors", {}).get("Items") or []),
-        tuple(sorted((int(e["ErrorCode"]), int(e.get("ErrorCachingMinTTL", -1))) for e in errors)),
-    )
+    # The Express track has no alias: its origin, the behaviours and error caching are what notebook 12 sets.
+    return shared.origin_and_behaviour_view(config, app_origin(config))
 
 
 def start_from_notebook_12(ecs, cloudfront, ec2, elbv2, service: dict, distribution_id: str) -> dict:
