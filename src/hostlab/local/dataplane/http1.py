@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import h11
@@ -85,6 +86,13 @@ class RequestHead:
     @property
     def expects_continue(self) -> bool:
         return self.version == "1.1" and (self.header("expect") or "").strip().lower() == "100-continue"
+
+    @property
+    def wants_close(self) -> bool:
+        """The client ends the connection after this request: `Connection: close`, or HTTP/1.0 without
+        keep-alive (RFC 9112 section 9.3)."""
+        connection = (self.header("connection") or "").lower()
+        return "close" in connection or (self.version == "1.0" and "keep-alive" not in connection)
 
 
 class RequestReader:
@@ -240,3 +248,34 @@ class RequestReader:
                 if not chunk:
                     break
                 drained += len(chunk)
+
+
+def serve_connection(
+    reader: RequestReader,
+    answer: Callable[[RequestHead], bool],
+    refuse: Callable[[RequestError], None],
+) -> None:
+    """Answer the requests of one connection, one after the other, until either side ends it (the
+    keep-alive loop of the platforms' fronts).
+
+    ``answer(head)`` answers one request and says whether the connection may go on. ``refuse(error)`` answers
+    a request the reader refused; the connection then ends, after the client's unread input is drained. So
+    does a connection whose last request was answered without its body being read to its end.
+    """
+    while True:
+        try:
+            head = reader.read_head()
+            if head is None:
+                return
+            goes_on = answer(head)
+        except RequestError as exc:
+            refuse(exc)
+            reader.linger()
+            return
+        except (TimeoutError, ConnectionError, ssl.SSLError):
+            return
+        if not reader.body_done:  # answered without reading the body: the connection cannot go on
+            reader.linger()
+            return
+        if not goes_on:
+            return

@@ -190,33 +190,22 @@ class _FrontHandler(socketserver.StreamRequestHandler):
             idle_timeout=IDLE_TIMEOUT_SECONDS,
         )
         self.reader = reader
-        self.close_connection = False
-        while not self.close_connection:
-            self.command = None
-            try:
-                head = reader.read_head()
-                if head is None:
-                    return
-                self.head = head
-                self.command, self.path = head.method, head.target
-                self.request_version = f"HTTP/{head.version}"
-                self.headers = _Headers(head.headers)
-                connection = (self.headers.get("connection") or "").lower()
-                self.close_connection = "close" in connection or (
-                    head.version == "1.0" and "keep-alive" not in connection
-                )
-                self.handle_any()
-            except http1.RequestError as exc:
-                log.debug("refused a request from %s: %s", self.client_address[0], exc.detail)
-                self.close_connection = True
-                self.local_reply(exc.status, _phrase(exc.status).encode())
-                reader.linger()
-                return
-            except (TimeoutError, ConnectionError, ssl.SSLError):
-                return
-            if not reader.body_done:  # answered without reading the body: the connection cannot go on
-                self.close_connection = True
-                reader.linger()
+        http1.serve_connection(reader, self._answer, self._refuse)
+
+    def _answer(self, head: http1.RequestHead) -> bool:
+        self.head = head
+        self.command, self.path = head.method, head.target
+        self.request_version = f"HTTP/{head.version}"
+        self.headers = _Headers(head.headers)
+        self.close_connection = head.wants_close
+        self.handle_any()
+        return not self.close_connection
+
+    def _refuse(self, exc: http1.RequestError) -> None:
+        self.command = None  # the refused request has none; not the previous request's
+        log.debug("refused a request from %s: %s", self.client_address[0], exc.detail)
+        self.close_connection = True
+        self.local_reply(exc.status, _phrase(exc.status).encode())
 
     def handle_any(self) -> None:
         raise NotImplementedError

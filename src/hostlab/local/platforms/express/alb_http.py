@@ -40,7 +40,6 @@ import contextlib
 import logging
 import os
 import socketserver
-import ssl
 import time
 from email.utils import formatdate
 from http import HTTPStatus
@@ -160,32 +159,21 @@ class AlbHandler(socketserver.StreamRequestHandler):
             idle_timeout=IDLE_TIMEOUT_SECONDS,
         )
         self.reader = reader
-        self.close_connection = False
-        while not self.close_connection:
-            self.command = None
-            try:
-                head = reader.read_head()
-                if head is None:
-                    return
-                self.head = head
-                self.command = head.method
-                connection = (head.header("connection") or "").lower()
-                self.close_connection = "close" in connection or (
-                    head.version == "1.0" and "keep-alive" not in connection
-                )
-                self.handle_request(head)
-            except http1.RequestError as exc:
-                log.debug("refused a request from %s: %s", self.source_ip, exc.detail)
-                self.close_connection = True
-                status = 400 if exc.status in (431, 408) else exc.status
-                self.local_reply(status, error_page(status), "text/html")
-                reader.linger()
-                return
-            except (TimeoutError, ConnectionError, ssl.SSLError):
-                return
-            if not reader.body_done:
-                self.close_connection = True
-                reader.linger()
+        http1.serve_connection(reader, self._answer, self._refuse)
+
+    def _answer(self, head: http1.RequestHead) -> bool:
+        self.head = head
+        self.command = head.method
+        self.close_connection = head.wants_close
+        self.handle_request(head)
+        return not self.close_connection
+
+    def _refuse(self, exc: http1.RequestError) -> None:
+        self.command = None  # the refused request has none; not the previous request's
+        log.debug("refused a request from %s: %s", self.source_ip, exc.detail)
+        self.close_connection = True
+        status = 400 if exc.status in (431, 408) else exc.status
+        self.local_reply(status, error_page(status), "text/html")
 
     # -- one request ---------------------------------------------------------------------------------------
 
