@@ -22,17 +22,14 @@ import argparse
 import http.client
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
-from bench_support import start_control_plane
+from bench_support import measure_keep_alive, percentile, start_control_plane
 
 from hostlab.app import DEMO_APP_PATH
 from hostlab.local.dataplane.tls import LocalCA
@@ -41,36 +38,6 @@ from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACC
 
 TIMEOUT = 10
 ENDPOINT = f"be-{'0' * 32}.ecs.{DEFAULT_REGION}.on.aws"
-
-
-def measure(connect, requests: int, clients: int) -> tuple[float, list[float]]:
-    """(requests per second, per-request latencies in ms) with ``clients`` keep-alive connections."""
-    per_client = requests // clients
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def run(_):
-        connection = connect()
-        mine = []
-        for _ in range(per_client):
-            started = time.perf_counter()
-            connection.request("GET", "/echo", headers={"Host": ENDPOINT})
-            response = connection.getresponse()
-            response.read()
-            assert response.status == 200, response.status
-            mine.append((time.perf_counter() - started) * 1000)
-        connection.close()
-        with lock:
-            latencies.extend(mine)
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        list(pool.map(run, range(clients)))
-    return len(latencies) / (time.perf_counter() - started), latencies
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1]
 
 
 def free_port() -> int:
@@ -158,12 +125,12 @@ def main() -> None:
             "alb": via_alb,
         }
         for connect in paths.values():  # warm-up: connections, pools, first snapshot
-            measure(connect, 100, 4)
+            measure_keep_alive(connect, ENDPOINT, 100, 4)
         results = {}
         reads_before = front.state_reads
         for name, connect in paths.items():
-            _, single = measure(connect, args.requests // 4, 1)
-            rps, _ = measure(connect, args.requests, args.clients)
+            _, single = measure_keep_alive(connect, ENDPOINT, args.requests // 4, 1)
+            rps, _ = measure_keep_alive(connect, ENDPOINT, args.requests, args.clients)
             results[name] = (percentile(single, 50), percentile(single, 99), rps)
         print(f"Express ALB front benchmark: {args.requests} requests, {args.clients} clients, GET /echo")
         print(f"{'path':8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}"

@@ -19,15 +19,12 @@ from __future__ import annotations
 import argparse
 import http.client
 import socket
-import statistics
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
-from bench_support import start_control_plane
+from bench_support import measure_keep_alive, percentile, start_control_plane
 
 import hostlab.app as demo
 from hostlab.local.dataplane.tls import LocalCA
@@ -35,36 +32,6 @@ from hostlab.local.platforms.apprunner.front import AppRunnerFront
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
 
 TIMEOUT = 10
-
-
-def measure(connect, host_header: str, requests: int, clients: int) -> tuple[float, list[float]]:
-    """(requests per second, per-request latencies in ms) with ``clients`` keep-alive connections."""
-    per_client = requests // clients
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def run(_):
-        connection = connect()
-        mine = []
-        for _ in range(per_client):
-            started = time.perf_counter()
-            connection.request("GET", "/echo", headers={"Host": host_header})
-            response = connection.getresponse()
-            response.read()
-            assert response.status == 200, response.status
-            mine.append((time.perf_counter() - started) * 1000)
-        connection.close()
-        with lock:
-            latencies.extend(mine)
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        list(pool.map(run, range(clients)))
-    return len(latencies) / (time.perf_counter() - started), latencies
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1]
 
 
 def main() -> None:
@@ -106,12 +73,12 @@ def main() -> None:
             "front": via_front,
         }
         for connect in paths.values():  # warm-up: connections, pools, first snapshot
-            measure(connect, url, 100, 4)
+            measure_keep_alive(connect, url, 100, 4)
         results = {}
         reads_before = front.state_reads
         for name, connect in paths.items():
-            _, single = measure(connect, url, args.requests // 4, 1)
-            rps, _ = measure(connect, url, args.requests, args.clients)
+            _, single = measure_keep_alive(connect, url, args.requests // 4, 1)
+            rps, _ = measure_keep_alive(connect, url, args.requests, args.clients)
             results[name] = (percentile(single, 50), percentile(single, 99), rps)
         print(f"App Runner front benchmark: {args.requests} requests, {args.clients} clients, GET /echo")
         print(f"{'path':8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}"

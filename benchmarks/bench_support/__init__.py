@@ -9,8 +9,11 @@ run it.
 from __future__ import annotations
 
 import logging
+import statistics
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +89,34 @@ def wait_deployed(cloudfront, distribution_ids: list[str]) -> None:
         if time.monotonic() > deadline:
             raise SystemExit("the distributions never reached Deployed")
         time.sleep(0.05)
+
+
+def measure_keep_alive(connect, host_header: str, requests: int, clients: int) -> tuple[float, list[float]]:
+    """(requests per second, per-request latencies in ms) of GET /echo with ``clients`` keep-alive
+    connections made by ``connect()`` (the fronts' benchmarks: bench_front, bench_alb_front)."""
+    per_client = requests // clients
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def run(_):
+        connection = connect()
+        mine = []
+        for _ in range(per_client):
+            started = time.perf_counter()
+            connection.request("GET", "/echo", headers={"Host": host_header})
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200, response.status
+            mine.append((time.perf_counter() - started) * 1000)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(run, range(clients)))
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1]
