@@ -16,11 +16,13 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -581,3 +583,20 @@ def delete_certificate(acm, certificate_arn: str) -> None:
     print(f"deleted certificate for {'the alias' if domain == alias_name() else domain}")
 
 
+def lend_helpers(
+    module_name: str, module_globals: dict[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A platform's tutorial module's ``__getattr__`` and ``__dir__``: the names it does not define itself
+    come from this module, so ``tr.listed``, ``tr.change_distribution``... read the same in every track."""
+    shared = sys.modules[__name__]
+
+    def getattr_(name: str) -> Any:
+        try:
+            return getattr(shared, name)
+        except AttributeError:
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}") from None
+
+    def dir_() -> list[str]:
+        return sorted(set(module_globals) | set(dir(shared)))
+
+    return getattr_, dir_

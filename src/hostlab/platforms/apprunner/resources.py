@@ -13,7 +13,6 @@ import copy
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -42,17 +41,8 @@ from hostlab.tutorial.resources import (
     tutorial_functions,
 )
 
-
-def __getattr__(name: str) -> Any:
-    # The shared helpers, so that ``tr.listed``, ``tr.change_distribution``... read as before in a notebook.
-    try:
-        return getattr(shared, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(dir(shared)))
+# The shared helpers, so that ``tr.listed``, ``tr.change_distribution``... read the same in every track.
+__getattr__, __dir__ = shared.lend_helpers(__name__, globals())
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -78,17 +78,8 @@ _TRUST_ECS_TASKS = "ecs-tasks.amazonaws.com"  # the task execution role's princi
 _TRUST_ECS = "ecs.amazonaws.com"  # the infrastructure role's principal (infrastructure_IAM_role)
 
 
-def __getattr__(name: str) -> Any:
-    # The shared helpers, so that ``tr.listed``, ``tr.change_distribution``... read as in the App Runner
-    # track.
-    try:
-        return getattr(shared, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(dir(shared)))
+# The shared helpers, so that ``tr.listed``, ``tr.change_distribution``... read the same in every track.
+__getattr__, __dir__ = shared.lend_helpers(__name__, globals())
 
 
 # ---------------------------------------------------------------------------------------------------------
