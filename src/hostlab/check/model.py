@@ -197,3 +197,16 @@ class Finding:
             "fix": self.fix,
             "patch": self.patch,
         }
+
+
+@dataclass
+class Report:
+    """What check() returns: every finding, in the order of distributions, behaviours, then CHECKS."""
+
+    findings: list[Finding]
+    distributions: list[str]  # names, in input order
+    notes: list[str] = field(default_factory=list)  # stand-in values used, what was not read, ...
+
+    @property
+    def failed(self) -> bool:
+        return any(f.verdict == FAIL for f in self.findings)
