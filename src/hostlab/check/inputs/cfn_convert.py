@@ -176,8 +176,8 @@ def to_api(cfn: Any, api_shape, path: CfnPath, error: ErrorAt, parent: dict | No
             result = {"Enabled": bool(items), **result}
         if name == "AllowedMethods":
             cached = (parent or {}).get("CachedMethods", ["GET", "HEAD"])
-            cached_items = to_api(cached, shape("CachedMethods").members["Items"], path[:-1] + ("CachedMethods",),
-                                  error)
+            cached_items = to_api(cached, shape("CachedMethods").members["Items"],
+                                  (*path[:-1], "CachedMethods"), error)
             result["CachedMethods"] = {"Quantity": len(cached_items), "Items": cached_items}
         return result
     if not isinstance(cfn, dict):
@@ -192,8 +192,8 @@ def to_api(cfn: Any, api_shape, path: CfnPath, error: ErrorAt, parent: dict | No
             raise error((*path, key), key, f"not a property of {name} the checker knows")
         result[api_member] = to_api(value, members[api_member], (*path, key), error, parent=cfn)
     if name in BEHAVIOUR_SHAPES and "CachedMethods" in cfn and "AllowedMethods" not in cfn:
-        result["AllowedMethods"] = to_api(["GET", "HEAD"], members["AllowedMethods"], (*path, "AllowedMethods"),
-                                          error, parent=cfn)
+        result["AllowedMethods"] = to_api(["GET", "HEAD"], members["AllowedMethods"],
+                                          (*path, "AllowedMethods"), error, parent=cfn)
     for member, default in DEFAULTS.get(name, {}).items():
         result.setdefault(member, default)
     if name in BEHAVIOUR_SHAPES and "ForwardedValues" in result:

@@ -87,7 +87,8 @@ def stand_in_id(logical_id: str, length: int = 10, alphabet: str = "0123456789ab
 def in_header_value(path: tuple[str | int, ...]) -> bool:
     """Is this place an origin custom header's value (or an argument of a function that computes it)?"""
     for index, part in enumerate(path[:-2]):
-        if part == "OriginCustomHeaders" and isinstance(path[index + 1], int) and path[index + 2] == "HeaderValue":
+        if (part == "OriginCustomHeaders" and isinstance(path[index + 1], int)
+                and path[index + 2] == "HeaderValue"):
             return True
     return False
 
@@ -206,7 +207,8 @@ class Template:
                              f"parameter {name} has no Default; pass --param {name}=VALUE")
         if kind.startswith("AWS::SSM::Parameter::Value") and name not in self.params:
             raise self.error(path, f"Ref {name}",
-                             f"parameter type {kind} is read from SSM at deploy time; pass --param {name}=VALUE")
+                             f"parameter type {kind} is read from SSM at deploy time; "
+                             f"pass --param {name}=VALUE")
         if kind == "CommaDelimitedList" or kind.startswith("List<"):
             return value if isinstance(value, list) else [item.strip() for item in str(value).split(",")]
         return value if isinstance(value, (int, float, bool)) else str(value)
@@ -229,7 +231,8 @@ class Template:
     def bucket_name(self, logical_id: str) -> str:
         properties = (self.resources.get(logical_id) or {}).get("Properties") or {}
         if "BucketName" in properties:
-            name = self.resolve(properties["BucketName"], ("Resources", logical_id, "Properties", "BucketName"))
+            path = ("Resources", logical_id, "Properties", "BucketName")
+            name = self.resolve(properties["BucketName"], path)
             if isinstance(name, str):
                 return name
         # CloudFormation names an unnamed bucket <stack>-<logical id>-<random> in lowercase (AWS::S3::Bucket,

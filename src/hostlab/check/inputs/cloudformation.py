@@ -57,8 +57,8 @@ HARMLESS_TRANSFORMS = ("AWS::Serverless-2016-10-31", "AWS::LanguageExtensions")
 READ_TYPES = {
     DISTRIBUTION_TYPE, FUNCTION_TYPE, *POLICY_TYPES,
     "AWS::AppRunner::Service", "AWS::ECS::ExpressGatewayService", "AWS::ElasticLoadBalancingV2::LoadBalancer",
-    "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::S3::Bucket", "AWS::ApiGateway::RestApi",
-    "AWS::ApiGatewayV2::Api", "AWS::Lambda::Url",
+    "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::S3::Bucket",
+    "AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api", "AWS::Lambda::Url",
 }
 
 _POLICY_CONFIG = {  # CloudFormation property holding the config -> botocore shape
@@ -464,12 +464,11 @@ class CloudFormationSourceMap:
     def _present(self, relative: tuple[str | int, ...]) -> bool:
         node: Any = self.resolved
         for part in relative:
-            if isinstance(node, dict) and isinstance(part, str) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                node = node[part]
-            else:
+            in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            if not (in_dict or in_list):
                 return False
+            node = node[part]
         return True
 
     def patch(self, api_path: ApiPath, api_value: Any) -> str:
@@ -478,7 +477,7 @@ class CloudFormationSourceMap:
         parent_api = api_path[:-1]
         # A member that lives beside its API parent in CloudFormation (CachedMethods) or a list's Quantity:
         # write the whole property.
-        if api_path and api_path[-1] in ("Quantity", "Items", "Enabled") or not relative:
+        if (api_path and api_path[-1] in ("Quantity", "Items", "Enabled")) or not relative:
             api_path, api_shape = parent_api, cfn_convert.api_shape_at(parent_api)
             relative, _ = cfn_convert.cfn_path(api_path)
         value = cfn_convert.to_cfn(api_value, api_shape)
@@ -531,7 +530,7 @@ def _yaml_lines(node: dict, indent: int, comment: str | None = None) -> list[str
         elif isinstance(value, list):
             lines.append(f"{pad}{key}:")
             for item in value:
-                sub = _yaml_lines(item, indent + 4) if isinstance(item, dict) else [f"{pad}    {_scalar(item)}"]
+                sub = _yaml_lines(item, indent + 4) if isinstance(item, dict) else [_scalar(item)]
                 sub[0] = f"{pad}  - " + sub[0].lstrip()
                 lines += sub
         else:
