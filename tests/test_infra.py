@@ -152,6 +152,51 @@ def test_cfn_inline_function_is_the_js_file():
     assert function["FunctionCode"] == FUNCTION_JS.read_text()
 
 
+# --- the broken CloudFormation templates (the notebooks' first attempt, for `hostlab check`) ---
+
+BROKEN_CFN = [
+    APPRUNNER / "cloudformation" / "cloudfront-apprunner-broken.yaml",
+    INFRA / "express" / "cloudformation" / "cloudfront-express-broken.yaml",
+]
+
+
+@pytest.mark.parametrize("template", BROKEN_CFN, ids=lambda p: p.name)
+def test_broken_cfn_templates_lint_clean(template):
+    """Broken in behaviour, not in schema: cfn-lint accepts them (which is the post's point)."""
+    matches = lint_file(template, config=ManualArgs(regions=["us-east-1"]))
+    assert [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches] == []
+
+
+@pytest.mark.parametrize("template", BROKEN_CFN, ids=lambda p: p.name)
+def test_broken_cfn_templates_are_the_notebooks_first_attempt(template):
+    """Notebooks 02 and 12 start from AllViewer + CachingOptimized, 404s cached 600 s, the default viewer
+    certificate; in CloudFormation OriginSSLProtocols and the timeouts left out (the schema's defaults)."""
+    text = template.read_text()
+    assert "BROKEN ON PURPOSE" in text.split("Parameters:")[0]
+    fixed = template.with_name(template.name.replace("-broken", ""))
+    assert fixed.name in text and fixed.exists()
+    template_doc, errors = decode(str(template))
+    assert not errors, errors
+    config = template_doc["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    custom = origin["CustomOriginConfig"]
+    assert custom["OriginProtocolPolicy"] == "https-only"
+    for left_out in ("OriginSSLProtocols", "OriginReadTimeout", "OriginKeepaliveTimeout"):
+        assert left_out not in custom
+    assert "OriginCustomHeaders" not in origin
+    mappings = template_doc["Mappings"]["ManagedPolicies"]
+    assert mappings["Cache"]["CachingOptimized"] == CACHING_OPTIMIZED
+    assert mappings["OriginRequest"]["AllViewer"] == ALL_VIEWER
+    default = config["DefaultCacheBehavior"]
+    assert default["CachePolicyId"] == {"Fn::FindInMap": ["ManagedPolicies", "Cache", "CachingOptimized"]}
+    all_viewer = {"Fn::FindInMap": ["ManagedPolicies", "OriginRequest", "AllViewer"]}
+    assert default["OriginRequestPolicyId"] == all_viewer
+    assert default["AllowedMethods"] == default["CachedMethods"] == ["GET", "HEAD"]
+    assert "FunctionAssociations" not in default and "CacheBehaviors" not in config
+    assert config["CustomErrorResponses"] == [{"ErrorCode": 404, "ErrorCachingMinTTL": 600}]
+    assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+
+
 # --- Terraform ---
 
 
