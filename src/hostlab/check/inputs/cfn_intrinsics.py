@@ -115,20 +115,40 @@ class Template:
     # --- errors and places ---
 
     def line_of(self, path: tuple[str | int, ...]) -> int | None:
-        """The line of the deepest node of ``path`` that exists in the raw template."""
+        """The line of the deepest node of ``path`` that exists in the raw template (list indexes and Fn::If
+        branches as the resolved template has them)."""
+        return self.walk(path)[1]
+
+    def walk(self, path: tuple[str | int, ...]) -> tuple[Any, int | None]:
+        """The raw node at ``path`` (None when absent) and the line of the deepest node found on the way."""
         node: Any = self.document
         line = getattr(node, "line", None)
         for part in path:
-            lines = getattr(node, "lines", None)
+            node = self.pick_branch(node, path)
             if isinstance(node, dict) and isinstance(part, str) and part in node:
+                lines = getattr(node, "lines", None)
                 line = lines.get(part, line) if isinstance(lines, dict) else line
                 node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                line = lines[part] if isinstance(lines, list) and part < len(lines) else line
-                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int):
+                kept = self.kept_items(node, path)
+                if not 0 <= part < len(kept):
+                    return None, line
+                raw_index = kept[part]
+                lines = getattr(node, "lines", None)
+                line = lines[raw_index] if isinstance(lines, list) and raw_index < len(lines) else line
+                node = node[raw_index]
             else:
-                break
-        return line
+                return None, line
+        return self.pick_branch(node, path), line
+
+    def kept_items(self, items: list, path: tuple[str | int, ...]) -> list[int]:
+        """Raw indexes of the list items that survive resolution (an Fn::If giving AWS::NoValue drops one)."""
+        kept = []
+        for index, item in enumerate(items):
+            item = self.pick_branch(item, path)
+            if not (isinstance(item, dict) and item == {"Ref": "AWS::NoValue"}):
+                kept.append(index)
+        return kept
 
     def error(self, path: tuple[str | int, ...], construct: str, why: str,
               line: int | None = None) -> CheckInputError:
@@ -369,7 +389,11 @@ class Template:
             arguments = node["Fn::If"]
             if not isinstance(arguments, list) or len(arguments) != 3:
                 return node
-            node = arguments[1] if self.condition(str(arguments[0]), path) else arguments[2]
+            try:
+                chosen = self.condition(str(arguments[0]), path)
+            except CheckInputError:
+                return node
+            node = arguments[1] if chosen else arguments[2]
         return node
 
     def condition(self, name: str, path: tuple[str | int, ...]) -> bool:

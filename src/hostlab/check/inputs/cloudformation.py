@@ -138,7 +138,7 @@ def _distribution(template: Template, logical_id: str, is_json: bool, notes: lis
     distribution = DistributionInput(name=logical_id, source_file=shown, source=source, config=api)
     _functions_and_policies(template, distribution, source)
     for index, origin in enumerate(resolved.get("Origins", [])):
-        hint = _origin_hint(template, raw, base, index, origin)
+        hint = _origin_hint(template, base, index, origin)
         distribution.origins[hint.origin_id] = hint
     distribution.notes = [*notes, *template.notes]
     return distribution
@@ -277,21 +277,13 @@ def _references(node: Any) -> list[tuple[str, str | None]]:
     return found
 
 
-def _raw_at(template: Template, node: Any, path: tuple[str | int, ...], base: tuple) -> Any:
-    for part in path:
-        node = template.pick_branch(node, base)
-        if isinstance(node, dict) and isinstance(part, str):
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            return None
-    return template.pick_branch(node, base)
+def _raw_at(template: Template, path: tuple[str | int, ...]) -> Any:
+    return template.walk(path)[0]
 
 
-def _origin_hint(template: Template, raw: Any, base: tuple, index: int, origin: dict) -> OriginHint:
+def _origin_hint(template: Template, base: tuple, index: int, origin: dict) -> OriginHint:
     origin_id = str(origin.get("Id", f"origin-{index}"))
-    domain = _raw_at(template, raw, ("Origins", index, "DomainName"), base)
+    domain = _raw_at(template, (*base, "Origins", index, "DomainName"))
     hint = OriginHint(origin_id=origin_id)
     for name, attribute in _references(domain):
         if name in template.parameters:
@@ -342,7 +334,7 @@ def _apprunner_public(template: Template, name: str) -> bool | None:
     # is public, as App Runner's default (App Runner Developer Guide, network-pl.html, "incoming traffic").
     path = ("Resources", name, "Properties", "NetworkConfiguration", "IngressConfiguration",
             "IsPubliclyAccessible")
-    raw = _raw_at(template, template.document, path, path)
+    raw = _raw_at(template, path)
     if raw is None:
         return True
     value = _quiet_resolve(template, raw, path)
