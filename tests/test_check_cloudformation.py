@@ -335,7 +335,7 @@ def test_a_false_resource_condition_skips_the_distribution():
 
 def test_schema_defaults_fill_what_the_template_leaves_out():
     config = one(template()).config
-    custom = origin({"config": config} and one(template()))["CustomOriginConfig"]
+    custom = config["Origins"]["Items"][0]["CustomOriginConfig"]
     assert custom["OriginSslProtocols"] == {"Quantity": 2, "Items": ["TLSv1", "SSLv3"]}
     assert (custom["HTTPPort"], custom["HTTPSPort"], custom["OriginReadTimeout"],
             custom["OriginKeepaliveTimeout"]) == (80, 443, 30, 5)
