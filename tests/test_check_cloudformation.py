@@ -712,3 +712,33 @@ def test_create_distribution_refuses_a_config_the_reader_did_not_fill(account):
 
     with pytest.raises((botocore.exceptions.ParamValidationError, botocore.exceptions.ClientError)):
         account.create_distribution(DistributionConfig=config)
+
+
+# --- managed policies: the checker's table and the local backend's agree ---
+
+
+def test_managed_policy_names_and_ids_match_the_local_backends_tables():
+    from hostlab.local.controlplane.cloudfront_managed_policies import (
+        MANAGED_CACHE_POLICIES,
+        MANAGED_ORIGIN_REQUEST_POLICIES,
+    )
+
+    backend = {policy["Name"]: policy_id for policy_id, policy in
+               {**MANAGED_CACHE_POLICIES, **MANAGED_ORIGIN_REQUEST_POLICIES}.items()}
+    for name, policy_id in backend.items():
+        assert managed_policies.MANAGED_POLICY_IDS[name] == policy_id
+        assert managed_policies.MANAGED_POLICY_IDS[name.removeprefix("Managed-")] == policy_id
+    # The backend has no response headers policies; the checker knows their IDs from the guide.
+    checker_only = set(managed_policies.MANAGED_POLICY_NAMES) - set(backend.values())
+    kinds = {managed_policies.MANAGED_POLICY_KINDS[policy_id] for policy_id in checker_only}
+    assert kinds == {managed_policies.RESPONSE_HEADERS}
+    optimized = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    assert managed_policies.managed_policy_id("Managed-CachingOptimized") == optimized
+    assert managed_policies.managed_policy_id("CachingOptimized") == optimized
+    assert managed_policies.managed_policy_id("Managed-NoSuchPolicy") is None
+
+
+def test_the_check_readers_do_not_import_the_local_backend():
+    sources = (ROOT / "src/hostlab/check").rglob("*.py")
+    imports = ("from hostlab.local", "import hostlab.local", "from hostlab import local")
+    assert not [path.name for path in sources if any(i in path.read_text() for i in imports)]

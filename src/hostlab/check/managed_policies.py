@@ -12,8 +12,8 @@ Sources (each page gives the ID of every policy, in a section named after it):
 Names are given as ListCachePolicies / ListOriginRequestPolicies / ListResponseHeadersPolicies return them and
 as Terraform's data sources take them ("Managed-CachingOptimized"; the two UseOriginCacheControlHeaders cache
 policies have no prefix), and also without the "Managed-" prefix, as the Developer Guide's headings and the
-console show them. hostlab.check.inputs must not import hostlab.local, so this table stands alone; a test
-compares it with the local backend's tables (hostlab.local.controlplane.cloudfront_managed_policies).
+console show them. hostlab.check stays independent of the local backend, so this table stands alone; a test
+compares it with the backend's tables (hostlab.local.controlplane.cloudfront_managed_policies).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@
 Only reading calls, so a check never changes the account:
 - GetDistributionConfig: the configuration (CloudFront API reference, API_GetDistributionConfig.html);
 - ListFunctions with Stage=LIVE for each associated function's runtime, and GetFunction with Stage=LIVE for
-  its code: a distribution runs the LIVE stage of a function (CloudFront Developer Guide,
-  "Publish functions", publish-function.html: "the LIVE stage ... is the one that's associated with
-  distributions");
+  its code: a distribution runs the LIVE stage of a function (CloudFront Developer Guide, "Publish
+  functions", publish-function.html: cache behaviours can only be associated with functions in the LIVE
+  stage, and start using a newly published copy once the distributions deploy);
 - GetCachePolicy / GetOriginRequestPolicy / GetResponseHeadersPolicy for custom policies (managed ones are in
   hostlab.check.managed_policies).
 tests/test_check_distribution_config.py asserts the call list with botocore's Stubber and against the local
