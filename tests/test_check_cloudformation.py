@@ -315,6 +315,13 @@ def test_legacy_origins_unknown_properties_and_bad_yaml():
     assert "no AWS::CloudFront::Distribution" in error_of("Resources:\n  B:\n    Type: AWS::S3::Bucket\n")
 
 
+def test_a_behaviour_without_cache_policy_or_forwarded_values_is_refused():
+    bare = template().replace("          CachePolicyId: 4135ea2d-6df8-44a3-9df3-4b5a84be39ad\n", "")
+    assert "DefaultCacheBehavior: CachePolicyId" in error_of(bare)
+    legacy = bare + "          ForwardedValues: {QueryString: false}\n"
+    assert one(legacy).config["DefaultCacheBehavior"]["ForwardedValues"]["Cookies"] == {"Forward": "none"}
+
+
 def test_a_false_resource_condition_skips_the_distribution():
     head = """\
     Parameters:

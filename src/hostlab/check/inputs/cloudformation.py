@@ -161,6 +161,12 @@ def _refuse_unsupported(template: Template, base: tuple, config: dict) -> None:
     behaviours = [(("DefaultCacheBehavior",), config.get("DefaultCacheBehavior") or {})]
     behaviours += [(("CacheBehaviors", i), b) for i, b in enumerate(config.get("CacheBehaviors") or [])]
     for path, behaviour in behaviours:
+        if isinstance(behaviour, dict) and not behaviour.get("CachePolicyId") \
+                and "ForwardedValues" not in behaviour:
+            # CloudFront API reference, DefaultCacheBehavior / CacheBehavior: "A CacheBehavior must include
+            # either a CachePolicyId or ForwardedValues" (CachePolicyId, "Required: No" with that note).
+            raise template.error((*base, *path), "CachePolicyId",
+                                 "a behaviour needs a CachePolicyId or the legacy ForwardedValues")
         if isinstance(behaviour, dict) and behaviour.get("LambdaFunctionAssociations"):
             raise template.error((*base, *path, "LambdaFunctionAssociations"), "LambdaFunctionAssociations",
                                  "Lambda@Edge functions are not supported by the checker (CloudFront "
