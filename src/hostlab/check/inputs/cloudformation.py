@@ -84,7 +84,8 @@ def read_text(text: str, params: dict[str, str], shown: str) -> list[Distributio
             notes.append(f"Transform {name}: AWS::CloudFront::Distribution resources are read as written")
         else:
             line = getattr(document, "lines", {}).get("Transform")
-            raise CheckInputError(f"{shown}:{line}: Transform: {name}: template macros run in CloudFormation "
+            place = f"{shown}:{line}" if line else shown
+            raise CheckInputError(f"{place}: Transform: {name}: template macros run in CloudFormation "
                                   "and are not supported; check the processed template instead "
                                   "(aws cloudformation get-template --template-stage Processed)")
     template = Template(document, params, shown)
@@ -136,7 +137,7 @@ def _distribution(template: Template, logical_id: str, is_json: bool, notes: lis
     api = {"CallerReference": f"hostlab-check:{shown}:{logical_id}", **api}
     source = CloudFormationSourceMap(template, base, resolved, is_json)
     distribution = DistributionInput(name=logical_id, source_file=shown, source=source, config=api)
-    _functions_and_policies(template, distribution, source)
+    _functions_and_policies(template, distribution)
     for index, origin in enumerate(resolved.get("Origins", [])):
         hint = _origin_hint(template, base, index, origin)
         distribution.origins[hint.origin_id] = hint
@@ -187,8 +188,7 @@ def _get(config: dict, path: ApiPath) -> Any:
     return node
 
 
-def _functions_and_policies(template: Template, distribution: DistributionInput, source) -> None:
-    shown = template.shown
+def _functions_and_policies(template: Template, distribution: DistributionInput) -> None:
     for behaviour_path in _behaviour_paths(distribution.config):
         behaviour = _get(distribution.config, behaviour_path)
         for index, association in enumerate((behaviour.get("FunctionAssociations") or {}).get("Items") or []):
@@ -214,7 +214,6 @@ def _functions_and_policies(template: Template, distribution: DistributionInput,
                 distribution.not_emulated.append(
                     ((*behaviour_path, member), f"{member} {policy_id} is neither a managed policy nor "
                                                 "defined in this template: its settings are unknown"))
-    del source, shown
 
 
 def _function(template: Template, name: str) -> FunctionInput:
