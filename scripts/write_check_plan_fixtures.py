@@ -280,9 +280,115 @@ def fixed():
         config)
 
 
+def silksh():
+    """tests/fixtures/check/silksh-cloudfront-alb-written/terraform with its defaults: the load balancer is new, so
+    its DNS name (and the distribution's origin domain, through the module input) is known only after apply."""
+    default = behavior(
+        allowed_methods=ALL_METHODS, compress=False, default_ttl=60, max_ttl=300, min_ttl=0,
+        target_origin_id="ALBOrigin", viewer_protocol_policy="redirect-to-https",
+        forwarded_values=[{"cookies": [{"forward": "all", "whitelisted_names": []}], "headers": ["*"],
+                           "query_string": True, "query_string_cache_keys": []}])
+    lb_origin = origin(None, protocols=["TLSv1", "TLSv1.1", "TLSv1.2"])
+    lb_origin["origin_id"] = "ALBOrigin"
+    del lb_origin["domain_name"]  # unknown: absent from the values, true in after_unknown
+    values = distribution(comment="cloudfront endpoint for ALB", origin=lb_origin, default=default, ipv6=True)
+    values["aliases"] = ["front.example.com"]
+    values["price_class"] = "PriceClass_All"
+    values["logging_config"] = [{"bucket": "front-cloudfront-logs.s3.amazonaws.com", "include_cookies": False,
+                                 "prefix": "cloudfront4alb"}]
+    values["viewer_certificate"] = [{
+        "acm_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000",
+        "cloudfront_default_certificate": False, "iam_certificate_id": "", "minimum_protocol_version": "TLSv1.2_2018",
+        "ssl_support_method": "sni-only"}]
+    unknown = unknown_of_distribution(values)
+    unknown["origin"][0]["domain_name"] = True
+    dist_address = "module.lb_cloudfront.aws_cloudfront_distribution.this"
+    sg = {"description": "HTTPS to the load balancer", "name": "front-alb", "vpc_id": "vpc-0123456789abcdef0",
+          "ingress": [{"cidr_blocks": ["0.0.0.0/0"], "description": "HTTPS from anywhere", "from_port": 443,
+                       "ipv6_cidr_blocks": [], "prefix_list_ids": [], "protocol": "tcp", "security_groups": [],
+                       "self": False, "to_port": 443}], "revoke_rules_on_delete": False, "tags": None,
+          "timeouts": None}
+    lb = {"name": "front-external", "internal": False, "load_balancer_type": "application",
+          "subnets": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"], "tags": None, "timeouts": None}
+    distribution_expressions = {
+        "enabled": constant(True), "is_ipv6_enabled": constant(True), "comment": refs("var.comment"),
+        "aliases": refs("var.app_domain_names"), "price_class": refs("var.price_class"),
+        "origin": [{"origin_id": refs("var.alb_origin_id"), "domain_name": refs("var.alb_domain_name"),
+                    "custom_origin_config": [{
+                        "http_port": constant(80), "https_port": constant(443),
+                        "origin_protocol_policy": constant("https-only"),
+                        "origin_ssl_protocols": constant(["TLSv1", "TLSv1.1", "TLSv1.2"])}]}],
+        "default_cache_behavior": [{
+            "target_origin_id": refs("var.alb_origin_id"), "viewer_protocol_policy": constant("redirect-to-https"),
+            "allowed_methods": constant(["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]),
+            "cached_methods": constant(["GET", "HEAD"]), "compress": refs("var.compress"),
+            "min_ttl": refs("var.min_ttl"), "default_ttl": refs("var.default_ttl"), "max_ttl": refs("var.max_ttl"),
+            "forwarded_values": [{"query_string": constant(True), "headers": constant(["*"]),
+                                  "cookies": [{"forward": constant("all")}]}]}],
+        "logging_config": [{"bucket": refs("var.logs_bucket"), "prefix": refs("var.logs_prefix"),
+                            "include_cookies": constant(False)}],
+        "viewer_certificate": [{"acm_certificate_arn": refs("var.acm_certificate_arn"),
+                                "ssl_support_method": constant("sni-only"),
+                                "minimum_protocol_version": refs("var.minimum_protocol_version")}],
+    }
+    config = {
+        "provider_config": {"aws": {"name": "aws", "full_name": PROVIDER}},
+        "root_module": {
+            "resources": [
+                {"address": "aws_security_group.alb", "mode": "managed", "type": "aws_security_group", "name": "alb",
+                 "provider_config_key": "aws", "schema_version": 1, "expressions": {
+                     "name": refs("var.project"), "vpc_id": refs("var.vpc_id"),
+                     "description": constant("HTTPS to the load balancer"),
+                     "ingress": [{"from_port": constant(443), "to_port": constant(443), "protocol": constant("tcp"),
+                                  "cidr_blocks": constant(["0.0.0.0/0"]),
+                                  "description": constant("HTTPS from anywhere")}]}},
+                {"address": "aws_lb.external", "mode": "managed", "type": "aws_lb", "name": "external",
+                 "provider_config_key": "aws", "schema_version": 0, "expressions": {
+                     "name": refs("var.project"), "internal": constant(False),
+                     "load_balancer_type": constant("application"),
+                     "security_groups": refs("aws_security_group.alb.id", "aws_security_group.alb"),
+                     "subnets": refs("var.public_subnet_ids")}},
+            ],
+            "module_calls": {"lb_cloudfront": {
+                "source": "./modules/cloudfront-alb",
+                "expressions": {
+                    "alb_domain_name": refs("aws_lb.external.dns_name", "aws_lb.external"),
+                    "alb_origin_id": constant("ALBOrigin"), "app_domain_names": refs("var.tld"),
+                    "acm_certificate_arn": refs("var.certificate_arn"), "logs_bucket": refs("var.project"),
+                    "comment": constant("cloudfront endpoint for ALB")},
+                "module": {"resources": [
+                    {"address": "aws_cloudfront_distribution.this", "mode": "managed",
+                     "type": "aws_cloudfront_distribution", "name": "this", "provider_config_key": "lb_cloudfront:aws",
+                     "schema_version": 1, "expressions": distribution_expressions}]},
+            }},
+        },
+    }
+    sg_unknown = {"arn": True, "id": True, "owner_id": True, "tags_all": True, "egress": True,
+                  "ingress": [{"cidr_blocks": [False], "ipv6_cidr_blocks": [], "prefix_list_ids": [],
+                               "security_groups": []}]}
+    lb_unknown = {"arn": True, "arn_suffix": True, "dns_name": True, "id": True, "zone_id": True, "vpc_id": True,
+                  "security_groups": True, "subnets": [False, False], "tags_all": True}
+    doc = plan(
+        {"project": "front", "tld": "example.com", "vpc_id": "vpc-0123456789abcdef0",
+         "public_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+         "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"},
+        [planned("aws_security_group.alb", "aws_security_group", "alb", sg),
+         planned("aws_lb.external", "aws_lb", "external", lb)],
+        [resource_change("aws_security_group.alb", "aws_security_group", "alb", sg, sg_unknown),
+         resource_change("aws_lb.external", "aws_lb", "external", lb, lb_unknown),
+         {**resource_change(dist_address, "aws_cloudfront_distribution", "this", values, unknown),
+          "module_address": "module.lb_cloudfront"}],
+        config)
+    doc["planned_values"]["root_module"]["child_modules"] = [{
+        "address": "module.lb_cloudfront",
+        "resources": [planned(dist_address, "aws_cloudfront_distribution", "this", values)]}]
+    return doc
+
+
 def main() -> None:
     for name, doc in (("tutorial-apprunner-terraform-plan-broken", broken()),
-                      ("tutorial-apprunner-terraform-plan-fixed", fixed())):
+                      ("tutorial-apprunner-terraform-plan-fixed", fixed()),
+                      ("silksh-cloudfront-alb-terraform-plan", silksh())):
         folder = FIXTURES / name
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "plan.json").write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import hcl2
 import pytest
+from terraform_check_support import backend_ready
 
 from hostlab.check.inputs import read, terraform
 from hostlab.check.inputs.terraform_expressions import EvalError, Evaluator, Namespace, Scope, Unknown, trees
@@ -516,21 +517,81 @@ def test_fixture_reads_with_the_behaviours_its_expectations_name(expected):
 # --- the local backend accepts what the reader produces ---
 
 
-@pytest.mark.parametrize("folder", ["apprunner/terraform", "apprunner/terraform-broken", "express/terraform"])
-def test_local_backend_create_distribution_accepts_the_config(cloudfront, folder):
-    (dist,) = read_dir(INFRA / folder, {"apprunner_service_domain": APP_DOMAIN} if "apprunner" in folder else {})
-    config = json.loads(json.dumps(dist.config))
-    for name, function in dist.functions.items():
-        created = cloudfront.create_function(
-            Name=f"{name}-{abs(hash(folder)) % 10**6}",
-            FunctionConfig={"Comment": "", "Runtime": function.runtime}, FunctionCode=function.code.encode())
-        cloudfront.publish_function(Name=created["FunctionSummary"]["Name"], IfMatch=created["ETag"])
-        arn = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
-        text = json.dumps(config).replace(function_ref(name), arn)
-        config = json.loads(text)
-    config["CallerReference"] = f"{folder}-{id(config)}"
-    made = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
-    got = made["DistributionConfig"]
-    assert got["Origins"]["Items"][0]["CustomOriginConfig"]["OriginSslProtocols"] == \
-        dist.config["Origins"]["Items"][0]["CustomOriginConfig"]["OriginSslProtocols"]
-    assert got["DefaultCacheBehavior"]["CachePolicyId"] == dist.config["DefaultCacheBehavior"]["CachePolicyId"]
+@pytest.mark.parametrize("folder", [
+    INFRA / "apprunner" / "terraform", INFRA / "apprunner" / "terraform-broken", INFRA / "express" / "terraform",
+    INFRA / "express" / "terraform-broken", *sorted(p.parent for p in FIXTURES.glob("*/terraform/main.tf")),
+], ids=lambda p: str(p.relative_to(ROOT)))
+def test_local_backend_create_distribution_accepts_the_config(cloudfront, make_client, folder):
+    variables = {"apprunner_service_domain": APP_DOMAIN} if folder.parent.name == "apprunner" else {}
+    for dist in read_dir(folder, variables):
+        config = backend_ready(dist, cloudfront, make_client)
+        got = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["DistributionConfig"]
+        for index, origin in enumerate(config["Origins"]["Items"]):
+            assert got["Origins"]["Items"][index].get("CustomOriginConfig") == origin.get("CustomOriginConfig")
+        assert got["DefaultCacheBehavior"].get("CachePolicyId") == config["DefaultCacheBehavior"].get("CachePolicyId")
+        assert got["CustomErrorResponses"] == config["CustomErrorResponses"]
+
+
+# --- type constraints with optional() defaults, lookup on a resource, the public fixtures ---
+
+
+def test_optional_attribute_defaults_apply_as_terraform_does(tmp_path):
+    module = minimal(domain="var.origin.domain").replace(
+        'origin_ssl_protocols   = ["TLSv1.2"]', "origin_ssl_protocols   = var.origin.protocols").replace(
+        '"redirect-to-https"', "var.origin.policy")
+    write(tmp_path, {
+        "main.tf": 'module "cdn" {\n  source = "./cdn"\n  origin = { domain = "a.example.com", extra = 1 }\n}\n',
+        "cdn/main.tf": module,
+        "cdn/variables.tf": 'variable "origin" {\n  type = object({\n    domain = string\n'
+                            '    protocols = optional(list(string), ["TLSv1.2"])\n'
+                            '    policy = optional(string, "https-only")\n  })\n}\n',
+    })
+    (dist,) = read_dir(tmp_path)
+    assert dist.config["Origins"]["Items"][0]["CustomOriginConfig"]["OriginSslProtocols"]["Items"] == ["TLSv1.2"]
+    assert dist.config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "https-only"
+    # Negative control: a required attribute left out is named.
+    (tmp_path / "main.tf").write_text('module "cdn" {\n  source = "./cdn"\n  origin = { extra = 1 }\n}\n')
+    with pytest.raises(CheckInputError, match="variable 'origin': the value does not fit its type: attribute 'domain'"):
+        read_dir(tmp_path)
+
+
+def test_terraform_aws_modules_cloudfront_readme_fixture():
+    """The public module (dynamic blocks over maps, lookup, count, an origin access identity by key) as its README
+    calls it."""
+    (dist,) = read_dir(FIXTURES / "terraform-aws-modules-cloudfront-readme" / "terraform")
+    assert dist.name == "module.cdn.aws_cloudfront_distribution.this[0]"
+    origins = {o["Id"]: o for o in dist.config["Origins"]["Items"]}
+    assert list(origins) == ["s3_one", "something"]  # a map's keys, in Terraform's (lexical) order
+    assert origins["s3_one"]["S3OriginConfig"]["OriginAccessIdentity"].startswith(
+        "origin-access-identity/cloudfront/E")
+    assert origins["something"]["CustomOriginConfig"]["OriginSslProtocols"]["Items"] == ["TLSv1", "TLSv1.1", "TLSv1.2"]
+    default = dist.config["DefaultCacheBehavior"]
+    assert default["ForwardedValues"]["QueryString"] is True and "CachePolicyId" not in default
+    assert dist.config["Logging"]["Bucket"] == "logs-my-cdn.s3.amazonaws.com"
+    assert dist.config["ViewerCertificate"]["SSLSupportMethod"] == "sni-only"
+    where = dist.source.where(("Origins", "Items", 1, "CustomOriginConfig", "OriginReadTimeout"))
+    # Written in the module as lookup(..., null), and null there: omitted for Terraform, the default applies.
+    assert where.present is False
+    assert "origin_read_timeout" in Path(where.file).read_text().splitlines()[where.line - 1]
+    assert dist.config["Origins"]["Items"][1]["CustomOriginConfig"]["OriginReadTimeout"] == 30
+
+
+def test_leonfedotov_apprunner_fixture():
+    (dist,) = read_dir(FIXTURES / "leonfedotov-apprunner-apex-domain" / "terraform")
+    (origin,) = dist.config["Origins"]["Items"]
+    hint = dist.origins[origin["Id"]]
+    assert hint.kind == APPRUNNER and hint.publicly_accessible is True
+    assert origin["Id"] == dist.config["DefaultCacheBehavior"]["TargetOriginId"]  # both the service's ARN stand-in
+    assert origin["Id"].startswith("arn:aws:apprunner:us-east-1:")
+    assert dist.config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == MANAGED_POLICY_IDS[
+        "Managed-CORS-with-preflight-and-SecurityHeadersPolicy"]
+    assert dist.config["Aliases"]["Items"] == ["example.com", "www.example.com"]
+    assert dist.config["ViewerCertificate"]["ACMCertificateArn"].startswith("arn:aws:acm:us-east-1:")
+
+
+def test_silksh_alb_fixture_knows_the_load_balancer_is_open():
+    (dist,) = read_dir(FIXTURES / "silksh-cloudfront-alb-written" / "terraform")
+    hint = dist.origins["ALBOrigin"]
+    assert hint.kind == ALB and hint.restricted_to_cloudfront is False
+    assert dist.config["DefaultCacheBehavior"]["ForwardedValues"]["Headers"]["Items"] == ["*"]
+    assert dist.config["Restrictions"]["GeoRestriction"]["RestrictionType"] == "none"

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from terraform_check_support import backend_ready
 
 from hostlab.check.inputs import read, terraform, terraform_plan
 from hostlab.check.managed_policies import MANAGED_POLICY_IDS
@@ -172,18 +173,31 @@ def test_managed_ids_in_the_plan_stay_as_they_are():
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*/plan.json")), ids=lambda p: p.parent.name)
-def test_local_backend_create_distribution_accepts_each_plan(cloudfront, path):
+def test_local_backend_create_distribution_accepts_each_plan(cloudfront, make_client, path):
     for dist in read(str(path)):
-        config = json.loads(json.dumps(dist.config))
-        for name, function in dist.functions.items():
-            created = cloudfront.create_function(
-                Name=f"plan-{name}-{abs(hash(str(path))) % 10**6}",
-                FunctionConfig={"Comment": "", "Runtime": function.runtime}, FunctionCode=function.code.encode())
-            cloudfront.publish_function(Name=created["FunctionSummary"]["Name"], IfMatch=created["ETag"])
-            arn = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
-            config = json.loads(json.dumps(config).replace(function_ref(name), arn))
-        config["CallerReference"] = f"plan-{path.parent.name}-{dist.name}"
-        made = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
-        got = made["DistributionConfig"]
+        config = backend_ready(dist, cloudfront, make_client)
+        got = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["DistributionConfig"]
         assert got["Origins"]["Items"][0]["CustomOriginConfig"] == config["Origins"]["Items"][0]["CustomOriginConfig"]
         assert got["CustomErrorResponses"] == config["CustomErrorResponses"]
+        assert got["DefaultCacheBehavior"].get("ForwardedValues") == config["DefaultCacheBehavior"].get(
+            "ForwardedValues")
+
+
+def test_silksh_plan_follows_the_module_input_to_the_load_balancer():
+    (from_plan,) = read(str(FIXTURES / "silksh-cloudfront-alb-terraform-plan" / "plan.json"))
+    (from_dir,) = read(str(FIXTURES / "silksh-cloudfront-alb-written" / "terraform"))
+    assert from_plan.name == from_dir.name == "module.lb_cloudfront.aws_cloudfront_distribution.this"
+    assert from_plan.origins["ALBOrigin"].kind == "alb"
+    assert from_plan.config == from_dir.config
+
+
+@pytest.mark.parametrize("expected", sorted(FIXTURES.glob("*/expected.json")), ids=lambda p: p.parent.name)
+def test_plan_fixture_reads_with_the_behaviours_its_expectations_name(expected):
+    doc = load(expected)
+    if not doc["input"].endswith(".json"):
+        pytest.skip("a directory fixture: tests/test_check_terraform.py reads it")
+    found = read(str(expected.parent / doc["input"]))
+    for row in doc["expect"]:
+        (dist,) = [d for d in found if d.name == row["distribution"]]
+        patterns = ["Default (*)"] + [b["PathPattern"] for b in dist.config["CacheBehaviors"].get("Items", [])]
+        assert row["behavior"] in patterns

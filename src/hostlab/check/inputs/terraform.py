@@ -29,6 +29,7 @@ import hcl2
 from lark import Tree
 
 from hostlab.check.inputs import terraform_schema as schema
+from hostlab.check.inputs import terraform_types as types
 from hostlab.check.inputs.terraform_expressions import (
     EvalError,
     Evaluator,
@@ -68,6 +69,7 @@ from hostlab.check.model import (
 )
 
 DEFAULT_REGION = "us-east-1"
+_MISSING_VALUE = object()
 # CloudFront's origin-facing managed prefix list (CloudFront Developer Guide, LocationsOfEdgeServers.html):
 # its name is the same in every Region; the ID differs by Region, so any stand-in ID identifies it here.
 CLOUDFRONT_PREFIX_LIST_NAME = "com.amazonaws.global.cloudfront.origin-facing"
@@ -274,11 +276,24 @@ class ModuleInstance:
         if decl is None:
             raise EvalError(f"no variable {name!r} is declared in {_rel(self.module.directory, self.reading.shown)}")
         attributes = decl.attributes()
+        value: Any = _MISSING_VALUE
         if name in self.given:
             value = self.given[name]
-            return value() if callable(value) else value
-        if "default" in attributes:
-            return self.evaluate(attributes["default"], decl, f"variable {name!r} default")
+            value = value() if callable(value) else value
+            nullable = "nullable" not in attributes or self.evaluate(attributes["nullable"], decl, "nullable")
+            if value is None and not nullable and "default" in attributes:
+                value = _MISSING_VALUE  # nullable = false: null takes the default
+        if value is _MISSING_VALUE and "default" in attributes:
+            value = self.evaluate(attributes["default"], decl, f"variable {name!r} default")
+        if value is not _MISSING_VALUE:
+            if "type" in attributes:
+                try:
+                    value = types.convert(value, types.parse_type(attributes["type"]), self.reading.evaluator,
+                                          self.module.directory)
+                except EvalError as exc:
+                    raise CheckInputError(f"{self.where(decl)}: variable {name!r}: the value does not fit its "
+                                          f"type: {exc.message}") from None
+            return value
         sensitive = "sensitive" in attributes and self.evaluate(attributes["sensitive"], decl, "sensitive") is True
         if sensitive:
             self.reading.notes.append(
@@ -737,6 +752,10 @@ class ResourceObject(Namespace):
                 return self.argument("certificate_arn")
             return (f"arn:aws:acm:us-east-1:123456789012:certificate/{digest[:8]}-{digest[8:12]}-{digest[12:16]}-"
                     f"{digest[16:20]}-{digest[20:32]}")
+        if t == "aws_cloudfront_origin_access_identity" and key in ("cloudfront_access_identity_path", "id"):
+            # The path CloudFront's S3OriginConfig takes (CloudFront API Reference, S3OriginConfig).
+            identity = f"E{digest[:13].upper()}"
+            return identity if key == "id" else f"origin-access-identity/cloudfront/{identity}"
         attributes = self.decl.attributes()
         if key in attributes:
             return self.argument(key)
@@ -744,6 +763,12 @@ class ResourceObject(Namespace):
             return self.blocks(key)
         if key == "name" and t == "aws_cloudfront_function":
             return self.name
+        if key == "arn":
+            # Any other resource's ARN: a stand-in of the ARN's shape (arn:partition:service:region:account:...),
+            # good for what only needs it to be a stable string (an origin ID, a tag); a check that needs the
+            # real thing (a certificate, a web ACL) reads its own attribute above.
+            service = t.removeprefix("aws_").split("_")[0]
+            return f"arn:aws:{service}:{region}:123456789012:{t.removeprefix('aws_')}/{self.name}/{digest[:32]}"
         return Unknown(f"{address}.{key}")
 
     def _apprunner_public(self) -> bool | None:

@@ -675,6 +675,13 @@ def _filebase64(evaluator: Evaluator, scope: Scope, path: str) -> str:
 
 
 def _lookup(mapping: dict, key: str, *default: Any) -> Any:
+    if isinstance(mapping, Namespace):  # an object such as a resource: its attribute, else the default
+        try:
+            return mapping.attr(key)
+        except EvalError:
+            if default:
+                return default[0]
+            raise
     if key in mapping:
         return mapping[key]
     if default:

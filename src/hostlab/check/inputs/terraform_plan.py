@@ -173,6 +173,24 @@ class _PlanReading:
                     return region
         return "us-east-1"
 
+    def follow(self, module: str, reference: str) -> _Resource | None:
+        """The resource a reference ends at: in the same module, or, for ``var.NAME`` in a child module, through
+        the module call's argument NAME in the parent (configuration.module_calls.<name>.expressions)."""
+        found = self.find(module, reference)
+        if found is not None or not reference.startswith("var.") or not module:
+            return found
+        variable = reference.split(".")[1]
+        parent, _, call = module.rpartition(".module.") if ".module." in module else ("", "", module)
+        call_name = call.removeprefix("module.").split("[")[0]
+        parent_config = _config_module(self.configuration, parent)
+        expression = ((parent_config.get("module_calls", {}).get(call_name, {}).get("expressions") or {})
+                      .get(variable) or {})
+        for inner in expression.get("references", []) if isinstance(expression, dict) else []:
+            target = self.follow(parent, inner)
+            if target is not None:
+                return target
+        return None
+
     def find(self, module: str, reference: str) -> _Resource | None:
         """The resource a reference ("aws_lb.main.dns_name", "aws_lb.main") names, in the same module."""
         parts = reference.split(".")
@@ -308,8 +326,7 @@ def _distribution(reading: _PlanReading, resource: _Resource) -> DistributionInp
     def resolve(api: ApiPath, tf: str, value: Any) -> Any:
         if isinstance(value, _Unknown):
             references = _references(expressions, tf)
-            target = next((reading.find(resource.module, r) for r in references if reading.find(resource.module, r)),
-                          None)
+            target = next((found for r in references if (found := reading.follow(resource.module, r))), None)
             leaf = api[-1] if api else ""
             if leaf == "DomainName" and target is not None and target.type in _KINDS:
                 hints[api[2]] = (_KINDS[target.type][0], f"{target.address} (known after apply)",
