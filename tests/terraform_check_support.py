@@ -1,5 +1,6 @@
-"""Turn a reader's DistributionConfig into one the local backend's CreateDistribution takes, the way the checker
-will: its CloudFront Functions created and published (function_ref -> ARN), and, when it names aliases and an ACM
+"""Turn a reader's DistributionConfig into one the local backend's CreateDistribution takes, the way the
+checker will: its CloudFront Functions created and published (function_ref -> ARN), and, when it names aliases
+and an ACM
 certificate, an ISSUED certificate imported for them (aliases made unique per call, since CloudFront refuses a
 CNAME that another distribution of the account already has)."""
 
@@ -20,8 +21,10 @@ def backend_ready(dist: DistributionInput, cloudfront, make_client) -> dict:
     config = json.loads(json.dumps(dist.config))
     for name, function in dist.functions.items():
         created = cloudfront.create_function(
-            Name=f"{token}-{name}"[:64], FunctionConfig={"Comment": "", "Runtime": function.runtime},
-            FunctionCode=function.code.encode())
+            Name=f"{token}-{name}"[:64],
+            FunctionConfig={"Comment": "", "Runtime": function.runtime},
+            FunctionCode=function.code.encode(),
+        )
         cloudfront.publish_function(Name=created["FunctionSummary"]["Name"], IfMatch=created["ETag"])
         arn = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
         config = json.loads(json.dumps(config).replace(json.dumps(function_ref(name)), json.dumps(arn)))
@@ -32,7 +35,9 @@ def backend_ready(dist: DistributionInput, cloudfront, make_client) -> dict:
         ca = trustme.CA()
         leaf = ca.issue_cert(*(aliases or [f"{token}.example.com"]))
         config["ViewerCertificate"]["ACMCertificateArn"] = make_client("acm").import_certificate(
-            Certificate=leaf.cert_chain_pems[0].bytes(), PrivateKey=leaf.private_key_pem.bytes(),
-            CertificateChain=ca.cert_pem.bytes())["CertificateArn"]
+            Certificate=leaf.cert_chain_pems[0].bytes(),
+            PrivateKey=leaf.private_key_pem.bytes(),
+            CertificateChain=ca.cert_pem.bytes(),
+        )["CertificateArn"]
     config["CallerReference"] = token
     return config

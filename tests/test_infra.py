@@ -249,10 +249,12 @@ def test_broken_terraform_file_parses_and_says_it_is_broken_on_purpose(name):
 def test_broken_terraform_is_the_first_attempt_the_post_starts_from():
     with (TF_BROKEN / "main.tf").open() as f:
         parsed = hcl2.load(f)
-    data = {(_unquote(kind), _unquote(name)): body for block in parsed["data"] for kind, by_name in block.items()
-            for name, body in by_name.items()}
-    assert _unquote(data[("aws_cloudfront_origin_request_policy", "all_viewer")]["name"]) == "Managed-AllViewer"
-    assert _unquote(data[("aws_cloudfront_cache_policy", "caching_optimized")]["name"]) == "Managed-CachingOptimized"
+    data = {(_unquote(kind), _unquote(name)): body for block in parsed["data"]
+            for kind, by_name in block.items() for name, body in by_name.items()}
+    orp = data[("aws_cloudfront_origin_request_policy", "all_viewer")]
+    assert _unquote(orp["name"]) == "Managed-AllViewer"
+    cache = data[("aws_cloudfront_cache_policy", "caching_optimized")]
+    assert _unquote(cache["name"]) == "Managed-CachingOptimized"
     dist = _tf_resource(parsed, "aws_cloudfront_distribution", "this")
     (origin,) = dist["origin"]
     (custom,) = origin["custom_origin_config"]
@@ -261,7 +263,8 @@ def test_broken_terraform_is_the_first_attempt_the_post_starts_from():
     assert "custom_header" not in origin
     assert "custom_error_response" not in dist and "dynamic" not in dist
     (default,) = dist["default_cache_behavior"]
-    assert "caching_optimized" in default["cache_policy_id"] and "all_viewer" in default["origin_request_policy_id"]
+    assert "caching_optimized" in default["cache_policy_id"]
+    assert "all_viewer" in default["origin_request_policy_id"]
     assert "function_association" not in default
     # Positive control: the fixed folder has each of these.
     with (TF_DIR / "main.tf").open() as f:

@@ -57,7 +57,13 @@ ORIGIN_REQUEST_POLICY_IDS = _with_short_names(_ORIGIN_REQUEST)
 RESPONSE_HEADERS_POLICY_IDS = _with_short_names(_RESPONSE_HEADERS)
 
 # Every managed policy, by name (with and without "Managed-"). The three kinds' names do not collide.
-MANAGED_POLICY_IDS: dict[str, str] = {**CACHE_POLICY_IDS, **ORIGIN_REQUEST_POLICY_IDS, **RESPONSE_HEADERS_POLICY_IDS}
+MANAGED_POLICY_IDS: dict[str, str] = {
+    **CACHE_POLICY_IDS,
+    **ORIGIN_REQUEST_POLICY_IDS,
+    **RESPONSE_HEADERS_POLICY_IDS,
+}
 
 # ID -> the name the API lists, for messages and patches ("CachingDisabled").
-MANAGED_POLICY_NAMES: dict[str, str] = {v: k for k, v in {**_CACHE, **_ORIGIN_REQUEST, **_RESPONSE_HEADERS}.items()}
+MANAGED_POLICY_NAMES: dict[str, str] = {
+    v: k for k, v in {**_CACHE, **_ORIGIN_REQUEST, **_RESPONSE_HEADERS}.items()
+}

@@ -76,12 +76,32 @@ CLOUDFRONT_PREFIX_LIST_NAME = "com.amazonaws.global.cloudfront.origin-facing"
 CLOUDFRONT_PREFIX_LIST_STANDIN = "pl-hostlabcloudfront"
 
 # Blocks that appear at most once in their parent: their Terraform path has no [index].
-SINGLE_BLOCKS = {"custom_origin_config", "s3_origin_config", "origin_shield", "default_cache_behavior",
-                 "forwarded_values", "cookies", "viewer_certificate", "restrictions", "geo_restriction",
-                 "logging_config", "vpc_origin_config", "network_configuration", "ingress_configuration",
-                 "parameters_in_cache_key_and_forwarded_to_origin", "headers_config", "cookies_config",
-                 "query_strings_config", "headers", "query_strings", "cors_config", "custom_headers_config",
-                 "remove_headers_config", "security_headers_config", "server_timing_headers_config"}
+SINGLE_BLOCKS = {
+    "custom_origin_config",
+    "s3_origin_config",
+    "origin_shield",
+    "default_cache_behavior",
+    "forwarded_values",
+    "cookies",
+    "viewer_certificate",
+    "restrictions",
+    "geo_restriction",
+    "logging_config",
+    "vpc_origin_config",
+    "network_configuration",
+    "ingress_configuration",
+    "parameters_in_cache_key_and_forwarded_to_origin",
+    "headers_config",
+    "cookies_config",
+    "query_strings_config",
+    "headers",
+    "query_strings",
+    "cors_config",
+    "custom_headers_config",
+    "remove_headers_config",
+    "security_headers_config",
+    "server_timing_headers_config",
+}
 # Meta-arguments and blocks of a resource that are not its arguments.
 META = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
 
@@ -133,8 +153,9 @@ def _parse(file: Path, shown: str) -> Tree:
     except Exception as exc:  # lark's parse errors (UnexpectedToken, UnexpectedCharacters, ...)
         where = getattr(exc, "line", None)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckInputError(f"{_rel(file, shown)}{':' + str(where) if where else ''}: not valid HCL: {first}"
-                              ) from None
+        raise CheckInputError(
+            f"{_rel(file, shown)}{':' + str(where) if where else ''}: not valid HCL: {first}"
+        ) from None
 
 
 def _rel(file: Path, shown: str) -> str:
@@ -155,15 +176,18 @@ class Module:
         self.shown = shown
         files = sorted(directory.glob("*.tf"))
         if not files:
-            raise CheckInputError(f"{_rel(directory, shown) if directory != Path(shown) else shown}: no .tf files")
+            raise CheckInputError(
+                f"{_rel(directory, shown) if directory != Path(shown) else shown}: no .tf files"
+            )
         self.decls: list[Decl] = []
         for file in files:
             tree = _parse(file, shown)
             for block in trees(tree.children[0]):
                 if block.data != "block":
                     continue
-                self.decls.append(Decl(_block_type(block), _block_labels(block), _block_body(block), file,
-                                       line_of(block)))
+                self.decls.append(
+                    Decl(_block_type(block), _block_labels(block), _block_body(block), file, line_of(block))
+                )
         self.variables = {d.labels[0]: d for d in self.decls if d.kind == "variable"}
         self.outputs = {d.labels[0]: d for d in self.decls if d.kind == "output"}
         self.modules = {d.labels[0]: d for d in self.decls if d.kind == "module"}
@@ -205,25 +229,38 @@ class Reading:
 class ModuleInstance:
     """One module evaluated with its variables: the root, or a module block's call."""
 
-    def __init__(self, module: Module, reading: Reading, prefix: str, variables: dict[str, Any],
-                 call: tuple[ModuleInstance, Decl] | None = None):
+    def __init__(
+        self,
+        module: Module,
+        reading: Reading,
+        prefix: str,
+        variables: dict[str, Any],
+        call: tuple[ModuleInstance, Decl] | None = None,
+    ):
         self.module = module
         self.reading = reading
         self.prefix = prefix  # "" or "module.cdn." (or "module.cdn[0].")
         self.given = variables  # name -> value, or a callable producing it (module inputs)
         self.call = call
         self._values: dict[str, Any] = {}
-        self.scope = Scope({
-            "var": Namespace("var", self.variable),
-            "local": Namespace("local", self.local),
-            "module": Namespace("module", self.module_outputs),
-            "data": Namespace("data", self.data_type),
-            # Absolute paths: file() with a relative path reads from the working directory, the root module's
-            # (Terraform: Filesystem and Workspace Info).
-            "path": {"module": str(module.directory.resolve()), "root": str(reading.root),
-                     "cwd": str(reading.root)},
-            "terraform": {"workspace": "default"},
-        }, reading.root)
+        self.scope = Scope(
+            {
+                "var": Namespace("var", self.variable),
+                "local": Namespace("local", self.local),
+                "module": Namespace("module", self.module_outputs),
+                "data": Namespace("data", self.data_type),
+                # Absolute paths: file() with a relative path reads from the working directory, the root
+                # module's
+                # (Terraform: Filesystem and Workspace Info).
+                "path": {
+                    "module": str(module.directory.resolve()),
+                    "root": str(reading.root),
+                    "cwd": str(reading.root),
+                },
+                "terraform": {"workspace": "default"},
+            },
+            reading.root,
+        )
         self.scope.fallback = self.resource_type
 
     # --- evaluation helpers ---
@@ -274,7 +311,9 @@ class ModuleInstance:
     def _variable(self, name: str) -> Any:
         decl = self.module.variables.get(name)
         if decl is None:
-            raise EvalError(f"no variable {name!r} is declared in {_rel(self.module.directory, self.reading.shown)}")
+            raise EvalError(
+                f"no variable {name!r} is declared in {_rel(self.module.directory, self.reading.shown)}"
+            )
         attributes = decl.attributes()
         value: Any = _MISSING_VALUE
         if name in self.given:
@@ -288,24 +327,37 @@ class ModuleInstance:
         if value is not _MISSING_VALUE:
             if "type" in attributes:
                 try:
-                    value = types.convert(value, types.parse_type(attributes["type"]), self.reading.evaluator,
-                                          self.module.directory)
+                    value = types.convert(
+                        value,
+                        types.parse_type(attributes["type"]),
+                        self.reading.evaluator,
+                        self.module.directory,
+                    )
                 except EvalError as exc:
-                    raise CheckInputError(f"{self.where(decl)}: variable {name!r}: the value does not fit its "
-                                          f"type: {exc.message}") from None
+                    raise CheckInputError(
+                        f"{self.where(decl)}: variable {name!r}: the value does not fit its "
+                        f"type: {exc.message}"
+                    ) from None
             return value
-        sensitive = "sensitive" in attributes and self.evaluate(attributes["sensitive"], decl, "sensitive") is True
+        sensitive = (
+            "sensitive" in attributes and self.evaluate(attributes["sensitive"], decl, "sensitive") is True
+        )
         if sensitive:
             self.reading.notes.append(
                 f"sensitive variable {self.prefix}var.{name} has no value: the checker uses a stand-in "
-                f"({SECRET_PLACEHOLDER})")
+                f"({SECRET_PLACEHOLDER})"
+            )
             return Secret(SECRET_PLACEHOLDER, f"{self.prefix}var.{name}")
         if self.call is not None:
             parent, call = self.call
-            raise EvalError(f"module {call.labels[0]!r} ({parent.where(call)}) gives no value to its required "
-                            f"variable {name!r}")
-        raise EvalError(f"variable {name!r} ({self.where(decl)}) has no default and no value: pass "
-                        f"--var {name}=VALUE (or set it in terraform.tfvars)")
+            raise EvalError(
+                f"module {call.labels[0]!r} ({parent.where(call)}) gives no value to its required "
+                f"variable {name!r}"
+            )
+        raise EvalError(
+            f"variable {name!r} ({self.where(decl)}) has no default and no value: pass "
+            f"--var {name}=VALUE (or set it in terraform.tfvars)"
+        )
 
     def local(self, name: str) -> Any:
         if name not in self.module.locals:
@@ -333,13 +385,18 @@ class ModuleInstance:
     def _child_instances(self, name: str) -> Any:
         decl = self.module.modules[name]
         attributes = decl.attributes()
-        source = self.evaluate(attributes["source"], decl, f"module {name!r} source") if "source" in attributes \
+        source = (
+            self.evaluate(attributes["source"], decl, f"module {name!r} source")
+            if "source" in attributes
             else None
+        )
         if not isinstance(source, str) or not source.startswith(("./", "../")):
             raise CheckInputError(
-                f"{self.where(decl)}: module {name!r} comes from {source!r}, not a local path: the checker reads "
-                "local modules only. Vendor it into the repository (source = \"./modules/...\") or check the "
-                "plan instead (terraform show -json plan.out)")
+                f"{self.where(decl)}: module {name!r} comes from {source!r}, not a local path: the checker "
+                "reads "
+                'local modules only. Vendor it into the repository (source = "./modules/...") or check the '
+                "plan instead (terraform show -json plan.out)"
+            )
         directory = (self.module.directory / source).resolve()
         if not directory.is_dir():
             raise CheckInputError(f"{self.where(decl)}: module {name!r}: no directory {source!r}")
@@ -348,18 +405,26 @@ class ModuleInstance:
         def make(prefix: str, extra: dict[str, Any]) -> ModuleInstance:
             scope = self.scope.child(extra) if extra else self.scope
             inputs = {
-                key: (lambda node=node, key=key: self.evaluate(node, decl, f"module {name!r} input {key!r}", scope))
-                for key, node in attributes.items() if key not in ("source", "version", "count", "for_each",
-                                                                   "providers", "depends_on")
+                key: (
+                    lambda node=node, key=key: self.evaluate(
+                        node, decl, f"module {name!r} input {key!r}", scope
+                    )
+                )
+                for key, node in attributes.items()
+                if key not in ("source", "version", "count", "for_each", "providers", "depends_on")
             }
             return ModuleInstance(module, self.reading, prefix, inputs, (self, decl))
 
         base = f"{self.prefix}module.{name}"
         if "count" in attributes:
             count = self.evaluate(attributes["count"], decl, f"module {name!r} count")
-            return [make(f"{base}[{i}].", {"count": {"index": i}}) for i in range(int(_known(count, decl, self)))]
+            return [
+                make(f"{base}[{i}].", {"count": {"index": i}}) for i in range(int(_known(count, decl, self)))
+            ]
         if "for_each" in attributes:
-            each = _known(self.evaluate(attributes["for_each"], decl, f"module {name!r} for_each"), decl, self)
+            each = _known(
+                self.evaluate(attributes["for_each"], decl, f"module {name!r} for_each"), decl, self
+            )
             items = each.items() if isinstance(each, dict) else ((k, k) for k in each)
             return {str(k): make(f'{base}["{k}"].', {"each": {"key": str(k), "value": v}}) for k, v in items}
         return make(f"{base}.", {})
@@ -387,9 +452,11 @@ class ModuleInstance:
         def arg(key: str) -> Any:
             return self.evaluate(attributes[key], decl, f"{address}.{key}") if key in attributes else None
 
-        tables = {"aws_cloudfront_cache_policy": CACHE_POLICY_IDS,
-                  "aws_cloudfront_origin_request_policy": ORIGIN_REQUEST_POLICY_IDS,
-                  "aws_cloudfront_response_headers_policy": RESPONSE_HEADERS_POLICY_IDS}
+        tables = {
+            "aws_cloudfront_cache_policy": CACHE_POLICY_IDS,
+            "aws_cloudfront_origin_request_policy": ORIGIN_REQUEST_POLICY_IDS,
+            "aws_cloudfront_response_headers_policy": RESPONSE_HEADERS_POLICY_IDS,
+        }
         if type_name in tables:
             policy_id, policy_name = arg("id"), arg("name")
             if policy_id:
@@ -399,7 +466,8 @@ class ModuleInstance:
             raise CheckInputError(
                 f"{self.where(decl)}: {address} looks up {policy_name!r}, which is not a managed policy: the "
                 "checker cannot read a policy that exists only in an account. Define it with a "
-                f"{type_name} resource, or check the plan instead")
+                f"{type_name} resource, or check the plan instead"
+            )
         if type_name == "aws_ec2_managed_prefix_list":
             if arg("name") == CLOUDFRONT_PREFIX_LIST_NAME:
                 return {"id": CLOUDFRONT_PREFIX_LIST_STANDIN, "name": CLOUDFRONT_PREFIX_LIST_NAME}
@@ -407,9 +475,12 @@ class ModuleInstance:
         if type_name in ("aws_lb", "aws_alb"):
             lb_name = arg("name") or name
             host = f"{lb_name}-{int(_digest(address, 8), 16) % 10**10}.{self.region}.elb.amazonaws.com"
-            self.reading.standins[host] = StandIn(ALB, f"{address}.dns_name (a load balancer outside this "
-                                                       "configuration)")
-            return _LazyObject(address, lambda attr: host if attr == "dns_name" else Unknown(f"{address}.{attr}"))
+            self.reading.standins[host] = StandIn(
+                ALB, f"{address}.dns_name (a load balancer outside this configuration)"
+            )
+            return _LazyObject(
+                address, lambda attr: host if attr == "dns_name" else Unknown(f"{address}.{attr}")
+            )
         if type_name == "aws_region":
             return {"name": self.region, "id": self.region, "region": self.region}
         if type_name == "aws_caller_identity":
@@ -457,8 +528,17 @@ class ModuleInstance:
 
     # --- bodies ---
 
-    def body(self, decl: Decl, body: Tree, scope: Scope, path: str, address: str,
-             lines: dict[str, int | None], direct: dict[str, str], skip: set[str] = META) -> dict[str, Any]:
+    def body(
+        self,
+        decl: Decl,
+        body: Tree,
+        scope: Scope,
+        path: str,
+        address: str,
+        lines: dict[str, int | None],
+        direct: dict[str, str],
+        skip: set[str] = META,
+    ) -> dict[str, Any]:
         """A block body's arguments and nested blocks, as the plan's JSON shows them (blocks as lists)."""
         out: dict[str, Any] = {}
         counters: dict[str, int] = {}
@@ -482,8 +562,19 @@ class ModuleInstance:
                 label = _block_labels(item)[0]
                 self._dynamic(decl, item, label, scope, path, address, lines, direct, out, counters)
                 continue
-            self._nested(decl, kind, _block_body(item), line_of(item), scope, path, address, lines, direct, out,
-                         counters)
+            self._nested(
+                decl,
+                kind,
+                _block_body(item),
+                line_of(item),
+                scope,
+                path,
+                address,
+                lines,
+                direct,
+                out,
+                counters,
+            )
         return out
 
     def _nested(self, decl, kind, body, line, scope, path, address, lines, direct, out, counters) -> None:
@@ -492,7 +583,9 @@ class ModuleInstance:
         here = (f"{path}.{kind}" if path else kind) + ("" if kind in SINGLE_BLOCKS else f"[{index}]")
         lines[here] = line
         lines.setdefault(f"{path}.{kind}" if path else kind, line)  # the first block stands for them all
-        out.setdefault(kind, []).append(self.body(decl, body, scope, here, address, lines, direct, skip=set()))
+        out.setdefault(kind, []).append(
+            self.body(decl, body, scope, here, address, lines, direct, skip=set())
+        )
 
     def _dynamic(self, decl, block, label, scope, path, address, lines, direct, out, counters) -> None:
         body = _block_body(block)
@@ -502,16 +595,31 @@ class ModuleInstance:
         iterator = label
         if "iterator" in attributes:
             iterator = name_of(trees(attributes["iterator"])[0]) if trees(attributes["iterator"]) else label
-        collection = self.evaluate(attributes["for_each"], decl, f"{address} dynamic {label!r} for_each", scope)
+        collection = self.evaluate(
+            attributes["for_each"], decl, f"{address} dynamic {label!r} for_each", scope
+        )
         collection = _known(collection, decl, self)
         contents = [b for b in trees(body) if b.data == "block" and _block_type(b) == "content"]
         if not contents:
-            raise CheckInputError(f"{self.where(decl, line_of(block))}: dynamic {label!r} has no content block")
+            raise CheckInputError(
+                f"{self.where(decl, line_of(block))}: dynamic {label!r} has no content block"
+            )
         pairs = sorted(collection.items()) if isinstance(collection, dict) else list(enumerate(collection))
         for key, value in pairs:
             inner = scope.child({iterator: {"key": key, "value": value}})
-            self._nested(decl, label, _block_body(contents[0]), line_of(contents[0]), inner, path, address, lines,
-                         direct, out, counters)
+            self._nested(
+                decl,
+                label,
+                _block_body(contents[0]),
+                line_of(contents[0]),
+                inner,
+                path,
+                address,
+                lines,
+                direct,
+                out,
+                counters,
+            )
 
     # --- distributions ---
 
@@ -526,8 +634,13 @@ class ModuleInstance:
             if not _local_source(decl):
                 continue  # read_directory names the remote modules when they matter
             children = self.child_instances(name)
-            children = children if isinstance(children, list) else \
-                list(children.values()) if isinstance(children, dict) else [children]
+            children = (
+                children
+                if isinstance(children, list)
+                else list(children.values())
+                if isinstance(children, dict)
+                else [children]
+            )
             for child in children:
                 found.extend(child.distributions())
         return found
@@ -558,11 +671,26 @@ class ModuleInstance:
                 publicly_accessible=standin.publicly_accessible if standin else None,
                 restricted_to_cloudfront=standin.restricted_to_cloudfront if standin else None,
             )
-        source = TerraformSourceMap(file=file, address=address, block_line=decl.line, places=converted.places,
-                                    lines=lines, direct=direct, config=config, instance=self)
+        source = TerraformSourceMap(
+            file=file,
+            address=address,
+            block_line=decl.line,
+            places=converted.places,
+            lines=lines,
+            direct=direct,
+            config=config,
+            instance=self,
+        )
         return DistributionInput(
-            name=address, source_file=file, source=source, config=config, functions=functions,
-            policies=policies, origins=origins, not_emulated=not_emulated, notes=list(self.reading.notes),
+            name=address,
+            source_file=file,
+            source=source,
+            config=config,
+            functions=functions,
+            policies=policies,
+            origins=origins,
+            not_emulated=not_emulated,
+            notes=list(self.reading.notes),
         )
 
     def _referenced(self, config: dict[str, Any], label: str) -> tuple[dict, dict]:
@@ -577,9 +705,12 @@ class ModuleInstance:
                     functions[key] = self.reading.functions[key]
                 else:
                     raise CheckInputError(
-                        f"{label}: function_association {arn!r} refers to a function this configuration does not "
-                        "define: its code is not here. Define it with an aws_cloudfront_function resource (code = "
-                        "file(...)), or check a copy without the association")
+                        f"{label}: function_association {arn!r} refers to a function this configuration "
+                        "does not define: its code is not here. Define it with an aws_cloudfront_function "
+                        "resource "
+                        "(code = "
+                        "file(...)), or check a copy without the association"
+                    )
             for key in ("CachePolicyId", "OriginRequestPolicyId", "ResponseHeadersPolicyId"):
                 value = behavior.get(key, "")
                 if value.startswith(policy_ref("")):
@@ -587,8 +718,10 @@ class ModuleInstance:
                     policies[ref] = self.reading.policies[ref]
                 elif value and value not in MANAGED_POLICY_NAMES:
                     raise CheckInputError(
-                        f"{label}: {key} {value!r} is neither a managed policy nor one this configuration defines: "
-                        "the checker cannot read a policy that exists only in an account")
+                        f"{label}: {key} {value!r} is neither a managed policy nor one this configuration "
+                        "defines: "
+                        "the checker cannot read a policy that exists only in an account"
+                    )
         return functions, policies
 
 
@@ -598,8 +731,10 @@ def _outputs_namespace(instance: ModuleInstance) -> Namespace:
 
 def _known(value: Any, decl: Decl, instance: ModuleInstance) -> Any:
     if isinstance(value, Unknown):
-        raise CheckInputError(f"{instance.where(decl)}: depends on {value.what}, known only after apply: check the "
-                              "plan instead (terraform show -json plan.out)")
+        raise CheckInputError(
+            f"{instance.where(decl)}: depends on {value.what}, known only after apply: check the "
+            "plan instead (terraform show -json plan.out)"
+        )
     return value
 
 
@@ -613,16 +748,26 @@ def _standin_for(domain: str, standins: dict[str, StandIn]) -> StandIn | None:
     return standins.get(host)
 
 
-def _check_value(api: ApiPath, tf: str, value: Any, file: str, lines: dict[str, int | None], address: str,
-                 not_emulated: list[tuple[ApiPath, str]]) -> Any:
+def _check_value(
+    api: ApiPath,
+    tf: str,
+    value: Any,
+    file: str,
+    lines: dict[str, int | None],
+    address: str,
+    not_emulated: list[tuple[ApiPath, str]],
+) -> Any:
     line = _nearest_line(tf, lines)
     here = f"{file}:{line}: {address}.{tf}"
     secret = _find(value, Secret)
-    if secret is not None and not (len(api) >= 5 and api[-4:-2] == ("CustomHeaders", "Items")
-                                   and api[-1] == "HeaderValue"):
+    if secret is not None and not (
+        len(api) >= 5 and api[-4:-2] == ("CustomHeaders", "Items") and api[-1] == "HeaderValue"
+    ):
         raise CheckInputError(
             f"{here}: uses sensitive variable {secret.variable}, which has no value: pass --var "
-            f"{secret.variable.rsplit('var.', 1)[-1]}=VALUE (a stand-in is used only for origin custom header values)")
+            f"{secret.variable.rsplit('var.', 1)[-1]}=VALUE (a stand-in is used only for origin custom "
+            "header values)"
+        )
     unknown = _find(value, Unknown)
     if unknown is not None:
         if api == ("WebACLId",):
@@ -630,7 +775,8 @@ def _check_value(api: ApiPath, tf: str, value: Any, file: str, lines: dict[str, 
             return ""
         raise CheckInputError(
             f"{here} = {unknown.what}, which Terraform knows only after apply: set it to a value (through a "
-            "variable and --var), or check the plan instead (terraform show -json plan.out)")
+            "variable and --var), or check the plan instead (terraform show -json plan.out)"
+        )
     if api == ("WebACLId",) and value:
         not_emulated.append((api, f"web_acl_id = {value}: AWS WAF is not emulated"))
         return ""
@@ -661,7 +807,8 @@ def _nearest_line(tf: str, lines: dict[str, int | None]) -> int | None:
 
 
 class ResourceObject(Namespace):
-    """A resource instance as references see it: its written arguments, and stand-ins for what AWS computes."""
+    """A resource instance as references see it: its written arguments, and stand-ins for what AWS
+    computes."""
 
     def __init__(self, instance: ModuleInstance, decl: Decl, suffix: str, names: dict[str, Any]):
         self.instance = instance
@@ -681,8 +828,11 @@ class ResourceObject(Namespace):
     def blocks(self, key: str) -> list[dict[str, Any]]:
         out = []
         for block in self.decl.blocks(key):
-            out.append(self.instance.body(self.decl, _block_body(block), self.scope, key, self.address, {}, {},
-                                          skip=set()))
+            out.append(
+                self.instance.body(
+                    self.decl, _block_body(block), self.scope, key, self.address, {}, {}, skip=set()
+                )
+            )
         return out
 
     def attr(self, key: str) -> Any:
@@ -705,29 +855,44 @@ class ResourceObject(Namespace):
         t, address, region = self.type_name, self.address, self.instance.region
         digest = _digest(address, 40)
         if t == "aws_apprunner_service" and key == "service_url":
-            # ServiceUrl: <10 characters>.<region>.awsapprunner.com, without a scheme (App Runner API, Service).
-            return self._standin(APPRUNNER, f"{digest[:10]}.{region}.awsapprunner.com", key,
-                                 publicly_accessible=self._apprunner_public())
+            # ServiceUrl: <10 characters>.<region>.awsapprunner.com, without a scheme (App Runner API,
+            # Service).
+            return self._standin(
+                APPRUNNER,
+                f"{digest[:10]}.{region}.awsapprunner.com",
+                key,
+                publicly_accessible=self._apprunner_public(),
+            )
         if t in ("aws_lb", "aws_alb") and key == "dns_name":
             name = self.argument("name") or self.name
             internal = self.argument("internal") is True
-            host = f"{'internal-' if internal else ''}{name}-{int(digest[:8], 16) % 10**10}.{region}" \
-                   ".elb.amazonaws.com"
+            host = (
+                f"{'internal-' if internal else ''}{name}-{int(digest[:8], 16) % 10**10}.{region}"
+                ".elb.amazonaws.com"
+            )
             return self._standin(ALB, host, key, restricted_to_cloudfront=self._lb_restricted())
         if t == "aws_ecs_express_gateway_service" and key == "ingress_paths":
-            # The endpoint: <2 letters>-<32 hex>.ecs.<region>.on.aws (ECS Developer Guide, express-service-work).
-            host = self._standin(EXPRESS, f"ex-{digest[:32]}.ecs.{region}.on.aws", "ingress_paths[0].endpoint")
+            # The endpoint: <2 letters>-<32 hex>.ecs.<region>.on.aws (ECS Developer Guide,
+            # express-service-work).
+            host = self._standin(
+                EXPRESS, f"ex-{digest[:32]}.ecs.{region}.on.aws", "ingress_paths[0].endpoint"
+            )
             return [{"endpoint": f"https://{host}", "access_type": "PUBLIC"}]
         if t == "aws_cloudfront_function" and key == "arn":
             return self._function()
         if t in schema.POLICY_RESOURCES and key == "id":
             return self._policy()
-        if t == "aws_s3_bucket" and key in ("bucket_regional_domain_name", "bucket_domain_name",
-                                            "website_endpoint"):
+        if t == "aws_s3_bucket" and key in (
+            "bucket_regional_domain_name",
+            "bucket_domain_name",
+            "website_endpoint",
+        ):
             bucket = self.attr("bucket")
-            host = {"bucket_regional_domain_name": f"{bucket}.s3.{region}.amazonaws.com",
-                    "bucket_domain_name": f"{bucket}.s3.amazonaws.com",
-                    "website_endpoint": f"{bucket}.s3-website-{region}.amazonaws.com"}[key]
+            host = {
+                "bucket_regional_domain_name": f"{bucket}.s3.{region}.amazonaws.com",
+                "bucket_domain_name": f"{bucket}.s3.amazonaws.com",
+                "website_endpoint": f"{bucket}.s3-website-{region}.amazonaws.com",
+            }[key]
             return self._standin(S3, host, key)
         if t == "aws_s3_bucket" and key in ("bucket", "id"):
             value = self.argument("bucket")
@@ -736,22 +901,34 @@ class ResourceObject(Namespace):
                 value = f"{prefix}{digest[:26]}"
             return value
         if t == "aws_apigatewayv2_api" and key == "api_endpoint":
-            return "https://" + self._standin(API_GATEWAY, f"{digest[:10]}.execute-api.{region}.amazonaws.com", key)
+            return "https://" + self._standin(
+                API_GATEWAY, f"{digest[:10]}.execute-api.{region}.amazonaws.com", key
+            )
         if t == "aws_api_gateway_rest_api" and key == "id":
             api_id = digest[:10]
             self._standin(API_GATEWAY, f"{api_id}.execute-api.{region}.amazonaws.com", key)
             return api_id
         if t == "aws_lambda_function_url" and key == "function_url":
-            return "https://" + self._standin(LAMBDA_URL, f"{digest[:32]}.lambda-url.{region}.on.aws", key) + "/"
+            return (
+                "https://" + self._standin(LAMBDA_URL, f"{digest[:32]}.lambda-url.{region}.on.aws", key) + "/"
+            )
         if t == "aws_security_group" and key == "id":
             sg = f"sg-{digest[:17]}"
             self.instance.reading.security_groups[sg] = (self.instance, self.address)
             return sg
-        if t in ("aws_acm_certificate", "aws_acm_certificate_validation") and key in ("arn", "certificate_arn"):
-            if t == "aws_acm_certificate_validation" and self.decl.attributes().get("certificate_arn") is not None:
+        if t in ("aws_acm_certificate", "aws_acm_certificate_validation") and key in (
+            "arn",
+            "certificate_arn",
+        ):
+            if (
+                t == "aws_acm_certificate_validation"
+                and self.decl.attributes().get("certificate_arn") is not None
+            ):
                 return self.argument("certificate_arn")
-            return (f"arn:aws:acm:us-east-1:123456789012:certificate/{digest[:8]}-{digest[8:12]}-{digest[12:16]}-"
-                    f"{digest[16:20]}-{digest[20:32]}")
+            return (
+                f"arn:aws:acm:us-east-1:123456789012:certificate/{digest[:8]}-{digest[8:12]}-{digest[12:16]}-"
+                f"{digest[16:20]}-{digest[20:32]}"
+            )
         if t == "aws_cloudfront_origin_access_identity" and key in ("cloudfront_access_identity_path", "id"):
             # The path CloudFront's S3OriginConfig takes (CloudFront API Reference, S3OriginConfig).
             identity = f"E{digest[:13].upper()}"
@@ -764,11 +941,14 @@ class ResourceObject(Namespace):
         if key == "name" and t == "aws_cloudfront_function":
             return self.name
         if key == "arn":
-            # Any other resource's ARN: a stand-in of the ARN's shape (arn:partition:service:region:account:...),
+            # Any other resource's ARN: a stand-in of the ARN's shape
+            # (arn:partition:service:region:account:...),
             # good for what only needs it to be a stable string (an origin ID, a tag); a check that needs the
             # real thing (a certificate, a web ACL) reads its own attribute above.
             service = t.removeprefix("aws_").split("_")[0]
-            return f"arn:aws:{service}:{region}:123456789012:{t.removeprefix('aws_')}/{self.name}/{digest[:32]}"
+            return (
+                f"arn:aws:{service}:{region}:123456789012:{t.removeprefix('aws_')}/{self.name}/{digest[:32]}"
+            )
         return Unknown(f"{address}.{key}")
 
     def _apprunner_public(self) -> bool | None:
@@ -785,7 +965,8 @@ class ResourceObject(Namespace):
         return True
 
     def _lb_restricted(self) -> bool | None:
-        """True when the load balancer's security groups let in only CloudFront's origin-facing prefix list."""
+        """True when the load balancer's security groups let in only CloudFront's origin-facing prefix
+        list."""
         try:
             groups = self.argument("security_groups")
         except CheckInputError:
@@ -812,9 +993,15 @@ class ResourceObject(Namespace):
                 raise EvalError(f"{self.address}.code is not a string the checker can read")
             runtime = self.argument("runtime") or "cloudfront-js-1.0"
             reading.functions[name] = FunctionInput(
-                name=name, runtime=runtime, code=code,
-                where=Where(_rel(self.decl.file, reading.shown), f"{self.address}.code",
-                            line_of(self.decl.attributes()["code"]) or self.decl.line))
+                name=name,
+                runtime=runtime,
+                code=code,
+                where=Where(
+                    _rel(self.decl.file, reading.shown),
+                    f"{self.address}.code",
+                    line_of(self.decl.attributes()["code"]) or self.decl.line,
+                ),
+            )
         return function_ref(name)
 
     def _policy(self) -> str:
@@ -826,13 +1013,15 @@ class ResourceObject(Namespace):
             unknown = _find(config, Unknown)
             if unknown is not None:
                 raise EvalError(f"{self.address} uses {unknown.what}, known only after apply")
-            reading.policies[self.address] = PolicyInput(schema.POLICY_RESOURCES[self.type_name], config,
-                                                         Where(file, self.address, self.decl.line))
+            reading.policies[self.address] = PolicyInput(
+                schema.POLICY_RESOURCES[self.type_name], config, Where(file, self.address, self.decl.line)
+            )
         return policy_ref(self.address)
 
 
 def _ingress_sources(instance: ModuleInstance, sg_address: str, sg_id: str) -> list[str]:
-    """For each ingress rule of a security group: "cloudfront" (only the origin-facing prefix list), "other"."""
+    """For each ingress rule of a security group: "cloudfront" (only the origin-facing prefix list) or
+    "other"."""
     out: list[str] = []
     type_name, rest = sg_address.removeprefix(instance.prefix).split(".", 1)
     name = rest.split("[")[0]
@@ -842,7 +1031,7 @@ def _ingress_sources(instance: ModuleInstance, sg_address: str, sg_id: str) -> l
         return ["other"]
     for rule in sg.blocks("ingress"):
         out.append(_rule_source(rule))
-    for (t, n), decl in instance.module.resources.items():
+    for (t, n), _decl in instance.module.resources.items():
         if t not in ("aws_security_group_rule", "aws_vpc_security_group_ingress_rule"):
             continue
         rule = instance.resource(t, n)
@@ -860,11 +1049,21 @@ def _ingress_sources(instance: ModuleInstance, sg_address: str, sg_id: str) -> l
 
 
 def _rule_source(rule: dict[str, Any]) -> str:
-    prefix_lists = list(rule.get("prefix_list_ids") or []) + ([rule["prefix_list_id"]] if rule.get(
-        "prefix_list_id") else [])
-    others = [rule.get(k) for k in ("cidr_blocks", "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6",
-                                    "security_groups", "source_security_group_id",
-                                    "referenced_security_group_id")]
+    prefix_lists = list(rule.get("prefix_list_ids") or []) + (
+        [rule["prefix_list_id"]] if rule.get("prefix_list_id") else []
+    )
+    others = [
+        rule.get(k)
+        for k in (
+            "cidr_blocks",
+            "ipv6_cidr_blocks",
+            "cidr_ipv4",
+            "cidr_ipv6",
+            "security_groups",
+            "source_security_group_id",
+            "referenced_security_group_id",
+        )
+    ]
     if any(o for o in others) or rule.get("self"):
         return "other"
     if prefix_lists and all(p == CLOUDFRONT_PREFIX_LIST_STANDIN for p in prefix_lists):
@@ -908,16 +1107,24 @@ class TerraformSourceMap:
         where = self.where(api_path)
         tf_parent, _, tf_name = place.path.rpartition(".")
         api_key = next((k for k in reversed(api_path) if isinstance(k, str) and k != "Items"), "")
-        if api_key in ("CustomErrorResponses", "FunctionAssociations", "CustomHeaders") or \
-                (isinstance(api_path[-1], int) if api_path else False):
+        if api_key in ("CustomErrorResponses", "FunctionAssociations", "CustomHeaders") or (
+            isinstance(api_path[-1], int) if api_path else False
+        ):
             tf_parent = place.path.rsplit(".", 1)[0] if "." in place.path else ""
             if api_key in ("CustomErrorResponses",):
                 tf_parent = ""
-        body = schema.hcl_assignment(api_key, api_value, None if api_key in
-                                     ("CustomErrorResponses", "FunctionAssociations", "CustomHeaders")
-                                     else tf_name or None)
-        if api_key in ("CachePolicyId", "OriginRequestPolicyId", "ResponseHeadersPolicyId") and \
-                isinstance(api_value, str) and api_value in MANAGED_POLICY_NAMES:
+        body = schema.hcl_assignment(
+            api_key,
+            api_value,
+            None
+            if api_key in ("CustomErrorResponses", "FunctionAssociations", "CustomHeaders")
+            else tf_name or None,
+        )
+        if (
+            api_key in ("CachePolicyId", "OriginRequestPolicyId", "ResponseHeadersPolicyId")
+            and isinstance(api_value, str)
+            and api_value in MANAGED_POLICY_NAMES
+        ):
             body[-1] += f"  # {MANAGED_POLICY_NAMES[api_value]}"
         inside = self._describe(tf_parent)
         verb = "change" if where.present else "add"
@@ -928,13 +1135,17 @@ class TerraformSourceMap:
             call = self.instance.call
             if call is not None:
                 parent, decl = call
-                lines.append(f"# the value comes from variable {variable!r} of {self.instance.prefix.rstrip('.')}: "
-                             f"or set it in the module {decl.labels[0]!r} block ({parent.where(decl)}):")
+                lines.append(
+                    f"# the value comes from variable {variable!r} of {self.instance.prefix.rstrip('.')}: "
+                    f"or set it in the module {decl.labels[0]!r} block ({parent.where(decl)}):"
+                )
                 value = schema.hcl_value(api_value)
                 lines.append(f"{variable} = {value}")
             else:
-                lines.append(f"# the value comes from variable {variable!r}: or pass --var {variable}=... "
-                             "(terraform.tfvars)")
+                lines.append(
+                    f"# the value comes from variable {variable!r}: or pass --var {variable}=... "
+                    "(terraform.tfvars)"
+                )
         return "\n".join(lines)
 
     def _describe(self, tf_parent: str) -> str:
@@ -946,13 +1157,19 @@ class TerraformSourceMap:
             label = piece
             if name == "origin" and index:
                 i = int(index.rstrip("]"))
-                label = f'origin {{ origin_id = "{self.config["Origins"]["Items"][i]["Id"]}" }}' \
-                    if i < self.config["Origins"]["Quantity"] else piece
+                label = (
+                    f'origin {{ origin_id = "{self.config["Origins"]["Items"][i]["Id"]}" }}'
+                    if i < self.config["Origins"]["Quantity"]
+                    else piece
+                )
             elif name == "ordered_cache_behavior" and index:
                 i = int(index.rstrip("]"))
                 items = self.config["CacheBehaviors"].get("Items", [])
-                label = f'ordered_cache_behavior {{ path_pattern = "{items[i]["PathPattern"]}" }}' \
-                    if i < len(items) else piece
+                label = (
+                    f'ordered_cache_behavior {{ path_pattern = "{items[i]["PathPattern"]}" }}'
+                    if i < len(items)
+                    else piece
+                )
             else:
                 label = f"{piece} {{ }}"
             parts.append(label)
@@ -1011,23 +1228,29 @@ def read_directory(path: str | Path, variables: dict[str, str], shown: str) -> l
         decl = module.variables.get(name)
         if decl is None:
             declared = ", ".join(sorted(module.variables)) or "none"
-            raise CheckInputError(f"{shown}: --var {name}=...: no variable {name!r} is declared (declared: "
-                                  f"{declared})")
+            raise CheckInputError(
+                f"{shown}: --var {name}=...: no variable {name!r} is declared (declared: {declared})"
+            )
         given[name] = _cli_value(raw, decl, root)
     remote = [(n, d) for n, d in module.modules.items() if not _local_source(d)]
     for name, decl in remote:
         source = _source_text(decl)
         if "cloudfront" in source.lower():
             raise CheckInputError(
-                f"{root.where(decl)}: module {name!r} comes from {source!r}, not a local path: the checker reads "
-                "local modules only. Vendor it into the repository (source = \"./modules/...\") or check the "
-                "plan instead (terraform show -json plan.out)")
+                f"{root.where(decl)}: module {name!r} comes from {source!r}, not a local path: the checker "
+                "reads "
+                'local modules only. Vendor it into the repository (source = "./modules/...") or check the '
+                "plan instead (terraform show -json plan.out)"
+            )
     found = root.distributions()
     if not found:
         hint = ""
         if remote:
-            hint = " (modules from elsewhere are not read: " + ", ".join(
-                f"{n} = {_source_text(d)!r}" for n, d in remote) + "; vendor them or check the plan instead)"
+            hint = (
+                " (modules from elsewhere are not read: "
+                + ", ".join(f"{n} = {_source_text(d)!r}" for n, d in remote)
+                + "; vendor them or check the plan instead)"
+            )
         raise CheckInputError(f"{shown}: no aws_cloudfront_distribution resource{hint}")
     for distribution in found:
         distribution.notes = list(dict.fromkeys(reading.notes))

@@ -1,4 +1,5 @@
-"""Evaluate HCL expressions the way Terraform does, for the parts of the language CloudFront configurations use.
+"""Evaluate HCL expressions the way Terraform does, for the parts of the language CloudFront configurations
+use.
 
 python-hcl2 (8.1.4) parses the text into a Lark tree (its grammar, hcl2/hcl2.lark, names every node used
 below); this module walks that tree. It covers what the Terraform language documentation describes under
@@ -205,8 +206,11 @@ class Evaluator:
         node = _strip(node)
         if node.data == "string":
             parts = [p for p in node.children if isinstance(p, Tree)]
-            if len(parts) == 1 and isinstance(parts[0].children[0], Tree) and \
-                    parts[0].children[0].data == "interpolation":
+            if (
+                len(parts) == 1
+                and isinstance(parts[0].children[0], Tree)
+                and parts[0].children[0].data == "interpolation"
+            ):
                 return self.direct_var(trees(parts[0].children[0])[0])
             return None
         if node.data == "get_attr_expr_term":
@@ -334,7 +338,7 @@ class Evaluator:
         # A single interpolation keeps the value's own type (Terraform: "${x}" alone is x).
         if len(parts) == 1 and isinstance(parts[0], Tree) and parts[0].data == "interpolation":
             return self._eval(trees(parts[0])[0], scope)
-        rendered, index, secret = self._render(parts, 0, scope, stop=())
+        rendered, _index, secret = self._render(parts, 0, scope, stop=())
         if isinstance(rendered, Unknown):
             return rendered
         return Secret(rendered, secret) if secret else rendered
@@ -347,9 +351,7 @@ class Evaluator:
             part = parts[index]
             if isinstance(part, Token):
                 text = str(part)
-                if part.type == "ESCAPED_INTERPOLATION":
-                    text = text[1:]
-                elif part.type == "ESCAPED_DIRECTIVE":
+                if part.type == "ESCAPED_INTERPOLATION" or part.type == "ESCAPED_DIRECTIVE":
                     text = text[1:]
                 else:
                     text = _unescape(text)
@@ -372,7 +374,11 @@ class Evaluator:
                 condition = self._eval(trees(part)[0], scope)
                 then, index, s1 = self._render(parts, index + 1, scope, ("template_else", "template_endif"))
                 otherwise = ""
-                if index < len(parts) and isinstance(parts[index], Tree) and parts[index].data == "template_else":
+                if (
+                    index < len(parts)
+                    and isinstance(parts[index], Tree)
+                    and parts[index].data == "template_else"
+                ):
                     otherwise, index, s2 = self._render(parts, index + 1, scope, ("template_endif",))
                     secret = secret or s2
                 index += 1  # the endif
@@ -387,7 +393,7 @@ class Evaluator:
                 secret = secret or s1
             elif kind == "template_for_start":
                 names = [name_of(t) for t in trees(part) if t.data == "identifier"]
-                collection = self._eval([t for t in trees(part) if t.data != "identifier"][0], scope)
+                collection = self._eval(next(t for t in trees(part) if t.data != "identifier"), scope)
                 start = index + 1
                 end = _matching_end(parts, start)
                 if isinstance(collection, Unknown):
@@ -429,10 +435,12 @@ class Evaluator:
 
         quoted = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
         # Escapes inside ${...} would break the inner expressions: give them back their quotes.
-        quoted = re.sub(r"\$\{((?:[^{}]|\{[^{}]*\})*)\}",
-                        lambda m: "${" + m.group(1).replace('\\"', '"').replace("\\\\", "\\") + "}", quoted)
-        quoted = re.sub(r"%\{((?:[^{}])*)\}",
-                        lambda m: "%{" + m.group(1).replace('\\"', '"') + "}", quoted)
+        quoted = re.sub(
+            r"\$\{((?:[^{}]|\{[^{}]*\})*)\}",
+            lambda m: "${" + m.group(1).replace('\\"', '"').replace("\\\\", "\\") + "}",
+            quoted,
+        )
+        quoted = re.sub(r"%\{((?:[^{}])*)\}", lambda m: "%{" + m.group(1).replace('\\"', '"') + "}", quoted)
         try:
             tree = hcl2.parses_to_tree(f'x = "{quoted}"\n')
         except Exception as exc:  # lark raises several error types
@@ -445,8 +453,9 @@ class Evaluator:
         name = "::".join(names)
         argument_nodes = [t for t in trees(node) if t.data == "arguments"]
         arguments = trees(argument_nodes[0]) if argument_nodes else []
-        expand = bool(argument_nodes) and any(isinstance(c, Token) and c.type == "ELLIPSIS"
-                                               for c in argument_nodes[0].children)
+        expand = bool(argument_nodes) and any(
+            isinstance(c, Token) and c.type == "ELLIPSIS" for c in argument_nodes[0].children
+        )
         if name in ("try", "can"):  # their arguments are evaluated one by one, errors caught
             return self._try(name, arguments, scope)
         function = FUNCTIONS.get(name)
@@ -533,8 +542,11 @@ class Evaluator:
         out = []
         for item in items:
             for op in trees(splat):
-                item = get_attr(item, name_of(trees(op)[0])) if op.data == "get_attr" else \
-                    self._index(item, op, scope)
+                item = (
+                    get_attr(item, name_of(trees(op)[0]))
+                    if op.data == "get_attr"
+                    else self._index(item, op, scope)
+                )
             out.append(item)
         return out
 
@@ -577,7 +589,7 @@ class Evaluator:
     def _for_intro(self, intro: Tree, scope: Scope) -> tuple[list[str], Any]:
         parts = trees(intro)
         names = [name_of(t) for t in parts if t.data == "identifier"]
-        collection = self._eval([t for t in parts if t.data != "identifier"][0], scope)
+        collection = self._eval(next(t for t in parts if t.data != "identifier"), scope)
         return names, collection
 
     def _e_template_string(self, node: Tree, scope: Scope) -> Any:
@@ -767,7 +779,7 @@ def _element(items: list, index: int) -> Any:
 
 def _substr(text: str, offset: int, length: int) -> str:
     offset = int(offset)
-    return text[offset:] if int(length) < 0 else text[offset:offset + int(length)]
+    return text[offset:] if int(length) < 0 else text[offset : offset + int(length)]
 
 
 def _one(items: list) -> Any:
@@ -815,13 +827,15 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalescelist": _coalescelist,
     "jsonencode": _jsonencode,
     "jsondecode": json.loads,
-    "trimprefix": lambda text, prefix: text[len(prefix):] if text.startswith(prefix) else text,
+    "trimprefix": lambda text, prefix: text[len(prefix) :] if text.startswith(prefix) else text,
     "trimsuffix": lambda text, suffix: text[: -len(suffix)] if suffix and text.endswith(suffix) else text,
     "trimspace": lambda text: text.strip(),
     "trim": lambda text, chars: text.strip(chars),
-    "replace": lambda text, old, new: (re.sub(old[1:-1], new.replace("$", "\\"), text)
-                                       if len(old) > 1 and old.startswith("/") and old.endswith("/")
-                                       else text.replace(old, new)),
+    "replace": lambda text, old, new: (
+        re.sub(old[1:-1], new.replace("$", "\\"), text)
+        if len(old) > 1 and old.startswith("/") and old.endswith("/")
+        else text.replace(old, new)
+    ),
     "lower": lambda text: text.lower(),
     "upper": lambda text: text.upper(),
     "title": lambda text: text.title(),
@@ -850,10 +864,21 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "base64encode": lambda text: __import__("base64").b64encode(text.encode()).decode(),
     "md5": lambda text: __import__("hashlib").md5(text.encode()).hexdigest(),
     "sha256": lambda text: __import__("hashlib").sha256(text.encode()).hexdigest(),
-    "slice": lambda items, start, end: items[int(start):int(end)],
+    "slice": lambda items, start, end: items[int(start) : int(end)],
     "index": lambda items, value: items.index(value),
 }
 
 # Functions that carry unknown elements through (only an unknown argument as a whole makes them unknown).
-_UNKNOWN_TOLERANT = {"coalesce", "length", "concat", "merge", "tolist", "toset", "compact", "flatten", "lookup",
-                     "element", "one"}
+_UNKNOWN_TOLERANT = {
+    "coalesce",
+    "length",
+    "concat",
+    "merge",
+    "tolist",
+    "toset",
+    "compact",
+    "flatten",
+    "lookup",
+    "element",
+    "one",
+}

@@ -9,7 +9,8 @@ The format is Terraform's JSON output format (https://developer.hashicorp.com/te
 from; ``prior_state`` holds data sources read during the plan.
 
 An unknown origin domain that refers to a resource in the plan (an App Runner service's URL, a load balancer's
-DNS name...) becomes a stand-in of that kind; an unknown function ARN or policy ID that refers to a function or
+DNS name...) becomes a stand-in of that kind; an unknown function ARN or policy ID that refers to a function
+or
 policy in the plan becomes its placeholder (model.function_ref / policy_ref) with its code or settings; any
 other unknown value the distribution needs is an error naming the attribute.
 """
@@ -66,8 +67,10 @@ def _merge_unknown(values: Any, unknown: Any, path: str) -> Any:
         items = list(values) if isinstance(values, list) else []
         while len(items) < len(unknown):
             items.append({} if isinstance(unknown[len(items)], dict) else None)
-        return [_merge_unknown(items[i], unknown[i] if i < len(unknown) else False, f"{path}[{i}]")
-                for i in range(len(items))]
+        return [
+            _merge_unknown(items[i], unknown[i] if i < len(unknown) else False, f"{path}[{i}]")
+            for i in range(len(items))
+        ]
     return values
 
 
@@ -85,8 +88,11 @@ def _walk(module: dict[str, Any], out: list[_Resource]) -> None:
     for resource in module.get("resources", []) or []:
         if resource.get("mode", "managed") != "managed":
             continue
-        out.append(_Resource(resource["address"], prefix, resource["type"], resource["name"],
-                             resource.get("values") or {}))
+        out.append(
+            _Resource(
+                resource["address"], prefix, resource["type"], resource["name"], resource.get("values") or {}
+            )
+        )
     for child in module.get("child_modules", []) or []:
         _walk(child, out)
 
@@ -124,8 +130,19 @@ def _references(expressions: Any, tf_path: str) -> list[str]:
     return list(node.get("references", [])) if isinstance(node, dict) else []
 
 
-_TOP_ARGUMENTS = {"aliases", "comment", "enabled", "http_version", "is_ipv6_enabled", "price_class", "web_acl_id",
-                  "default_root_object", "retain_on_delete", "wait_for_deployment", "staging"}
+_TOP_ARGUMENTS = {
+    "aliases",
+    "comment",
+    "enabled",
+    "http_version",
+    "is_ipv6_enabled",
+    "price_class",
+    "web_acl_id",
+    "default_root_object",
+    "retain_on_delete",
+    "wait_for_deployment",
+    "staging",
+}
 
 
 def _written(expressions: dict[str, Any], tf_path: str) -> bool | None:
@@ -157,8 +174,11 @@ class _PlanReading:
         self.resources: list[_Resource] = []
         _walk(doc.get("planned_values", {}).get("root_module", {}), self.resources)
         self.by_address = {r.address: r for r in self.resources}
-        unknowns = {c["address"]: (c.get("change") or {}).get("after_unknown") or {}
-                    for c in doc.get("resource_changes", []) or [] if "address" in c}
+        unknowns = {
+            c["address"]: (c.get("change") or {}).get("after_unknown") or {}
+            for c in doc.get("resource_changes", []) or []
+            if "address" in c
+        }
         for resource in self.resources:
             if resource.address in unknowns:
                 resource.values = _merge_unknown(resource.values, unknowns[resource.address], "")
@@ -174,7 +194,8 @@ class _PlanReading:
         return "us-east-1"
 
     def follow(self, module: str, reference: str) -> _Resource | None:
-        """The resource a reference ends at: in the same module, or, for ``var.NAME`` in a child module, through
+        """The resource a reference ends at: in the same module, or, for ``var.NAME`` in a child module,
+        through
         the module call's argument NAME in the parent (configuration.module_calls.<name>.expressions)."""
         found = self.find(module, reference)
         if found is not None or not reference.startswith("var.") or not module:
@@ -183,8 +204,9 @@ class _PlanReading:
         parent, _, call = module.rpartition(".module.") if ".module." in module else ("", "", module)
         call_name = call.removeprefix("module.").split("[")[0]
         parent_config = _config_module(self.configuration, parent)
-        expression = ((parent_config.get("module_calls", {}).get(call_name, {}).get("expressions") or {})
-                      .get(variable) or {})
+        expression = (parent_config.get("module_calls", {}).get(call_name, {}).get("expressions") or {}).get(
+            variable
+        ) or {}
         for inner in expression.get("references", []) if isinstance(expression, dict) else []:
             target = self.follow(parent, inner)
             if target is not None:
@@ -200,7 +222,9 @@ class _PlanReading:
         if base in self.by_address:
             return self.by_address[base]
         for candidate in self.resources:  # an instance of a counted resource: aws_lb.main[0]
-            if candidate.address.startswith(base + "[") or candidate.address.startswith(base.split("[")[0] + "["):
+            if candidate.address.startswith(base + "[") or candidate.address.startswith(
+                base.split("[")[0] + "["
+            ):
                 return candidate
         return None
 
@@ -227,7 +251,9 @@ def _standin_domain(resource: _Resource, region: str) -> str:
     if kind == EXPRESS:
         return f"ex-{digest[:32]}.ecs.{region}.on.aws"
     if kind == S3:
-        bucket = resource.values.get("bucket") if isinstance(resource.values.get("bucket"), str) else digest[:20]
+        bucket = (
+            resource.values.get("bucket") if isinstance(resource.values.get("bucket"), str) else digest[:20]
+        )
         return f"{bucket}.s3.{region}.amazonaws.com"
     if kind == API_GATEWAY:
         return f"{digest[:10]}.execute-api.{region}.amazonaws.com"
@@ -280,7 +306,9 @@ class PlanSourceMap:
 
     def where(self, api_path: ApiPath) -> Where:
         place = self._place(api_path)
-        return Where(self.file, f"{self.address}.{place.path}" if place.path else self.address, None, place.present)
+        return Where(
+            self.file, f"{self.address}.{place.path}" if place.path else self.address, None, place.present
+        )
 
     def patch(self, api_path: ApiPath, api_value: Any) -> str:
         place = self._place(api_path)
@@ -295,17 +323,23 @@ class PlanSourceMap:
         inside = f", inside {parent}" if parent else ""
         module, _, resource = self.address.rpartition("aws_cloudfront_distribution.")
         where = f" (in {module.rstrip('.')})" if module else ""
-        header = f"# in the .tf file declaring resource aws_cloudfront_distribution.{resource}{where}{inside}:"
+        header = (
+            f"# in the .tf file declaring resource aws_cloudfront_distribution.{resource}{where}{inside}:"
+        )
         return "\n".join([header, *body])
 
 
 def read_document(doc: dict[str, Any], shown: str) -> list[DistributionInput]:
     version = str(doc.get("format_version", ""))
     if not version.startswith("1."):
-        raise CheckInputError(f"{shown}: format_version {version!r}: only Terraform's JSON format 1.x is read "
-                              "(terraform show -json of Terraform 1.x)")
+        raise CheckInputError(
+            f"{shown}: format_version {version!r}: only Terraform's JSON format 1.x is read "
+            "(terraform show -json of Terraform 1.x)"
+        )
     if "planned_values" not in doc:
-        raise CheckInputError(f"{shown}: no planned_values: this is not `terraform show -json` of a plan file")
+        raise CheckInputError(
+            f"{shown}: no planned_values: this is not `terraform show -json` of a plan file"
+        )
     reading = _PlanReading(doc, shown)
     found = [r for r in reading.resources if r.type == "aws_cloudfront_distribution"]
     if not found:
@@ -329,42 +363,69 @@ def _distribution(reading: _PlanReading, resource: _Resource) -> DistributionInp
             target = next((found for r in references if (found := reading.follow(resource.module, r))), None)
             leaf = api[-1] if api else ""
             if leaf == "DomainName" and target is not None and target.type in _KINDS:
-                hints[api[2]] = (_KINDS[target.type][0], f"{target.address} (known after apply)",
-                                 _publicly_accessible(target))
+                hints[api[2]] = (
+                    _KINDS[target.type][0],
+                    f"{target.address} (known after apply)",
+                    _publicly_accessible(target),
+                )
                 return _standin_domain(target, reading.region)
             if leaf == "FunctionARN" and target is not None and target.type == "aws_cloudfront_function":
                 return _function(target, functions, shown)
-            if leaf in ("CachePolicyId", "OriginRequestPolicyId", "ResponseHeadersPolicyId") and target is not None \
-                    and target.type in schema.POLICY_RESOURCES:
+            if (
+                leaf in ("CachePolicyId", "OriginRequestPolicyId", "ResponseHeadersPolicyId")
+                and target is not None
+                and target.type in schema.POLICY_RESOURCES
+            ):
                 return _policy(target, policies, shown)
             if api == ("WebACLId",):
                 not_emulated.append((api, "web_acl_id (known after apply): AWS WAF is not emulated"))
                 return ""
             named = f" (from {', '.join(references)})" if references else ""
-            raise CheckInputError(f"{label}.{tf} is known only after apply{named}: the checker cannot stand it in. "
-                                  "Check the configuration directory instead, with --var for the value")
+            raise CheckInputError(
+                f"{label}.{tf} is known only after apply{named}: the checker cannot stand it in. "
+                "Check the configuration directory instead, with --var for the value"
+            )
         leaf = api[-1] if api else ""
         if leaf == "FunctionARN" and isinstance(value, str):
-            match = next((r for r in reading.resources if r.type == "aws_cloudfront_function"
-                          and r.values.get("arn") == value), None)
+            match = next(
+                (
+                    r
+                    for r in reading.resources
+                    if r.type == "aws_cloudfront_function" and r.values.get("arn") == value
+                ),
+                None,
+            )
             if match is None:
-                raise CheckInputError(f"{label}.{tf} = {value!r}: a function this plan does not define; its code "
-                                      "is not here")
+                raise CheckInputError(
+                    f"{label}.{tf} = {value!r}: a function this plan does not define; its code is not here"
+                )
             return _function(match, functions, shown)
-        if leaf in ("CachePolicyId", "OriginRequestPolicyId", "ResponseHeadersPolicyId") and value \
-                and value not in MANAGED_POLICY_NAMES:
-            match = next((r for r in reading.resources if r.type in schema.POLICY_RESOURCES
-                          and r.values.get("id") == value), None)
+        if (
+            leaf in ("CachePolicyId", "OriginRequestPolicyId", "ResponseHeadersPolicyId")
+            and value
+            and value not in MANAGED_POLICY_NAMES
+        ):
+            match = next(
+                (
+                    r
+                    for r in reading.resources
+                    if r.type in schema.POLICY_RESOURCES and r.values.get("id") == value
+                ),
+                None,
+            )
             if match is None:
-                raise CheckInputError(f"{label}.{tf} = {value!r}: neither a managed policy nor one this plan "
-                                      "defines")
+                raise CheckInputError(
+                    f"{label}.{tf} = {value!r}: neither a managed policy nor one this plan defines"
+                )
             return _policy(match, policies, shown)
         if api == ("WebACLId",) and value:
             not_emulated.append((api, f"web_acl_id = {value}: AWS WAF is not emulated"))
             return ""
         return value
 
-    converted = schema.DistributionConverter(label, resolve).convert(resource.values, caller_reference=address)
+    converted = schema.DistributionConverter(label, resolve).convert(
+        resource.values, caller_reference=address
+    )
     config = converted.config
     if expressions:
         # The plan's values carry the provider's defaults too: the configuration says what was written.
@@ -383,11 +444,17 @@ def _distribution(reading: _PlanReading, resource: _Resource) -> DistributionInp
             public = _publicly_accessible(target) if target else None
         origins[origin["Id"]] = OriginHint(origin["Id"], kind, reason, publicly_accessible=public)
     return DistributionInput(
-        name=address, source_file=shown,
+        name=address,
+        source_file=shown,
         source=PlanSourceMap(shown, address, converted.places, config),
-        config=config, functions=functions, policies=policies, origins=origins, not_emulated=not_emulated,
+        config=config,
+        functions=functions,
+        policies=policies,
+        origins=origins,
+        not_emulated=not_emulated,
         notes=["origin domains known only after apply are stand-ins of the resource they refer to"]
-        if hints else [],
+        if hints
+        else [],
     )
 
 
@@ -397,13 +464,18 @@ def _function(resource: _Resource, functions: dict[str, FunctionInput], shown: s
     code = values.get("code")
     if not isinstance(name, str) or not isinstance(code, str):
         raise CheckInputError(f"{shown}: {resource.address}: its name or code is known only after apply")
-    functions[name] = FunctionInput(name=name, runtime=values.get("runtime") or "cloudfront-js-1.0", code=code,
-                                    where=Where(shown, f"{resource.address}.code"))
+    functions[name] = FunctionInput(
+        name=name,
+        runtime=values.get("runtime") or "cloudfront-js-1.0",
+        code=code,
+        where=Where(shown, f"{resource.address}.code"),
+    )
     return function_ref(name)
 
 
 def _policy(resource: _Resource, policies: dict[str, PolicyInput], shown: str) -> str:
     config = schema.policy_config(resource.type, resource.values, f"{shown}: {resource.address}")
-    policies[resource.address] = PolicyInput(schema.POLICY_RESOURCES[resource.type], config,
-                                             Where(shown, resource.address))
+    policies[resource.address] = PolicyInput(
+        schema.POLICY_RESOURCES[resource.type], config, Where(shown, resource.address)
+    )
     return policy_ref(resource.address)

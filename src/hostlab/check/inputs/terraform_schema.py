@@ -70,7 +70,8 @@ def _single(body: dict[str, Any], name: str) -> dict[str, Any] | None:
 class DistributionConverter:
     """Converts one aws_cloudfront_distribution's arguments. ``label`` names the resource in errors
     ("main.tf:12: aws_cloudfront_distribution.this"); ``check_value`` sees every value put into the config
-    with its API and Terraform paths, and may raise (an Unknown, a Secret in the wrong place) or replace it."""
+    with its API and Terraform paths, and may raise (an Unknown, a Secret in the wrong place) or replace
+    it."""
 
     def __init__(self, label: str, check_value: Callable[[ApiPath, str, Any], Any] | None = None):
         self.label = label
@@ -79,9 +80,17 @@ class DistributionConverter:
 
     # --- helpers ---
 
-    def _arg(self, body: dict[str, Any], api: ApiPath, tf: str, name: str, default: Any = NONE,
-             out: dict[str, Any] | None = None, key: str | None = None, cast: Callable[[Any], Any] | None = None
-             ) -> Any:
+    def _arg(
+        self,
+        body: dict[str, Any],
+        api: ApiPath,
+        tf: str,
+        name: str,
+        default: Any = NONE,
+        out: dict[str, Any] | None = None,
+        key: str | None = None,
+        cast: Callable[[Any], Any] | None = None,
+    ) -> Any:
         """Read argument ``name`` of ``body``: record its place, apply the default, put it in ``out[key]``."""
         path = f"{tf}.{name}" if tf else name
         value = body.get(name)
@@ -112,8 +121,10 @@ class DistributionConverter:
         for name in ("origin_group",):
             if _blocks(body, name):
                 raise CheckInputError(
-                    f"{self.label}: origin_group is not supported (failover between origins is not emulated); "
-                    "check a copy without it")
+                    f"{self.label}: origin_group is not supported (failover between origins is not "
+                    "emulated); "
+                    "check a copy without it"
+                )
 
         aliases = self._arg(body, ("Aliases",), "", "aliases", []) or []
         config["Aliases"] = _items(sorted(aliases))
@@ -128,15 +139,20 @@ class DistributionConverter:
         default = _single(body, "default_cache_behavior")
         if default is None:
             raise CheckInputError(f"{self.label}: default_cache_behavior is required and missing")
-        config["DefaultCacheBehavior"] = self._behavior(default, ("DefaultCacheBehavior",),
-                                                        "default_cache_behavior", ordered=False)
+        config["DefaultCacheBehavior"] = self._behavior(
+            default, ("DefaultCacheBehavior",), "default_cache_behavior", ordered=False
+        )
 
         ordered = _blocks(body, "ordered_cache_behavior")
         self._block_place(("CacheBehaviors",), "ordered_cache_behavior", bool(ordered))
-        config["CacheBehaviors"] = _items([
-            self._behavior(b, ("CacheBehaviors", "Items", i), f"ordered_cache_behavior[{i}]", ordered=True)
-            for i, b in enumerate(ordered)
-        ])
+        config["CacheBehaviors"] = _items(
+            [
+                self._behavior(
+                    b, ("CacheBehaviors", "Items", i), f"ordered_cache_behavior[{i}]", ordered=True
+                )
+                for i, b in enumerate(ordered)
+            ]
+        )
 
         errors = _blocks(body, "custom_error_response")
         self._block_place(("CustomErrorResponses",), "custom_error_response", bool(errors))
@@ -148,9 +164,11 @@ class DistributionConverter:
             api, tf = ("Logging",), "logging_config"
             self._block_place(api, tf, True)
             entry: dict[str, Any] = {"Enabled": True}
-            self._arg(logging, api + ("IncludeCookies",), tf, "include_cookies", False, entry, "IncludeCookies")
-            self._arg(logging, api + ("Bucket",), tf, "bucket", REQUIRED, entry, "Bucket")
-            self._arg(logging, api + ("Prefix",), tf, "prefix", "", entry, "Prefix")
+            self._arg(
+                logging, (*api, "IncludeCookies"), tf, "include_cookies", False, entry, "IncludeCookies"
+            )
+            self._arg(logging, (*api, "Bucket"), tf, "bucket", REQUIRED, entry, "Bucket")
+            self._arg(logging, (*api, "Prefix"), tf, "prefix", "", entry, "Prefix")
             config["Logging"] = entry
         self._arg(body, ("PriceClass",), "", "price_class", "PriceClass_All", config, "PriceClass")
         self._arg(body, ("Enabled",), "", "enabled", REQUIRED, config, "Enabled", cast=bool)
@@ -160,8 +178,15 @@ class DistributionConverter:
         self._arg(body, ("HttpVersion",), "", "http_version", "http2", config, "HttpVersion")
         self._arg(body, ("IsIPV6Enabled",), "", "is_ipv6_enabled", False, config, "IsIPV6Enabled", cast=bool)
         if body.get("continuous_deployment_policy_id"):
-            self._arg(body, ("ContinuousDeploymentPolicyId",), "", "continuous_deployment_policy_id", NONE,
-                      config, "ContinuousDeploymentPolicyId")
+            self._arg(
+                body,
+                ("ContinuousDeploymentPolicyId",),
+                "",
+                "continuous_deployment_policy_id",
+                NONE,
+                config,
+                "ContinuousDeploymentPolicyId",
+            )
         if body.get("staging"):
             self._arg(body, ("Staging",), "", "staging", False, config, "Staging", cast=bool)
         return Converted(config, self.places)
@@ -171,144 +196,234 @@ class DistributionConverter:
         tf = f"origin[{index}]"
         self._block_place(api, tf, True)
         out: dict[str, Any] = {}
-        self._arg(origin, api + ("Id",), tf, "origin_id", REQUIRED, out, "Id")
-        self._arg(origin, api + ("DomainName",), tf, "domain_name", REQUIRED, out, "DomainName")
-        self._arg(origin, api + ("OriginPath",), tf, "origin_path", "", out, "OriginPath")
+        self._arg(origin, (*api, "Id"), tf, "origin_id", REQUIRED, out, "Id")
+        self._arg(origin, (*api, "DomainName"), tf, "domain_name", REQUIRED, out, "DomainName")
+        self._arg(origin, (*api, "OriginPath"), tf, "origin_path", "", out, "OriginPath")
         headers = _blocks(origin, "custom_header")
-        self._block_place(api + ("CustomHeaders",), f"{tf}.custom_header", bool(headers))
+        self._block_place((*api, "CustomHeaders"), f"{tf}.custom_header", bool(headers))
         items = []
         for i, header in enumerate(headers):
-            h_api, h_tf = api + ("CustomHeaders", "Items", i), f"{tf}.custom_header[{i}]"
+            h_api, h_tf = (*api, "CustomHeaders", "Items", i), f"{tf}.custom_header[{i}]"
             self._block_place(h_api, h_tf, True)
             entry: dict[str, Any] = {}
-            self._arg(header, h_api + ("HeaderName",), h_tf, "name", REQUIRED, entry, "HeaderName")
-            self._arg(header, h_api + ("HeaderValue",), h_tf, "value", REQUIRED, entry, "HeaderValue")
+            self._arg(header, (*h_api, "HeaderName"), h_tf, "name", REQUIRED, entry, "HeaderName")
+            self._arg(header, (*h_api, "HeaderValue"), h_tf, "value", REQUIRED, entry, "HeaderValue")
             items.append(entry)
         out["CustomHeaders"] = _items(items)
         custom = _single(origin, "custom_origin_config")
         s3 = _single(origin, "s3_origin_config")
         if custom is not None:
-            c_api, c_tf = api + ("CustomOriginConfig",), f"{tf}.custom_origin_config"
+            c_api, c_tf = (*api, "CustomOriginConfig"), f"{tf}.custom_origin_config"
             self._block_place(c_api, c_tf, True)
             config: dict[str, Any] = {}
-            self._arg(custom, c_api + ("HTTPPort",), c_tf, "http_port", REQUIRED, config, "HTTPPort", cast=int)
-            self._arg(custom, c_api + ("HTTPSPort",), c_tf, "https_port", REQUIRED, config, "HTTPSPort", cast=int)
-            self._arg(custom, c_api + ("OriginProtocolPolicy",), c_tf, "origin_protocol_policy", REQUIRED, config,
-                      "OriginProtocolPolicy")
-            protocols = self._arg(custom, c_api + ("OriginSslProtocols",), c_tf, "origin_ssl_protocols", REQUIRED)
+            self._arg(custom, (*c_api, "HTTPPort"), c_tf, "http_port", REQUIRED, config, "HTTPPort", cast=int)
+            self._arg(
+                custom, (*c_api, "HTTPSPort"), c_tf, "https_port", REQUIRED, config, "HTTPSPort", cast=int
+            )
+            self._arg(
+                custom,
+                (*c_api, "OriginProtocolPolicy"),
+                c_tf,
+                "origin_protocol_policy",
+                REQUIRED,
+                config,
+                "OriginProtocolPolicy",
+            )
+            protocols = self._arg(
+                custom, (*c_api, "OriginSslProtocols"), c_tf, "origin_ssl_protocols", REQUIRED
+            )
             config["OriginSslProtocols"] = _items(list(protocols))
-            self.places[c_api + ("OriginSslProtocols", "Items")] = self.places[c_api + ("OriginSslProtocols",)]
-            self._arg(custom, c_api + ("OriginReadTimeout",), c_tf, "origin_read_timeout", 30, config,
-                      "OriginReadTimeout", cast=int)
-            self._arg(custom, c_api + ("OriginKeepaliveTimeout",), c_tf, "origin_keepalive_timeout", 5, config,
-                      "OriginKeepaliveTimeout", cast=int)
+            self.places[(*c_api, "OriginSslProtocols", "Items")] = self.places[(*c_api, "OriginSslProtocols")]
+            self._arg(
+                custom,
+                (*c_api, "OriginReadTimeout"),
+                c_tf,
+                "origin_read_timeout",
+                30,
+                config,
+                "OriginReadTimeout",
+                cast=int,
+            )
+            self._arg(
+                custom,
+                (*c_api, "OriginKeepaliveTimeout"),
+                c_tf,
+                "origin_keepalive_timeout",
+                5,
+                config,
+                "OriginKeepaliveTimeout",
+                cast=int,
+            )
             if custom.get("ip_address_type"):
-                self._arg(custom, c_api + ("IpAddressType",), c_tf, "ip_address_type", NONE, config,
-                          "IpAddressType")
+                self._arg(
+                    custom, (*c_api, "IpAddressType"), c_tf, "ip_address_type", NONE, config, "IpAddressType"
+                )
             out["CustomOriginConfig"] = config
         else:
             # Without custom_origin_config the provider sends an S3 origin (with an empty origin access
             # identity when s3_origin_config is absent too, as with origin access control).
-            s_api, s_tf = api + ("S3OriginConfig",), f"{tf}.s3_origin_config"
+            s_api, s_tf = (*api, "S3OriginConfig"), f"{tf}.s3_origin_config"
             self._block_place(s_api, s_tf, s3 is not None)
             entry = {}
-            self._arg(s3 or {}, s_api + ("OriginAccessIdentity",), s_tf, "origin_access_identity", "", entry,
-                      "OriginAccessIdentity")
+            self._arg(
+                s3 or {},
+                (*s_api, "OriginAccessIdentity"),
+                s_tf,
+                "origin_access_identity",
+                "",
+                entry,
+                "OriginAccessIdentity",
+            )
             out["S3OriginConfig"] = entry
-        self._arg(origin, api + ("ConnectionAttempts",), tf, "connection_attempts", 3, out, "ConnectionAttempts",
-                  cast=int)
-        self._arg(origin, api + ("ConnectionTimeout",), tf, "connection_timeout", 10, out, "ConnectionTimeout",
-                  cast=int)
+        self._arg(
+            origin,
+            (*api, "ConnectionAttempts"),
+            tf,
+            "connection_attempts",
+            3,
+            out,
+            "ConnectionAttempts",
+            cast=int,
+        )
+        self._arg(
+            origin,
+            (*api, "ConnectionTimeout"),
+            tf,
+            "connection_timeout",
+            10,
+            out,
+            "ConnectionTimeout",
+            cast=int,
+        )
         shield = _single(origin, "origin_shield")
         if shield is not None:
-            sh_api, sh_tf = api + ("OriginShield",), f"{tf}.origin_shield"
+            sh_api, sh_tf = (*api, "OriginShield"), f"{tf}.origin_shield"
             self._block_place(sh_api, sh_tf, True)
             entry = {}
-            self._arg(shield, sh_api + ("Enabled",), sh_tf, "enabled", REQUIRED, entry, "Enabled", cast=bool)
-            self._arg(shield, sh_api + ("OriginShieldRegion",), sh_tf, "origin_shield_region", NONE, entry,
-                      "OriginShieldRegion")
+            self._arg(shield, (*sh_api, "Enabled"), sh_tf, "enabled", REQUIRED, entry, "Enabled", cast=bool)
+            self._arg(
+                shield,
+                (*sh_api, "OriginShieldRegion"),
+                sh_tf,
+                "origin_shield_region",
+                NONE,
+                entry,
+                "OriginShieldRegion",
+            )
             out["OriginShield"] = entry
         if origin.get("origin_access_control_id"):
-            self._arg(origin, api + ("OriginAccessControlId",), tf, "origin_access_control_id", NONE, out,
-                      "OriginAccessControlId")
+            self._arg(
+                origin,
+                (*api, "OriginAccessControlId"),
+                tf,
+                "origin_access_control_id",
+                NONE,
+                out,
+                "OriginAccessControlId",
+            )
         if _single(origin, "vpc_origin_config") is not None:
-            raise CheckInputError(f"{self.label}: {tf}.vpc_origin_config is not supported (a VPC origin is "
-                                  "not emulated); check a copy with the origin's public domain instead")
+            raise CheckInputError(
+                f"{self.label}: {tf}.vpc_origin_config is not supported (a VPC origin is "
+                "not emulated); check a copy with the origin's public domain instead"
+            )
         return out
 
     def _behavior(self, body: dict[str, Any], api: ApiPath, tf: str, *, ordered: bool) -> dict[str, Any]:
         self._block_place(api, tf, True)
         out: dict[str, Any] = {}
         if ordered:
-            self._arg(body, api + ("PathPattern",), tf, "path_pattern", REQUIRED, out, "PathPattern")
-        self._arg(body, api + ("TargetOriginId",), tf, "target_origin_id", REQUIRED, out, "TargetOriginId")
-        self._arg(body, api + ("ViewerProtocolPolicy",), tf, "viewer_protocol_policy", REQUIRED, out,
-                  "ViewerProtocolPolicy")
-        allowed = self._arg(body, api + ("AllowedMethods",), tf, "allowed_methods", REQUIRED)
-        cached = self._arg(body, api + ("AllowedMethods", "CachedMethods"), tf, "cached_methods", REQUIRED)
+            self._arg(body, (*api, "PathPattern"), tf, "path_pattern", REQUIRED, out, "PathPattern")
+        self._arg(body, (*api, "TargetOriginId"), tf, "target_origin_id", REQUIRED, out, "TargetOriginId")
+        self._arg(
+            body,
+            (*api, "ViewerProtocolPolicy"),
+            tf,
+            "viewer_protocol_policy",
+            REQUIRED,
+            out,
+            "ViewerProtocolPolicy",
+        )
+        allowed = self._arg(body, (*api, "AllowedMethods"), tf, "allowed_methods", REQUIRED)
+        cached = self._arg(body, (*api, "AllowedMethods", "CachedMethods"), tf, "cached_methods", REQUIRED)
         methods = _items(_method_order(allowed))
         methods["CachedMethods"] = _items(_method_order(cached))
         out["AllowedMethods"] = methods
-        self._arg(body, api + ("Compress",), tf, "compress", False, out, "Compress", cast=bool)
-        self._arg(body, api + ("SmoothStreaming",), tf, "smooth_streaming", False, out, "SmoothStreaming", cast=bool)
-        self._arg(body, api + ("FieldLevelEncryptionId",), tf, "field_level_encryption_id", "", out,
-                  "FieldLevelEncryptionId")
-        for api_name, tf_name in (("CachePolicyId", "cache_policy_id"),
-                                  ("OriginRequestPolicyId", "origin_request_policy_id"),
-                                  ("ResponseHeadersPolicyId", "response_headers_policy_id"),
-                                  ("RealtimeLogConfigArn", "realtime_log_config_arn")):
-            value = self._arg(body, api + (api_name,), tf, tf_name, NONE)
+        self._arg(body, (*api, "Compress"), tf, "compress", False, out, "Compress", cast=bool)
+        self._arg(
+            body, (*api, "SmoothStreaming"), tf, "smooth_streaming", False, out, "SmoothStreaming", cast=bool
+        )
+        self._arg(
+            body,
+            (*api, "FieldLevelEncryptionId"),
+            tf,
+            "field_level_encryption_id",
+            "",
+            out,
+            "FieldLevelEncryptionId",
+        )
+        for api_name, tf_name in (
+            ("CachePolicyId", "cache_policy_id"),
+            ("OriginRequestPolicyId", "origin_request_policy_id"),
+            ("ResponseHeadersPolicyId", "response_headers_policy_id"),
+            ("RealtimeLogConfigArn", "realtime_log_config_arn"),
+        ):
+            value = self._arg(body, (*api, api_name), tf, tf_name, NONE)
             if value:
                 out[api_name] = value
         lambdas = _blocks(body, "lambda_function_association")
         if lambdas:
             raise CheckInputError(
                 f"{self.label}: {tf}.lambda_function_association is not supported (Lambda@Edge is not "
-                "emulated); check a copy without it, or with a CloudFront Function")
+                "emulated); check a copy without it, or with a CloudFront Function"
+            )
         out["LambdaFunctionAssociations"] = {"Quantity": 0}
         functions = _blocks(body, "function_association")
-        self._block_place(api + ("FunctionAssociations",), f"{tf}.function_association", bool(functions))
+        self._block_place((*api, "FunctionAssociations"), f"{tf}.function_association", bool(functions))
         items = []
         for i, association in enumerate(functions):
-            f_api, f_tf = api + ("FunctionAssociations", "Items", i), f"{tf}.function_association[{i}]"
+            f_api, f_tf = (*api, "FunctionAssociations", "Items", i), f"{tf}.function_association[{i}]"
             self._block_place(f_api, f_tf, True)
             entry: dict[str, Any] = {}
-            self._arg(association, f_api + ("FunctionARN",), f_tf, "function_arn", REQUIRED, entry, "FunctionARN")
-            self._arg(association, f_api + ("EventType",), f_tf, "event_type", REQUIRED, entry, "EventType")
+            self._arg(
+                association, (*f_api, "FunctionARN"), f_tf, "function_arn", REQUIRED, entry, "FunctionARN"
+            )
+            self._arg(association, (*f_api, "EventType"), f_tf, "event_type", REQUIRED, entry, "EventType")
             items.append(entry)
         out["FunctionAssociations"] = _items(items)
-        signers = self._arg(body, api + ("TrustedSigners",), tf, "trusted_signers", []) or []
+        signers = self._arg(body, (*api, "TrustedSigners"), tf, "trusted_signers", []) or []
         out["TrustedSigners"] = {"Enabled": bool(signers), **_items(list(signers))}
-        groups = self._arg(body, api + ("TrustedKeyGroups",), tf, "trusted_key_groups", []) or []
+        groups = self._arg(body, (*api, "TrustedKeyGroups"), tf, "trusted_key_groups", []) or []
         out["TrustedKeyGroups"] = {"Enabled": bool(groups), **_items(list(groups))}
         forwarded = _single(body, "forwarded_values")
         if forwarded is not None:
-            out["ForwardedValues"] = self._forwarded(forwarded, api + ("ForwardedValues",), f"{tf}.forwarded_values")
+            out["ForwardedValues"] = self._forwarded(
+                forwarded, (*api, "ForwardedValues"), f"{tf}.forwarded_values"
+            )
         if not out.get("CachePolicyId"):
             # Legacy cache settings: only without a cache policy (the API refuses both together).
-            self._arg(body, api + ("MinTTL",), tf, "min_ttl", 0, out, "MinTTL", cast=int)
-            self._arg(body, api + ("DefaultTTL",), tf, "default_ttl", 86400, out, "DefaultTTL", cast=int)
-            self._arg(body, api + ("MaxTTL",), tf, "max_ttl", 31536000, out, "MaxTTL", cast=int)
+            self._arg(body, (*api, "MinTTL"), tf, "min_ttl", 0, out, "MinTTL", cast=int)
+            self._arg(body, (*api, "DefaultTTL"), tf, "default_ttl", 86400, out, "DefaultTTL", cast=int)
+            self._arg(body, (*api, "MaxTTL"), tf, "max_ttl", 31536000, out, "MaxTTL", cast=int)
         return out
 
     def _forwarded(self, body: dict[str, Any], api: ApiPath, tf: str) -> dict[str, Any]:
         self._block_place(api, tf, True)
         out: dict[str, Any] = {}
-        self._arg(body, api + ("QueryString",), tf, "query_string", REQUIRED, out, "QueryString", cast=bool)
+        self._arg(body, (*api, "QueryString"), tf, "query_string", REQUIRED, out, "QueryString", cast=bool)
         cookies = _single(body, "cookies")
         if cookies is None:
             raise CheckInputError(f"{self.label}: {tf}.cookies is required by the AWS provider and missing")
-        c_api, c_tf = api + ("Cookies",), f"{tf}.cookies"
+        c_api, c_tf = (*api, "Cookies"), f"{tf}.cookies"
         self._block_place(c_api, c_tf, True)
         entry: dict[str, Any] = {}
-        self._arg(cookies, c_api + ("Forward",), c_tf, "forward", REQUIRED, entry, "Forward")
-        names = self._arg(cookies, c_api + ("WhitelistedNames",), c_tf, "whitelisted_names", []) or []
+        self._arg(cookies, (*c_api, "Forward"), c_tf, "forward", REQUIRED, entry, "Forward")
+        names = self._arg(cookies, (*c_api, "WhitelistedNames"), c_tf, "whitelisted_names", []) or []
         if entry["Forward"] == "whitelist":
             entry["WhitelistedNames"] = _items(list(names))
         out["Cookies"] = entry
-        headers = self._arg(body, api + ("Headers",), tf, "headers", []) or []
+        headers = self._arg(body, (*api, "Headers"), tf, "headers", []) or []
         out["Headers"] = _items(list(headers))
-        keys = self._arg(body, api + ("QueryStringCacheKeys",), tf, "query_string_cache_keys", []) or []
+        keys = self._arg(body, (*api, "QueryStringCacheKeys"), tf, "query_string_cache_keys", []) or []
         out["QueryStringCacheKeys"] = _items(list(keys))
         return out
 
@@ -317,14 +432,14 @@ class DistributionConverter:
         tf = f"custom_error_response[{index}]"
         self._block_place(api, tf, True)
         out: dict[str, Any] = {}
-        self._arg(body, api + ("ErrorCode",), tf, "error_code", REQUIRED, out, "ErrorCode", cast=int)
-        path = self._arg(body, api + ("ResponsePagePath",), tf, "response_page_path", NONE)
-        code = self._arg(body, api + ("ResponseCode",), tf, "response_code", NONE)
+        self._arg(body, (*api, "ErrorCode"), tf, "error_code", REQUIRED, out, "ErrorCode", cast=int)
+        path = self._arg(body, (*api, "ResponsePagePath"), tf, "response_page_path", NONE)
+        code = self._arg(body, (*api, "ResponseCode"), tf, "response_code", NONE)
         if path:
             out["ResponsePagePath"] = path
         if code not in (None, "", 0):
             out["ResponseCode"] = str(int(code))  # a string in the API
-        ttl = self._arg(body, api + ("ErrorCachingMinTTL",), tf, "error_caching_min_ttl", NONE)
+        ttl = self._arg(body, (*api, "ErrorCachingMinTTL"), tf, "error_caching_min_ttl", NONE)
         if ttl is not None:
             out["ErrorCachingMinTTL"] = int(ttl)
         return out
@@ -333,37 +448,56 @@ class DistributionConverter:
         api: ApiPath = ("ViewerCertificate",)
         tf = "viewer_certificate"
         if body is None:
-            raise CheckInputError(f"{self.label}: viewer_certificate is required by the AWS provider and missing")
+            raise CheckInputError(
+                f"{self.label}: viewer_certificate is required by the AWS provider and missing"
+            )
         self._block_place(api, tf, True)
         out: dict[str, Any] = {}
-        default = self._arg(body, api + ("CloudFrontDefaultCertificate",), tf, "cloudfront_default_certificate",
-                            False, cast=bool)
-        acm = self._arg(body, api + ("ACMCertificateArn",), tf, "acm_certificate_arn", NONE)
-        iam = self._arg(body, api + ("IAMCertificateId",), tf, "iam_certificate_id", NONE)
+        default = self._arg(
+            body,
+            (*api, "CloudFrontDefaultCertificate"),
+            tf,
+            "cloudfront_default_certificate",
+            False,
+            cast=bool,
+        )
+        acm = self._arg(body, (*api, "ACMCertificateArn"), tf, "acm_certificate_arn", NONE)
+        iam = self._arg(body, (*api, "IAMCertificateId"), tf, "iam_certificate_id", NONE)
         out["CloudFrontDefaultCertificate"] = bool(default) and not (acm or iam)
         if acm:
             out["ACMCertificateArn"] = acm
         if iam:
             out["IAMCertificateId"] = iam
-        method = self._arg(body, api + ("SSLSupportMethod",), tf, "ssl_support_method", NONE)
+        method = self._arg(body, (*api, "SSLSupportMethod"), tf, "ssl_support_method", NONE)
         if method and (acm or iam):
             out["SSLSupportMethod"] = method
-        self._arg(body, api + ("MinimumProtocolVersion",), tf, "minimum_protocol_version", "TLSv1", out,
-                  "MinimumProtocolVersion")
+        self._arg(
+            body,
+            (*api, "MinimumProtocolVersion"),
+            tf,
+            "minimum_protocol_version",
+            "TLSv1",
+            out,
+            "MinimumProtocolVersion",
+        )
         return out
 
     def _restrictions(self, body: dict[str, Any] | None) -> dict[str, Any]:
         api: ApiPath = ("Restrictions",)
         geo = _single(body or {}, "geo_restriction")
         if geo is None:
-            raise CheckInputError(f"{self.label}: restrictions {{ geo_restriction {{ }} }} is required by the AWS "
-                                  "provider and missing")
-        g_api, g_tf = api + ("GeoRestriction",), "restrictions.geo_restriction"
+            raise CheckInputError(
+                f"{self.label}: restrictions {{ geo_restriction {{ }} }} is required by the AWS "
+                "provider and missing"
+            )
+        g_api, g_tf = (*api, "GeoRestriction"), "restrictions.geo_restriction"
         self._block_place(api, "restrictions", True)
         self._block_place(g_api, g_tf, True)
         entry: dict[str, Any] = {}
-        self._arg(geo, g_api + ("RestrictionType",), g_tf, "restriction_type", REQUIRED, entry, "RestrictionType")
-        locations = self._arg(geo, g_api + ("Items",), g_tf, "locations", []) or []
+        self._arg(
+            geo, (*g_api, "RestrictionType"), g_tf, "restriction_type", REQUIRED, entry, "RestrictionType"
+        )
+        locations = self._arg(geo, (*g_api, "Items"), g_tf, "locations", []) or []
         entry.update(_items(sorted(locations)))
         return {"GeoRestriction": entry}
 
@@ -382,8 +516,14 @@ def _method_order(methods: Any) -> list[str]:
 #     aws_cloudfront_response_headers_policy (provider docs of each resource) -> the API's *PolicyConfig ---
 
 
-def _names_config(block: dict[str, Any] | None, behavior_key: str, list_block: str, api_behavior: str,
-                  api_list: str, default_behavior: str = "none") -> dict[str, Any]:
+def _names_config(
+    block: dict[str, Any] | None,
+    behavior_key: str,
+    list_block: str,
+    api_behavior: str,
+    api_list: str,
+    default_behavior: str = "none",
+) -> dict[str, Any]:
     block = block or {}
     out: dict[str, Any] = {api_behavior: block.get(behavior_key) or default_behavior}
     names_block = _single(block, list_block)
@@ -406,12 +546,19 @@ def cache_policy_config(body: dict[str, Any]) -> dict[str, Any]:
         "ParametersInCacheKeyAndForwardedToOrigin": {
             "EnableAcceptEncodingGzip": bool(params.get("enable_accept_encoding_gzip")),
             "EnableAcceptEncodingBrotli": bool(params.get("enable_accept_encoding_brotli")),
-            "HeadersConfig": _names_config(_single(params, "headers_config"), "header_behavior", "headers",
-                                           "HeaderBehavior", "Headers"),
-            "CookiesConfig": _names_config(_single(params, "cookies_config"), "cookie_behavior", "cookies",
-                                           "CookieBehavior", "Cookies"),
-            "QueryStringsConfig": _names_config(_single(params, "query_strings_config"), "query_string_behavior",
-                                                "query_strings", "QueryStringBehavior", "QueryStrings"),
+            "HeadersConfig": _names_config(
+                _single(params, "headers_config"), "header_behavior", "headers", "HeaderBehavior", "Headers"
+            ),
+            "CookiesConfig": _names_config(
+                _single(params, "cookies_config"), "cookie_behavior", "cookies", "CookieBehavior", "Cookies"
+            ),
+            "QueryStringsConfig": _names_config(
+                _single(params, "query_strings_config"),
+                "query_string_behavior",
+                "query_strings",
+                "QueryStringBehavior",
+                "QueryStrings",
+            ),
         },
     }
 
@@ -421,12 +568,19 @@ def origin_request_policy_config(body: dict[str, Any]) -> dict[str, Any]:
     return {
         "Comment": body.get("comment") or "",
         "Name": body.get("name") or "",
-        "HeadersConfig": _names_config(_single(body, "headers_config"), "header_behavior", "headers",
-                                       "HeaderBehavior", "Headers"),
-        "CookiesConfig": _names_config(_single(body, "cookies_config"), "cookie_behavior", "cookies",
-                                       "CookieBehavior", "Cookies"),
-        "QueryStringsConfig": _names_config(_single(body, "query_strings_config"), "query_string_behavior",
-                                            "query_strings", "QueryStringBehavior", "QueryStrings"),
+        "HeadersConfig": _names_config(
+            _single(body, "headers_config"), "header_behavior", "headers", "HeaderBehavior", "Headers"
+        ),
+        "CookiesConfig": _names_config(
+            _single(body, "cookies_config"), "cookie_behavior", "cookies", "CookieBehavior", "Cookies"
+        ),
+        "QueryStringsConfig": _names_config(
+            _single(body, "query_strings_config"),
+            "query_string_behavior",
+            "query_strings",
+            "QueryStringBehavior",
+            "QueryStrings",
+        ),
     }
 
 
@@ -436,6 +590,7 @@ def response_headers_policy_config(body: dict[str, Any], label: str) -> dict[str
     out: dict[str, Any] = {"Comment": body.get("comment") or "", "Name": body.get("name") or ""}
     cors = _single(body, "cors_config")
     if cors is not None:
+
         def names(block_name: str) -> dict[str, Any]:
             block = _single(cors, block_name) or {}
             return _items(sorted(block.get("items") or []))
@@ -454,10 +609,12 @@ def response_headers_policy_config(body: dict[str, Any], label: str) -> dict[str
         out["CorsConfig"] = entry
     custom = _single(body, "custom_headers_config")
     if custom is not None:
-        out["CustomHeadersConfig"] = _items([
-            {"Header": i["header"], "Value": i["value"], "Override": bool(i.get("override"))}
-            for i in _blocks(custom, "items")
-        ])
+        out["CustomHeadersConfig"] = _items(
+            [
+                {"Header": i["header"], "Value": i["value"], "Override": bool(i.get("override"))}
+                for i in _blocks(custom, "items")
+            ]
+        )
     remove = _single(body, "remove_headers_config")
     if remove is not None:
         out["RemoveHeadersConfig"] = _items([{"Header": i["header"]} for i in _blocks(remove, "items")])
@@ -468,13 +625,25 @@ def response_headers_policy_config(body: dict[str, Any], label: str) -> dict[str
             ("content_type_options", "ContentTypeOptions", {}),
             ("frame_options", "FrameOptions", {"frame_option": "FrameOption"}),
             ("referrer_policy", "ReferrerPolicy", {"referrer_policy": "ReferrerPolicy"}),
-            ("xss_protection", "XSSProtection", {"protection": "Protection", "mode_block": "ModeBlock",
-                                                 "report_uri": "ReportUri"}),
-            ("strict_transport_security", "StrictTransportSecurity",
-             {"access_control_max_age_sec": "AccessControlMaxAgeSec", "include_subdomains": "IncludeSubdomains",
-              "preload": "Preload"}),
-            ("content_security_policy", "ContentSecurityPolicy",
-             {"content_security_policy": "ContentSecurityPolicy"}),
+            (
+                "xss_protection",
+                "XSSProtection",
+                {"protection": "Protection", "mode_block": "ModeBlock", "report_uri": "ReportUri"},
+            ),
+            (
+                "strict_transport_security",
+                "StrictTransportSecurity",
+                {
+                    "access_control_max_age_sec": "AccessControlMaxAgeSec",
+                    "include_subdomains": "IncludeSubdomains",
+                    "preload": "Preload",
+                },
+            ),
+            (
+                "content_security_policy",
+                "ContentSecurityPolicy",
+                {"content_security_policy": "ContentSecurityPolicy"},
+            ),
         ):
             block = _single(security, tf_name)
             if block is None:
@@ -487,8 +656,10 @@ def response_headers_policy_config(body: dict[str, Any], label: str) -> dict[str
         out["SecurityHeadersConfig"] = entry
     timing = _single(body, "server_timing_headers_config")
     if timing is not None:
-        out["ServerTimingHeadersConfig"] = {"Enabled": bool(timing.get("enabled")),
-                                            "SamplingRate": float(timing.get("sampling_rate") or 0)}
+        out["ServerTimingHeadersConfig"] = {
+            "Enabled": bool(timing.get("enabled")),
+            "SamplingRate": float(timing.get("sampling_rate") or 0),
+        }
     return out
 
 
@@ -512,17 +683,34 @@ def policy_config(resource_type: str, body: dict[str, Any], label: str) -> dict[
 
 # API leaf name -> Terraform argument, where they differ by more than case.
 API_TO_TF = {
-    "Id": "origin_id", "DomainName": "domain_name", "OriginPath": "origin_path",
-    "HTTPPort": "http_port", "HTTPSPort": "https_port", "OriginProtocolPolicy": "origin_protocol_policy",
-    "OriginSslProtocols": "origin_ssl_protocols", "OriginReadTimeout": "origin_read_timeout",
-    "OriginKeepaliveTimeout": "origin_keepalive_timeout", "CachePolicyId": "cache_policy_id",
-    "OriginRequestPolicyId": "origin_request_policy_id", "ResponseHeadersPolicyId": "response_headers_policy_id",
-    "ViewerProtocolPolicy": "viewer_protocol_policy", "MinimumProtocolVersion": "minimum_protocol_version",
-    "ErrorCode": "error_code", "ErrorCachingMinTTL": "error_caching_min_ttl", "ResponseCode": "response_code",
-    "ResponsePagePath": "response_page_path", "HeaderName": "name", "HeaderValue": "value",
-    "FunctionARN": "function_arn", "EventType": "event_type", "Compress": "compress",
-    "Aliases": "aliases", "HttpVersion": "http_version", "SSLSupportMethod": "ssl_support_method",
-    "ACMCertificateArn": "acm_certificate_arn", "CloudFrontDefaultCertificate": "cloudfront_default_certificate",
+    "Id": "origin_id",
+    "DomainName": "domain_name",
+    "OriginPath": "origin_path",
+    "HTTPPort": "http_port",
+    "HTTPSPort": "https_port",
+    "OriginProtocolPolicy": "origin_protocol_policy",
+    "OriginSslProtocols": "origin_ssl_protocols",
+    "OriginReadTimeout": "origin_read_timeout",
+    "OriginKeepaliveTimeout": "origin_keepalive_timeout",
+    "CachePolicyId": "cache_policy_id",
+    "OriginRequestPolicyId": "origin_request_policy_id",
+    "ResponseHeadersPolicyId": "response_headers_policy_id",
+    "ViewerProtocolPolicy": "viewer_protocol_policy",
+    "MinimumProtocolVersion": "minimum_protocol_version",
+    "ErrorCode": "error_code",
+    "ErrorCachingMinTTL": "error_caching_min_ttl",
+    "ResponseCode": "response_code",
+    "ResponsePagePath": "response_page_path",
+    "HeaderName": "name",
+    "HeaderValue": "value",
+    "FunctionARN": "function_arn",
+    "EventType": "event_type",
+    "Compress": "compress",
+    "Aliases": "aliases",
+    "HttpVersion": "http_version",
+    "SSLSupportMethod": "ssl_support_method",
+    "ACMCertificateArn": "acm_certificate_arn",
+    "CloudFrontDefaultCertificate": "cloudfront_default_certificate",
 }
 
 
@@ -559,8 +747,11 @@ def _snake(name: str) -> str:
 def hcl_assignment(api_key: str, value: Any, tf_name: str | None = None) -> list[str]:
     """Lines setting one argument; for block lists (custom errors, functions, headers) the blocks."""
     name = tf_name or _snake(api_key)
-    block_lists = {"CustomErrorResponses": "custom_error_response", "FunctionAssociations": "function_association",
-                   "CustomHeaders": "custom_header"}
+    block_lists = {
+        "CustomErrorResponses": "custom_error_response",
+        "FunctionAssociations": "function_association",
+        "CustomHeaders": "custom_header",
+    }
     if api_key in block_lists and isinstance(value, dict):
         lines: list[str] = []
         for item in value.get("Items", []):

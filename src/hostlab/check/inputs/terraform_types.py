@@ -3,7 +3,8 @@
 A module's variables are converted to their declared type before the module sees them (Terraform: Type
 Constraints, https://developer.hashicorp.com/terraform/language/expressions/type-constraints): numbers and
 bools written as strings become numbers and bools, an object type keeps only its declared attributes, an
-``optional(T, default)`` attribute left out (or null) takes its default, and one without a default becomes null.
+``optional(T, default)`` attribute left out (or null) takes its default, and one without a default becomes
+null.
 Modules like terraform-aws-modules/cloudfront rely on that (``origin_ssl_protocols = optional(list(string),
 ["TLSv1.2"])``): without it the values the module sees would differ from Terraform's.
 """
@@ -62,7 +63,7 @@ def parse_type(node: Tree) -> Spec:
                 key = name_of(_strip(trees(key_node)[0])) if trees(key_node) else str(key_node.children[0])
                 value = _strip(value_node)
                 if value.data == "function_call" and name_of(trees(value)[0]) == "optional":
-                    inner_args = trees([t for t in trees(value) if t.data == "arguments"][0])
+                    inner_args = trees(next(t for t in trees(value) if t.data == "arguments"))
                     default = inner_args[1] if len(inner_args) > 1 else None
                     attributes[key] = (parse_type(inner_args[0]), True, default)
                 else:
@@ -88,7 +89,9 @@ def convert(value: Any, spec: Spec, evaluator: Evaluator, base_dir: Path) -> Any
         if not isinstance(value, list | tuple | set):
             raise EvalError(f"a {kind} is required, got {type(value).__name__}")
         items = [convert(v, spec[1], evaluator, base_dir) for v in value]
-        return sorted(set(items), key=str) if kind == "set" and all(isinstance(i, str) for i in items) else items
+        return (
+            sorted(set(items), key=str) if kind == "set" and all(isinstance(i, str) for i in items) else items
+        )
     if kind == "map":
         if not isinstance(value, dict):
             raise EvalError(f"a map is required, got {type(value).__name__}")
