@@ -78,3 +78,14 @@ def managed_policy_id(name: str) -> str | None:
 
 def is_managed(policy_id: str) -> bool:
     return policy_id in MANAGED_POLICY_NAMES
+
+
+def _ids_of(kind: str) -> dict[str, str]:
+    """{name: id} of one kind, with and without "Managed-" (what a Terraform data source of it takes)."""
+    return {key: policy_id for name, k, policy_id in _POLICIES if k == kind
+            for key in (name, _short(name))}
+
+
+CACHE_POLICY_IDS = _ids_of(CACHE)
+ORIGIN_REQUEST_POLICY_IDS = _ids_of(ORIGIN_REQUEST)
+RESPONSE_HEADERS_POLICY_IDS = _ids_of(RESPONSE_HEADERS)
