@@ -226,7 +226,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         _say(f"report written to {args.output}")
     else:
         sys.stdout.write(text)
-    _say(reports.summary_line(result))
+    if args.output or args.format != "table":  # the table ends with the same line
+        _say(reports.summary_line(result))
     return EXIT_ERROR if result.failed else EXIT_OK
 
 
