@@ -41,18 +41,36 @@ from hostlab.check.model import (
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 # (kind, pattern on the lower-cased domain without a trailing dot, the form in words)
 DOMAIN_FORMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    (APPRUNNER, re.compile(r"^[a-z0-9-]+\.(?:" + _REGION + r"\.)?awsapprunner\.com$"),
-     "*.awsapprunner.com (App Runner ServiceUrl)"),
-    (EXPRESS, re.compile(r"^[a-z0-9-]+\.ecs\." + _REGION + r"\.on\.aws$"),
-     "*.ecs.<region>.on.aws (ECS Express Mode endpoint)"),
-    (ALB, re.compile(r"^[a-z0-9.-]+\." + _REGION + r"\.elb\.amazonaws\.com$"),
-     "*.<region>.elb.amazonaws.com (load balancer DNS name)"),
-    (API_GATEWAY, re.compile(r"^[a-z0-9]+\.execute-api\." + _REGION + r"\.amazonaws\.com$"),
-     "*.execute-api.<region>.amazonaws.com (API Gateway endpoint)"),
-    (LAMBDA_URL, re.compile(r"^[a-z0-9]+\.lambda-url\." + _REGION + r"\.on\.aws$"),
-     "*.lambda-url.<region>.on.aws (Lambda function URL)"),
-    (S3, re.compile(r"^[a-z0-9.-]+\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$"),
-     "*.s3*.amazonaws.com (Amazon S3 endpoint)"),
+    (
+        APPRUNNER,
+        re.compile(r"^[a-z0-9-]+\.(?:" + _REGION + r"\.)?awsapprunner\.com$"),
+        "*.awsapprunner.com (App Runner ServiceUrl)",
+    ),
+    (
+        EXPRESS,
+        re.compile(r"^[a-z0-9-]+\.ecs\." + _REGION + r"\.on\.aws$"),
+        "*.ecs.<region>.on.aws (ECS Express Mode endpoint)",
+    ),
+    (
+        ALB,
+        re.compile(r"^[a-z0-9.-]+\." + _REGION + r"\.elb\.amazonaws\.com$"),
+        "*.<region>.elb.amazonaws.com (load balancer DNS name)",
+    ),
+    (
+        API_GATEWAY,
+        re.compile(r"^[a-z0-9]+\.execute-api\." + _REGION + r"\.amazonaws\.com$"),
+        "*.execute-api.<region>.amazonaws.com (API Gateway endpoint)",
+    ),
+    (
+        LAMBDA_URL,
+        re.compile(r"^[a-z0-9]+\.lambda-url\." + _REGION + r"\.on\.aws$"),
+        "*.lambda-url.<region>.on.aws (Lambda function URL)",
+    ),
+    (
+        S3,
+        re.compile(r"^[a-z0-9.-]+\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$"),
+        "*.s3*.amazonaws.com (Amazon S3 endpoint)",
+    ),
 )
 
 
@@ -65,8 +83,9 @@ def kind_from_domain(domain: str) -> tuple[str, str]:
     return CUSTOM, f"domain {domain} matches no AWS endpoint form: a custom origin"
 
 
-def origin_kind(origin: dict[str, Any], hint: OriginHint | None,
-                override: dict[str, str] | None = None) -> tuple[str, str]:
+def origin_kind(
+    origin: dict[str, Any], hint: OriginHint | None, override: dict[str, str] | None = None
+) -> tuple[str, str]:
     """(kind, reason) of one API Origin. ``override`` maps "*" or an origin Id to a kind (--origin-kind);
     an origin Id wins over "*"."""
     override = override or {}

@@ -53,25 +53,33 @@ APP_ENV = {"ACCOUNT_CACHE_CONTROL": "none", "APP_NAME": "hostlab-check"}
 WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.02
 
+_ONLY_TWO = "the local backend emulates App Runner's and Express Mode's fronts"
 NO_FRONT = {
-    API_GATEWAY: "no local front for API Gateway: the local backend emulates App Runner's and Express Mode's "
-                 "fronts",
-    LAMBDA_URL: "no local front for Lambda function URLs: the local backend emulates App Runner's and Express "
-                "Mode's fronts",
-    S3: "no local front for Amazon S3: the local backend emulates App Runner's and Express Mode's fronts",
-    CUSTOM: "no local front for a custom origin (any server): the local backend emulates App Runner's and "
-            "Express Mode's fronts, and the checker cannot know how your server routes or answers",
+    API_GATEWAY: f"no local front for API Gateway: {_ONLY_TWO}",
+    LAMBDA_URL: f"no local front for Lambda function URLs: {_ONLY_TWO}",
+    S3: f"no local front for Amazon S3: {_ONLY_TWO}",
+    CUSTOM: f"no local front for a custom origin (any server): {_ONLY_TWO}, and the checker cannot know how "
+    "your server routes or answers",
 }
 # Read-timeout limits of the origin kinds, with their sources.
 READ_LIMITS: dict[str, tuple[float, str]] = {
-    APPRUNNER: (120.0, "App Runner's request timeout, 120 s (AR-DG develop.html, "
-                       "https://docs.aws.amazon.com/apprunner/latest/dg/develop.html)"),
-    EXPRESS: (60.0, "the Application Load Balancer's idle timeout, 60 s by default (ALB User Guide, "
-                    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
-                    "edit-load-balancer-attributes.html#connection-idle-timeout)"),
-    ALB: (60.0, "the Application Load Balancer's idle timeout, 60 s by default (ALB User Guide, "
-                "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
-                "edit-load-balancer-attributes.html#connection-idle-timeout)"),
+    APPRUNNER: (
+        120.0,
+        "App Runner's request timeout, 120 s (AR-DG develop.html, "
+        "https://docs.aws.amazon.com/apprunner/latest/dg/develop.html)",
+    ),
+    EXPRESS: (
+        60.0,
+        "the Application Load Balancer's idle timeout, 60 s by default (ALB User Guide, "
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+        "edit-load-balancer-attributes.html#connection-idle-timeout)",
+    ),
+    ALB: (
+        60.0,
+        "the Application Load Balancer's idle timeout, 60 s by default (ALB User Guide, "
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+        "edit-load-balancer-attributes.html#connection-idle-timeout)",
+    ),
 }
 # ECS Express needs a task execution role and an infrastructure role (ECS developer guide,
 # express-service-overview.html); names for the private backend only.
@@ -118,7 +126,9 @@ class Deployed:
     domain: str = ""
     viewer_host: str = ""
     viewer_host_words: str = ""  # how symptoms name the viewer host
-    error: str = ""  # CreateDistribution (or a policy, function, certificate) refused: why, naming the property
+    error: str = (
+        ""  # CreateDistribution (or a policy, function, certificate) refused: why, naming the property
+    )
     notes: list[str] = field(default_factory=list)
 
 
@@ -175,7 +185,9 @@ class StandUp:
                 finish()
             except (ClientError, BotoCoreError, TimeoutError) as exc:
                 standin.domain = None
-                standin.unavailable = f"the local backend could not stand in for this {standin.kind} origin: {exc}"
+                standin.unavailable = (
+                    f"the local backend could not stand in for this {standin.kind} origin: {exc}"
+                )
         for standin, _ in pending:
             hint = dist.origins.get(standin.origin_id)
             if standin.kind in (EXPRESS, ALB) and standin.domain and hint and hint.restricted_to_cloudfront:
@@ -197,7 +209,8 @@ class StandUp:
         settings: Settings = self.backend.settings
         standin.accepted_tls = settings.apprunner_tls_versions
         standin.tls_source = (
-            "App Runner's front accepts " + ", ".join(settings.apprunner_tls_versions)
+            "App Runner's front accepts "
+            + ", ".join(settings.apprunner_tls_versions)
             + " (HOSTLAB_APPRUNNER_TLS_VERSIONS, an assumption: see src/hostlab/settings.py)"
         )
         standin.host_routed = True
@@ -209,8 +222,13 @@ class StandUp:
             standin.private_reason = "IsPubliclyAccessible=false: the service has no public endpoint"
 
         def finish() -> None:
-            _wait(lambda: self.apprunner.describe_service(ServiceArn=created["ServiceArn"])["Service"]["Status"]
-                  == "RUNNING", "the App Runner stand-in to run")
+            _wait(
+                lambda: (
+                    self.apprunner.describe_service(ServiceArn=created["ServiceArn"])["Service"]["Status"]
+                    == "RUNNING"
+                ),
+                "the App Runner stand-in to run",
+            )
             standin.domain = created["ServiceUrl"]
 
         return finish
@@ -219,12 +237,19 @@ class StandUp:
         if self._roles is None:
             iam = self.backend.client("iam")
             arns = []
-            for name, principal in ((EXECUTION_ROLE, "ecs-tasks.amazonaws.com"),
-                                    (INFRASTRUCTURE_ROLE, "ecs.amazonaws.com")):
-                trust = {"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}]}
-                arns.append(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-                            ["Role"]["Arn"])
+            for name, principal in (
+                (EXECUTION_ROLE, "ecs-tasks.amazonaws.com"),
+                (INFRASTRUCTURE_ROLE, "ecs.amazonaws.com"),
+            ):
+                trust = {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
+                    ],
+                }
+                arns.append(
+                    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+                )
             self._roles = (arns[0], arns[1])
         return self._roles
 
@@ -252,17 +277,21 @@ class StandUp:
                 paths = found[0].get("ecsManagedResources", {}).get("ingressPaths", []) if found else []
                 return bool(paths) and all(
                     (p.get(part) or {}).get("status") == "ACTIVE"
-                    for p in paths for part in ("loadBalancer", "listener", "rule")
+                    for p in paths
+                    for part in ("loadBalancer", "listener", "rule")
                 )
 
             _wait(active, "the Express stand-in's load balancer to be active")
             path = ecs.describe_service_revisions(serviceRevisionArns=[revision])["serviceRevisions"][0][
-                "ecsManagedResources"]["ingressPaths"][0]
+                "ecsManagedResources"
+            ]["ingressPaths"][0]
             elbv2 = self.backend.client("elbv2")
             listener = elbv2.describe_listeners(ListenerArns=[path["listener"]["arn"]])["Listeners"][0]
             ssl_policy = listener.get("SslPolicy", "")
             standin.accepted_tls = policy(ssl_policy).protocols
-            standin.tls_source = f"the ALB listener's SslPolicy {ssl_policy} ({', '.join(standin.accepted_tls)})"
+            standin.tls_source = (
+                f"the ALB listener's SslPolicy {ssl_policy} ({', '.join(standin.accepted_tls)})"
+            )
             standin.lb_arn = path["loadBalancer"]["arn"]
             if standin.kind == EXPRESS:
                 standin.domain = endpoint(service)
@@ -284,13 +313,24 @@ class StandUp:
         lb = elbv2.describe_load_balancers(LoadBalancerArns=[standin.lb_arn])["LoadBalancers"][0]
         group = lb["SecurityGroups"][0]
         prefix = ec2.describe_managed_prefix_lists(
-            Filters=[{"Name": "prefix-list-name", "Values": [CLOUDFRONT_PREFIX_LIST]}])["PrefixLists"][0]
-        permissions = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0].get("IpPermissions", [])
+            Filters=[{"Name": "prefix-list-name", "Values": [CLOUDFRONT_PREFIX_LIST]}]
+        )["PrefixLists"][0]
+        permissions = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0].get(
+            "IpPermissions", []
+        )
         if permissions:
             ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=permissions)
-        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
-            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-            "PrefixListIds": [{"PrefixListId": prefix["PrefixListId"]}]}])
+        ec2.authorize_security_group_ingress(
+            GroupId=group,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "PrefixListIds": [{"PrefixListId": prefix["PrefixListId"]}],
+                }
+            ],
+        )
         standin.private = True
         standin.private_reason = (
             "the load balancer's security group admits only CloudFront's origin-facing prefix list"
@@ -298,8 +338,9 @@ class StandUp:
 
     # -- the distribution ------------------------------------------------------------------------------------
 
-    def deploy(self, dist: DistributionInput, standins: dict[str, StandIn],
-               config: dict[str, Any] | None = None) -> Deployed:
+    def deploy(
+        self, dist: DistributionInput, standins: dict[str, StandIn], config: dict[str, Any] | None = None
+    ) -> Deployed:
         """Create ``dist`` (or ``config``, a variant of it) with the stand-ins and wait until it is deployed.
         What the backend refuses becomes Deployed.error, never an exception."""
         deployed = Deployed(dist, standins)
@@ -334,8 +375,12 @@ class StandUp:
         else:
             deployed.viewer_host = created["DomainName"]
             deployed.viewer_host_words = "the distribution's *.cloudfront.net name"
-        _wait(lambda: self.cloudfront.get_distribution(Id=created["Id"])["Distribution"]["Status"] == "Deployed",
-              "the distribution to be deployed")
+        _wait(
+            lambda: (
+                self.cloudfront.get_distribution(Id=created["Id"])["Distribution"]["Status"] == "Deployed"
+            ),
+            "the distribution to be deployed",
+        )
         return deployed
 
     def _references(self, dist: DistributionInput) -> dict[str, str]:
@@ -346,23 +391,30 @@ class StandUp:
         for name, policy in dist.policies.items():
             refs[policy_ref(name)] = self._policy(name, policy.kind, policy.config, str(policy.where))
         for name, function in dist.functions.items():
-            refs[function_ref(name)] = self._function(name, function.runtime, function.code, str(function.where))
+            refs[function_ref(name)] = self._function(
+                name, function.runtime, function.code, str(function.where)
+            )
         return refs
 
     def _policy(self, name: str, kind: str, config: dict[str, Any], where: str) -> str:
         key = json.dumps([kind, config], sort_keys=True, default=str)
         if key in self._policies:
             return self._policies[key]
-        body = {**config, "Name": self._name(re.sub(r"[^A-Za-z0-9_-]", "-", config.get("Name") or name)[:100])}
+        body = {
+            **config,
+            "Name": self._name(re.sub(r"[^A-Za-z0-9_-]", "-", config.get("Name") or name)[:100]),
+        }
         try:
             if kind == "cache":
                 made = self.cloudfront.create_cache_policy(CachePolicyConfig=body)["CachePolicy"]
             elif kind == "origin-request":
                 made = self.cloudfront.create_origin_request_policy(OriginRequestPolicyConfig=body)[
-                    "OriginRequestPolicy"]
+                    "OriginRequestPolicy"
+                ]
             elif kind == "response-headers":
                 made = self.cloudfront.create_response_headers_policy(ResponseHeadersPolicyConfig=body)[
-                    "ResponseHeadersPolicy"]
+                    "ResponseHeadersPolicy"
+                ]
             else:
                 raise StandUpError(f"{where}: policy {name}: unknown policy kind {kind!r}")
         except ClientError as exc:
@@ -378,7 +430,8 @@ class StandUp:
         unique = self._name(re.sub(r"[^A-Za-z0-9_-]", "-", name)[:50])
         try:
             etag = self.cloudfront.create_function(
-                Name=unique, FunctionConfig={"Comment": f"{name} (hostlab check)", "Runtime": runtime},
+                Name=unique,
+                FunctionConfig={"Comment": f"{name} (hostlab check)", "Runtime": runtime},
                 FunctionCode=code.encode("utf-8"),
             )["ETag"]
             published = self.cloudfront.publish_function(Name=unique, IfMatch=etag)
@@ -402,9 +455,15 @@ class StandUp:
         arn = acm.request_certificate(
             DomainName=aliases[0], SubjectAlternativeNames=list(aliases), ValidationMethod="DNS"
         )["CertificateArn"]
-        _wait(lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED",
-              "the stand-in certificate to be issued")
-        new = {k: v for k, v in viewer.items() if k not in ("IAMCertificateId", "Certificate", "CertificateSource")}
+        _wait(
+            lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED",
+            "the stand-in certificate to be issued",
+        )
+        new = {
+            k: v
+            for k, v in viewer.items()
+            if k not in ("IAMCertificateId", "Certificate", "CertificateSource")
+        }
         new["ACMCertificateArn"] = arn
         new.setdefault("SSLSupportMethod", "sni-only")
         config["ViewerCertificate"] = new
