@@ -35,9 +35,12 @@ FAST = {
     "HOSTLAB_ACM_VALIDATION_SECONDS": "0",
     "HOSTLAB_EXPRESS_OPERATION_SECONDS": "0",
 }
+# One load balancer per Express service (AWS shares one among up to 25): each stand-in's listener and
+# security group are then its own to change (an ALB stand-in's default action, a restricted ingress).
+OWN_ALB = {"HOSTLAB_EXPRESS_SERVICES_PER_ALB": "1"}
 # The caller's HOSTLAB_* assumptions (TLS versions, calibration file, ...) carry over; these do not: the
 # private backend has its own folder, free ports and delays.
-PRIVATE = ("HOSTLAB_HOME", "HOSTLAB_PORT", "HOSTLAB_PROXY_PORT", *FAST)
+PRIVATE = ("HOSTLAB_HOME", "HOSTLAB_PORT", "HOSTLAB_PROXY_PORT", *FAST, *OWN_ALB)
 # Seconds a probe may wait for one answer. Far above any answer of the local backend; only a bound.
 PROBE_TIMEOUT = 15.0
 
@@ -47,7 +50,9 @@ def private_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
     and the fastest delays. ``env`` defaults to os.environ, read and never changed."""
     source = os.environ if env is None else env
     chosen = {k: v for k, v in source.items() if k.startswith("HOSTLAB_") and k not in PRIVATE}
-    chosen.update({"HOSTLAB_HOME": str(home), "HOSTLAB_PORT": "0", "HOSTLAB_PROXY_PORT": "0", **FAST})
+    chosen.update(
+        {"HOSTLAB_HOME": str(home), "HOSTLAB_PORT": "0", "HOSTLAB_PROXY_PORT": "0", **FAST, **OWN_ALB}
+    )
     return Settings.from_env(chosen)
 
 

@@ -143,6 +143,7 @@ class StandUp:
         self._roles: tuple[str, str] | None = None
         self._standins: dict[tuple, StandIn] = {}
         self._policies: dict[str, str] = {}  # json of (kind, config) -> ID
+        self._settled_at = 0.0  # monotonic time after which the ALB front sees every ELBv2/EC2 change made
 
     def _name(self, prefix: str) -> str:
         return f"{prefix}-{next(self._counter)}"
@@ -301,10 +302,26 @@ class StandUp:
             # balancer without host-header rules does; the origin is the ALB's own DNS name.
             rule = elbv2.describe_rules(RuleArns=[path["rule"]["arn"]])["Rules"][0]
             elbv2.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=rule["Actions"])
+            # And HTTP:80 the same way, for distributions that reach their load balancer over plain HTTP
+            # (OriginProtocolPolicy http-only or match-viewer), as many do.
+            elbv2.create_listener(
+                LoadBalancerArn=path["loadBalancer"]["arn"],
+                Protocol="HTTP",
+                Port=80,
+                DefaultActions=rule["Actions"],
+            )
             lb = elbv2.describe_load_balancers(LoadBalancerArns=[path["loadBalancer"]["arn"]])
             standin.domain = lb["LoadBalancers"][0]["DNSName"]
 
         return finish
+
+    def _changed_elb(self) -> None:
+        """The ALB front serves from a snapshot of the ELBv2 and EC2 APIs at most MAX_SNAPSHOT_AGE old (a
+        documented assumption of hostlab.local.platforms.express.alb_front): probes wait that long after a
+        change of listeners or security groups."""
+        from hostlab.local.platforms.express.alb_front import MAX_SNAPSHOT_AGE
+
+        self._settled_at = time.monotonic() + 2 * MAX_SNAPSHOT_AGE
 
     def _restrict(self, standin: StandIn) -> None:
         """The ALB's security group: 443 from CloudFront's origin-facing prefix list only (what the reader's
@@ -325,12 +342,14 @@ class StandUp:
             IpPermissions=[
                 {
                     "IpProtocol": "tcp",
-                    "FromPort": 443,
-                    "ToPort": 443,
+                    "FromPort": port,
+                    "ToPort": port,
                     "PrefixListIds": [{"PrefixListId": prefix["PrefixListId"]}],
                 }
+                for port in (80, 443)
             ],
         )
+        self._changed_elb()
         standin.private = True
         standin.private_reason = (
             "the load balancer's security group admits only CloudFront's origin-facing prefix list"
@@ -381,6 +400,7 @@ class StandUp:
             ),
             "the distribution to be deployed",
         )
+        time.sleep(max(0.0, self._settled_at - time.monotonic()))
         return deployed
 
     def _references(self, dist: DistributionInput) -> dict[str, str]:
