@@ -4,6 +4,7 @@ return a Report (findings in the order distributions -> behaviours -> CHECKS).""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -101,10 +102,33 @@ def _tls_corrected(standup: StandUp, dist: DistributionInput, failed: dict, stan
     return config
 
 
+def refused_path(message: str) -> tuple[str | int, ...]:
+    """The API path an API validation error names ("Value 'TLSv1.3' at 'distributionConfig.origins.items.1
+    .member.customOriginConfig.originSslProtocols.items.1.member' failed to satisfy constraint", the
+    AWS query-protocol form: 1-based list members), as a DistributionConfig path; () when it names none."""
+    found = re.search(r"at '([A-Za-z0-9.]+)'", message)
+    if not found:
+        return ()
+    parts = found.group(1).split(".")
+    if parts and parts[0] == "distributionConfig":
+        parts = parts[1:]
+    path: list[str | int] = []
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        if part == "items" and index + 1 < len(parts) and parts[index + 1].isdigit():
+            path += ["Items", int(parts[index + 1]) - 1]
+            index += 3 if index + 2 < len(parts) and parts[index + 2] == "member" else 2
+            continue
+        path.append(part[:1].upper() + part[1:])
+        index += 1
+    return tuple(path)
+
+
 def _refused(dist: DistributionInput, deployed: Deployed) -> list[Finding]:
     """Every check NOT_CHECKED, with the backend's refusal (which names the property) as the symptom."""
     try:
-        where = str(dist.source.where(()))
+        where = str(dist.source.where(refused_path(deployed.error)))
     except Exception:  # a reader's SourceMap must not turn a refusal into a crash
         where = dist.source_file
     found = []

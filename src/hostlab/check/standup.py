@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from hostlab import app as demo
 from hostlab.check.backend import PrivateBackend
@@ -376,6 +376,9 @@ class StandUp:
             created = self.cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
         except StandUpError as exc:
             deployed.error = str(exc)
+            return deployed
+        except ParamValidationError as exc:  # botocore's own validation, before the call: names the property
+            deployed.error = f"the configuration is not a valid CreateDistribution input: {exc}"
             return deployed
         except ClientError as exc:
             error = exc.response.get("Error", {})
