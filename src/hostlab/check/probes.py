@@ -770,7 +770,9 @@ class Prober:
             try:
                 ctx = ssl.create_default_context(cafile=self.backend.state.ca_bundle)
                 ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-                ctx.minimum_version = ctx.maximum_version = version
+                with warnings.catch_warnings():  # deprecated in Python for good reason: it is what we probe
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    ctx.minimum_version = ctx.maximum_version = version
             except (ValueError, ssl.SSLError):
                 tried.append(f"this Python's OpenSSL cannot offer {name}")
                 continue
