@@ -64,6 +64,14 @@ class PrivateBackend:
     settings: Settings
     session: requests.Session  # through the backend's CONNECT proxy, trusting its CA; deaf to the environment
 
+    def new_session(self) -> requests.Session:
+        """Another session like ``session`` (one per thread)."""
+        session = requests.Session()
+        session.trust_env = False
+        session.proxies = dict(self.session.proxies)
+        session.verify = self.session.verify
+        return session
+
     def client(self, service: str) -> Any:
         return boto3.client(
             service,

@@ -17,7 +17,9 @@ import json
 import re
 import socket
 import ssl
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,8 @@ from hostlab.check.model import (
 from hostlab.check.rules import BehaviorView, items
 from hostlab.check.standup import READ_LIMITS, Deployed, StandIn
 
+# Behaviours probed at the same time (threads; each probe mostly waits for the edge).
+PARALLEL_BEHAVIOURS = 4
 # Seconds a direct request to an origin whose security group admits only CloudFront waits for an answer.
 DROPPED_TIMEOUT = 1.5
 KIND_WORDS = {
@@ -120,7 +124,11 @@ class Prober:
         self._nonces = itertools.count(1)
         self.views = rules.behaviors(deployed.dist.config)
         self._resolve_policies()
-        self._viewer_tls: tuple[str, str] | None = None
+        self._viewer_tls: tuple[Any, str] | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._sessions: list[requests.Session] = []
+        self._direct_answers: dict[str, tuple] = {}
 
     # -- plumbing -------------------------------------------------------------------------------------------
 
@@ -153,7 +161,7 @@ class Prober:
 
     def get(self, deployed: Deployed, path: str, headers: dict[str, str] | None = None) -> Answer:
         try:
-            response = self.backend.session.get(
+            response = self.session.get(
                 f"https://{deployed.viewer_host}{path}",
                 headers=headers or {},
                 timeout=PROBE_TIMEOUT,
@@ -245,12 +253,39 @@ class Prober:
 
     # -- the checks ------------------------------------------------------------------------------------------
 
+    @property
+    def session(self) -> requests.Session:
+        """This thread's session: behaviours are probed in parallel, and a Session is not for sharing."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self.backend.new_session()
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
     def run(self) -> list[Finding]:
+        """Every behaviour's findings, in CHECKS order. Behaviours are probed concurrently: their probes use
+        paths of their own with nonces of their own, so no cache entry or origin answer is shared."""
+        if self._viewer_tls is None:
+            self._viewer_tls = self._probe_viewer_tls()
+        for view in self.views:  # the origins requested directly, before any thread starts
+            standin, index = self.standin(view)
+            usable = standin is not None and not standin.unavailable and index is not None
+            if usable and not (standin.private and standin.kind == "apprunner"):  # type: ignore[union-attr]
+                self._direct(standin, index)  # type: ignore[arg-type]
+        try:
+            with ThreadPoolExecutor(max_workers=min(PARALLEL_BEHAVIOURS, len(self.views))) as pool:
+                per_view = list(pool.map(self._behaviour, self.views))
+        finally:
+            for session in self._sessions:
+                session.close()
+        return [finding for found in per_view for finding in found]
+
+    def _behaviour(self, view: BehaviorView) -> list[Finding]:
         found = []
-        for view in self.views:
-            for check in CHECKS:
-                finding = getattr(self, "check_" + check.replace("-", "_"))(view)
-                found.append(self._not_emulated(view, finding))
+        for check in CHECKS:
+            finding = getattr(self, "check_" + check.replace("-", "_"))(view)
+            found.append(self._not_emulated(view, finding))
         return found
 
     def check_host(self, view: BehaviorView) -> Finding:
@@ -665,23 +700,8 @@ class Prober:
                 where,
                 fix,
             )
-        path = f"/hostlab-check/echo/{self.nonce()}"
-        origin = items(self.deployed.dist.config.get("Origins"))[index]  # type: ignore[index]
-        http = (origin.get("CustomOriginConfig") or {}).get("OriginProtocolPolicy") == "http-only"
-        scheme = "http" if http else "https"
-        shown = f"{scheme}://{standin.reader_domain}{path}"
-        try:
-            # Someone going around CloudFront ignores the certificate (verify=False); a security group drops
-            # what it does not admit (no answer at all), so a short wait says enough there.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-                answer = self.backend.session.get(
-                    f"{scheme}://{standin.domain}{path}",
-                    allow_redirects=False,
-                    verify=False,
-                    timeout=DROPPED_TIMEOUT if standin.private else PROBE_TIMEOUT,
-                )
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        shown, answer, exc = self._direct(standin, index)  # type: ignore[arg-type]
+        if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
             reason = standin.private_reason or "no connection"
             return self.finding(
                 view,
@@ -692,7 +712,7 @@ class Prober:
                 where,
                 fix,
             )
-        except requests.RequestException as exc:
+        if exc is not None or answer is None:
             return self.finding(
                 view, "origin-bypass", NOT_CHECKED, f"GET {shown} directly: {exc}", cause, where, fix
             )
@@ -725,6 +745,37 @@ class Prober:
         return self.finding(
             view, "origin-bypass", NOT_CHECKED, symptom + ": not an answer that tells", cause, where, fix
         )
+
+    def _direct(
+        self, standin: StandIn, index: int
+    ) -> tuple[str, requests.Response | None, requests.RequestException | None]:
+        """The stand-in requested directly, without CloudFront: (the URL as the reader knows it, the answer,
+        the error). Once per origin, before the behaviours' threads start (warnings filters are global)."""
+        with self._lock:
+            if standin.origin_id in self._direct_answers:
+                return self._direct_answers[standin.origin_id]
+        path = f"/hostlab-check/echo/{self.nonce()}"
+        origin = items(self.deployed.dist.config.get("Origins"))[index]
+        http = (origin.get("CustomOriginConfig") or {}).get("OriginProtocolPolicy") == "http-only"
+        scheme = "http" if http else "https"
+        shown = f"{scheme}://{standin.reader_domain}{path}"
+        answer, error = None, None
+        try:
+            # Someone going around CloudFront ignores the certificate (verify=False); a security group drops
+            # what it does not admit (no answer at all), so a short wait says enough there.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                answer = self.session.get(
+                    f"{scheme}://{standin.domain}{path}",
+                    allow_redirects=False,
+                    verify=False,
+                    timeout=DROPPED_TIMEOUT if standin.private else PROBE_TIMEOUT,
+                )
+        except requests.RequestException as exc:
+            error = exc
+        with self._lock:
+            self._direct_answers[standin.origin_id] = (shown, answer, error)
+        return shown, answer, error
 
     def check_viewer_tls(self, view: BehaviorView) -> Finding:
         config = self.deployed.dist.config

@@ -75,6 +75,7 @@ def check_inputs(
                 prober.tls_failed = failed
                 prober.twin = standup.deploy(dist, standins, _tls_corrected(standup, dist, failed, standins))
             findings.extend(prober.run())
+            standup.release(standins)
     return Report(findings, [d.name for d in inputs], notes)
 
 

@@ -109,6 +109,9 @@ class StandIn:
     private_reason: str = ""
     host_routed: bool = False  # the front routes by Host (App Runner, Express): a foreign Host gets 404
     lb_arn: str = ""  # the load balancer of an Express or ALB stand-in
+    service_arn: str = ""  # the Express service of an Express or ALB stand-in
+    extra_listener: str = ""  # the HTTP:80 listener added to an ALB stand-in
+    listener: tuple[str, list] = ("", [])  # an ALB stand-in's HTTPS listener and its original default actions
 
     @property
     def direct_url(self) -> str | None:
@@ -271,6 +274,7 @@ class StandUp:
             healthCheckPath=demo.HEALTH_CHECK_PATH,
         )["service"]
         revision = revision_arn(service)
+        standin.service_arn = service["serviceArn"]
 
         def finish() -> None:
             def active() -> bool:
@@ -301,19 +305,38 @@ class StandUp:
             # ALB: every request to the listener goes to the demo app (its default action), as a load
             # balancer without host-header rules does; the origin is the ALB's own DNS name.
             rule = elbv2.describe_rules(RuleArns=[path["rule"]["arn"]])["Rules"][0]
+            standin.listener = (listener["ListenerArn"], listener["DefaultActions"])
             elbv2.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=rule["Actions"])
             # And HTTP:80 the same way, for distributions that reach their load balancer over plain HTTP
             # (OriginProtocolPolicy http-only or match-viewer), as many do.
-            elbv2.create_listener(
+            standin.extra_listener = elbv2.create_listener(
                 LoadBalancerArn=path["loadBalancer"]["arn"],
                 Protocol="HTTP",
                 Port=80,
                 DefaultActions=rule["Actions"],
-            )
+            )["Listeners"][0]["ListenerArn"]
             lb = elbv2.describe_load_balancers(LoadBalancerArns=[path["loadBalancer"]["arn"]])
             standin.domain = lb["LoadBalancers"][0]["DNSName"]
 
         return finish
+
+    def release(self, standins: dict[str, StandIn]) -> None:
+        """Delete the Express services behind these stand-ins: the ALB front re-reads every load balancer a
+        few times a second, so the ones a finished distribution no longer needs would slow the next ones."""
+        ecs, elbv2 = self.backend.client("ecs"), self.backend.client("elbv2")
+        for standin in standins.values():
+            if not standin.service_arn:
+                continue
+            try:
+                if standin.extra_listener:  # what the ALB stand-in added, so Express can delete the rest
+                    elbv2.delete_listener(ListenerArn=standin.extra_listener)
+                if standin.listener[0]:
+                    elbv2.modify_listener(ListenerArn=standin.listener[0], DefaultActions=standin.listener[1])
+                ecs.delete_express_gateway_service(serviceArn=standin.service_arn)
+            except (ClientError, BotoCoreError):
+                pass  # the backend is removed at the end of the run anyway
+            standin.service_arn = ""
+            self._standins = {k: v for k, v in self._standins.items() if v.lb_arn != standin.lb_arn}
 
     def _changed_elb(self) -> None:
         """The ALB front serves from a snapshot of the ELBv2 and EC2 APIs at most MAX_SNAPSHOT_AGE old (a
