@@ -5,6 +5,8 @@
     hostlab status          whether it runs, where, since when, for which checkout (exit 3 when it does not)
     hostlab down            stop it and remove its state folder
     hostlab measure         probe every assumption setting, write a calibration file (hostlab.measure)
+    hostlab check PATH...   run your own CloudFront configuration on a private local edge (hostlab.check);
+                            exit 1 when a check fails, 2 when an input cannot be read
 
 Each checkout has its own backend (state folder <checkout>/.hostlab/, free ports): see hostlab.settings.
 
@@ -157,12 +159,131 @@ def _run_measure(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    """``--param Name=Value`` (repeatable) as a dict; a value without ``=`` is a usage error."""
+    pairs = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"{option} {value!r}: expected NAME=VALUE")
+        pairs[name.strip()] = rest
+    return pairs
+
+
+def _origin_kinds(values: list[str]) -> dict[str, str]:
+    """``--origin-kind apprunner`` (every origin) or ``--origin-kind ORIGIN_ID=apprunner`` (one origin)."""
+    from hostlab.check.model import ORIGIN_KINDS
+
+    kinds = {}
+    for value in values:
+        origin, sep, kind = value.rpartition("=")
+        origin = origin.strip() if sep else "*"
+        if kind not in ORIGIN_KINDS:
+            raise UsageError(f"--origin-kind {value!r}: the kind must be one of {', '.join(ORIGIN_KINDS)}")
+        kinds[origin] = kind
+    return kinds
+
+
+class UsageError(ValueError):
+    """A command line that names something impossible: exit 2, as argparse does."""
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the checks; the report goes to stdout (or --output), progress lines to stderr."""
+    from hostlab.check import report as reports
+    from hostlab.check.model import CheckInputError
+
+    if args.aws != bool(args.distribution_id):
+        raise UsageError("--aws and --distribution-id go together: hostlab check --aws --distribution-id ID")
+    if not args.paths and not args.aws:
+        raise UsageError("name at least one template, Terraform folder, plan JSON or DistributionConfig JSON")
+    from hostlab.aws_guard import SandboxError
+
+    client = None
+    params, variables = _pairs(args.param, "--param"), _pairs(args.var, "--var")
+    kinds = _origin_kinds(args.origin_kind)
+    try:
+        if args.aws:
+            client = _live_cloudfront_client()
+        from hostlab.check.runner import check
+
+        result = check(
+            args.paths,
+            params=params,
+            variables=variables,
+            origin_kind=kinds,
+            live_distribution_id=args.distribution_id,
+            cloudfront_client=client,
+            progress=_say,
+        )
+    except (CheckInputError, SandboxError) as exc:
+        _say(f"error: {exc}")
+        return EXIT_USAGE
+    text = reports.render(result, args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+        _say(f"report written to {args.output}")
+    else:
+        sys.stdout.write(text)
+    _say(reports.summary_line(result))
+    return EXIT_ERROR if result.failed else EXIT_OK
+
+
+def _live_cloudfront_client():
+    """A CloudFront client for the account HOSTLAB_AWS_ACCOUNT names, after the aws guard agreed.
+
+    The live read only calls Get* and List* (hostlab.check.inputs.live); the guard still insists on a named
+    account, so nobody reads a distribution of an account they did not mean.
+    """
+    import boto3
+
+    from hostlab import aws_guard
+
+    if chosen_backend() != "aws":
+        raise UsageError("--aws reads a deployed distribution: set HOSTLAB_BACKEND=aws and "
+                         "HOSTLAB_AWS_ACCOUNT=<the account's ID> (read-only: nothing is created or changed)")
+    from hostlab.tutorial import rehearsal
+
+    if rehearsal.rehearsing():  # HOSTLAB_AWS_REHEARSAL=1: the aws code path against the local backend
+        rehearsal.connect_local()
+    _account, region = aws_guard.ensure_sandbox()
+    return boto3.client("cloudfront", region_name=region)
+
+
 COMMANDS = {
     "up": (cmd_up, "start the local backend if needed; print export lines for `eval`"),
     "env": (cmd_env, "print the export lines for the running backend"),
     "status": (cmd_status, "say whether the backend runs, where, since when and for which checkout"),
     "down": (cmd_down, "stop the backend and remove its state folder"),
 }
+
+
+def _add_check_parser(sub) -> None:
+    from hostlab.check.model import ORIGIN_KINDS
+    from hostlab.check.report import FORMATS
+
+    check_help = "run your CloudFront configuration on a private local edge and report what would break"
+    check = sub.add_parser(
+        "check", help=check_help, description=check_help,
+        epilog="Exit status: 0 when nothing FAILs, 1 when a check FAILs, 2 when an input cannot be read. "
+        "README.md, 'Check your own distribution', documents the checks and the JSON schema.",
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="CloudFormation template (YAML/JSON), Terraform folder or .tf file, "
+                       "`terraform show -json` plan, or `aws cloudfront get-distribution-config` JSON")
+    check.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="a CloudFormation parameter value (repeatable)")
+    check.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                       help="a Terraform variable value (repeatable), as terraform -var")
+    check.add_argument("--origin-kind", action="append", default=[], metavar="[ORIGIN_ID=]KIND",
+                       help="override the detected kind of every origin, or of one: "
+                       f"{', '.join(ORIGIN_KINDS)}")
+    check.add_argument("--format", choices=FORMATS, default="table", help="report format (default: table)")
+    check.add_argument("--output", "-o", metavar="FILE", help="write the report there instead of stdout")
+    check.add_argument("--aws", action="store_true",
+                       help="read a deployed distribution (HOSTLAB_BACKEND=aws; read-only)")
+    check.add_argument("--distribution-id", metavar="ID", help="the distribution --aws reads")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         epilog='Typical use: eval "$(hostlab up)" ... hostlab down. The state folder is HOSTLAB_HOME, '
         "by default .hostlab/ in the checkout this command belongs to.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{up,env,status,down,measure}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{up,env,status,down,measure,check}")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, description=help_text)
     measure_help = "probe every assumption setting and write a calibration file (see calibrations/README.md)"
@@ -186,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only delete what an interrupted run left (tag project=hostlab-measure)",
     )
+    _add_check_parser(sub)
     args = parser.parse_args(argv)
 
     from hostlab.local.lifecycle import BackendError, NotRunningError
@@ -199,11 +321,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "measure":
             return cmd_measure(settings, args)
+        if args.command == "check":
+            return cmd_check(args)
         return COMMANDS[args.command][0](settings)
     except NotRunningError as exc:
         _say(str(exc))
         return EXIT_NOT_RUNNING
-    except BackendChoiceError as exc:
+    except (BackendChoiceError, UsageError) as exc:
         _say(f"error: {exc}")
         return EXIT_USAGE
     except (BackendError, PortInUseError) as exc:
