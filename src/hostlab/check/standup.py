@@ -220,8 +220,8 @@ class StandUp:
         standin.host_routed = True
         if private:
             # A private App Runner service is reachable only through a VPC interface endpoint (AR-DG
-            # network-pl.html); the local front does not model that, so the bypass check is judged from the
-            # configuration.
+            # network-incoming.html; API reference IngressConfiguration); the local front does not model
+            # that, so the bypass check is judged from the configuration.
             standin.private = True
             standin.private_reason = "IsPubliclyAccessible=false: the service has no public endpoint"
 
