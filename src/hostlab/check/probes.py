@@ -485,6 +485,9 @@ class Prober:
         patch = self.deployed.dist.source.patch(
             api_path, rules.CACHING_DISABLED if api_path[-1] == "CachePolicyId" else {"Forward": "all"}
         )
+        # Authorization is not probed: CloudFront forwards it only as part of the cache key (an origin request
+        # policy cannot carry it: knowledge-center cloudfront-authorization-header), so a page that depends on
+        # it is never served to another user.
         assumption = (
             "the stand-in app sends no Cache-Control on its account page (ACCOUNT_CACHE_CONTROL=none, "
             "as Flask and Express do by default)"
