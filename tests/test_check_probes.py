@@ -131,8 +131,13 @@ INPUTS = [
     _variant("AlbOpen", _domain(ALB_DOMAIN, protocol="http-only", secret=False)),
     _variant(
         "AlbLocked",
-        _domain(ALB_DOMAIN, protocol="http-only", secret=False),
+        _domain(ALB_DOMAIN, secret=False),
         origins={"apprunner": OriginHint("apprunner", restricted_to_cloudfront=True)},
+    ),
+    _variant(
+        "AlbCustomDomain",
+        _domain("origin.shop.example.com"),
+        origins={"apprunner": OriginHint("apprunner", kind="alb", reason="aws_lb.main.dns_name")},
     ),
     _variant("OtherKinds", _other_kinds),
     _variant(
@@ -278,10 +283,20 @@ def test_an_alb_open_to_everyone_is_bypassed_and_a_locked_one_is_not(report):
     assert verdicts(report, "AlbOpen")["origin-bypass"] == FAIL
     assert verdicts(report, "AlbLocked")["origin-bypass"] == OK
     assert "prefix list" in finding(report, "AlbLocked", "origin-bypass").symptom
-    for name in ("AlbOpen", "AlbLocked"):
-        assert verdicts(report, name)["host"] == OK  # the stand-in forwards every Host
-        assert verdicts(report, name)["origin-tls"] == NA  # http-only
-        assert verdicts(report, name)["personal-cache"] == OK
+    assert verdicts(report, "AlbOpen")["host"] == OK  # the stand-in forwards every Host
+    assert verdicts(report, "AlbOpen")["origin-tls"] == NA  # http-only
+    assert verdicts(report, "AlbOpen")["personal-cache"] == OK
+
+
+def test_an_alb_named_by_its_aws_dns_name_over_https_fails_the_certificate_and_a_custom_domain_passes(report):
+    # AlbLocked: https-only to shop-alb-....elb.amazonaws.com, a name no certificate of the reader's covers.
+    tls = finding(report, "AlbLocked", "origin-tls")
+    assert tls.verdict == FAIL and "certificate does not cover shop-alb-1234567890" in tls.symptom
+    assert "DomainName" in tls.patch
+    assert verdicts(report, "AlbLocked")["host"] == NOT_CHECKED  # every request is 502: nothing tells
+    # Positive control: the same load balancer named by the reader's own domain, with its certificate.
+    assert verdicts(report, "AlbCustomDomain") == {**dict.fromkeys(CHECKS, OK), "viewer-tls": FAIL}
+    assert "directly -> 403" in finding(report, "AlbCustomDomain", "origin-bypass").symptom
 
 
 def test_kinds_without_a_local_front_are_judged_by_documented_rules_or_not_checked(report):

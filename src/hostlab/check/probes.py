@@ -452,12 +452,15 @@ class Prober:
                 "origin-tls",
                 FAIL,
                 symptom,
-                cause + "; the certificate must cover the "
-                "origin domain name (CF-DG http-502-bad-gateway.html)",
+                cause
+                + "; the certificate must cover the origin domain name (CF-DG http-502-bad-gateway.html)",
                 where,
-                "name the origin by a domain of yours that its certificate covers (a DNS record "
-                "to the load balancer)",
-                None,
+                "name the origin by a domain of yours that its certificate covers (a DNS record to the load "
+                "balancer)",
+                self.deployed.dist.source.patch(
+                    ("Origins", "Items", index, "DomainName"),
+                    "origin.example.com (a name your certificate covers)",
+                ),
             )
         if answer.failure:
             return self.finding(

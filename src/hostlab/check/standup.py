@@ -20,14 +20,17 @@ by default); when the origin has a custom header whose name looks like a secret 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from hostlab import app as demo
@@ -42,7 +45,7 @@ from hostlab.check.model import (
     S3,
     DistributionInput,
 )
-from hostlab.check.origins import origin_kind
+from hostlab.check.origins import kind_from_domain, origin_kind
 
 # A custom header name that looks like a secret the origin checks (X-Origin-Secret, X-Origin-Verify,
 # X-CloudFront-Token, x-api-key...). ASSUMPTION, said in every finding that relies on it.
@@ -52,6 +55,7 @@ APP_ENV = {"ACCOUNT_CACHE_CONTROL": "none", "APP_NAME": "hostlab-check"}
 # Bounds on the waits; the private backend's delays are 0 s, so these are never reached when all is well.
 WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.02
+PROBE_WAKE_SECONDS = 5.0
 
 _ONLY_TWO = "the local backend emulates App Runner's and Express Mode's fronts"
 NO_FRONT = {
@@ -111,6 +115,7 @@ class StandIn:
     lb_arn: str = ""  # the load balancer of an Express or ALB stand-in
     service_arn: str = ""  # the Express service of an Express or ALB stand-in
     extra_listener: str = ""  # the HTTP:80 listener added to an ALB stand-in
+    extra_rule: str = ""  # the host-header rule for the reader's own domain of an ALB stand-in
     listener: tuple[str, list] = ("", [])  # an ALB stand-in's HTTPS listener and its original default actions
 
     @property
@@ -317,8 +322,40 @@ class StandUp:
             )["Listeners"][0]["ListenerArn"]
             lb = elbv2.describe_load_balancers(LoadBalancerArns=[path["loadBalancer"]["arn"]])
             standin.domain = lb["LoadBalancers"][0]["DNSName"]
+            if standin.reader_domain and kind_from_domain(standin.reader_domain)[0] != ALB:
+                self._alb_custom_domain(standin, listener["ListenerArn"], rule["Actions"])
 
         return finish
+
+    def _alb_custom_domain(self, standin: StandIn, listener_arn: str, actions: list) -> None:
+        """The reader names the load balancer by a domain of theirs (a DNS record to it), with a certificate
+        for that name on the listener, as CloudFront needs (CF-DG http-502-bad-gateway.html). The stand-in
+        gets the same: a certificate for the name from the local ACM, and a host-header rule for it, which
+        makes the name lead to this ALB as the DNS record would (alb_state.py: a name in a host rule leads to
+        its load balancer). The origin keeps the reader's domain."""
+        elbv2, acm = self.backend.client("elbv2"), self.backend.client("acm")
+        arn = acm.request_certificate(DomainName=standin.reader_domain, ValidationMethod="DNS")
+        arn = arn["CertificateArn"]
+        _wait(
+            lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED",
+            "the stand-in certificate to be issued",
+        )
+        elbv2.add_listener_certificates(ListenerArn=listener_arn, Certificates=[{"CertificateArn": arn}])
+        used = {r["Priority"] for r in elbv2.describe_rules(ListenerArn=listener_arn)["Rules"]}
+        priority = next(p for p in range(1, 50000) if str(p) not in used)
+        standin.extra_rule = elbv2.create_rule(
+            ListenerArn=listener_arn,
+            Priority=priority,
+            Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": [standin.reader_domain]}}],
+            Actions=actions,
+        )["Rules"][0]["RuleArn"]
+        # The ALB front reads the ELBv2 API lazily: a custom name is looked up only once it knows of some
+        # load balancer (alb_front._worth_a_read). One request by the ALB's own name makes it read now.
+        with contextlib.suppress(requests.RequestException), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.backend.session.head(f"https://{standin.domain}/", verify=False, timeout=PROBE_WAKE_SECONDS)
+        standin.domain = standin.reader_domain
+        self._changed_elb()
 
     def release(self, standins: dict[str, StandIn]) -> None:
         """Delete the Express services behind these stand-ins: the ALB front re-reads every load balancer a
@@ -328,6 +365,8 @@ class StandUp:
             if not standin.service_arn:
                 continue
             try:
+                if standin.extra_rule:
+                    elbv2.delete_rule(RuleArn=standin.extra_rule)
                 if standin.extra_listener:  # what the ALB stand-in added, so Express can delete the rest
                     elbv2.delete_listener(ListenerArn=standin.extra_listener)
                 if standin.listener[0]:
