@@ -226,7 +226,7 @@ class Prober:
         if origin_id in self.tls_failed and self.twin is not None and not self.twin.error:
             standin = self.deployed.standins[origin_id]
             return self.twin, (
-                f" (probed with OriginSslProtocols {list(_accepted(standin))}: with the given "
+                f" (probed with OriginSslProtocols {list(accepted_versions(standin))}: with the given "
                 "ones every request is 502, see origin-tls)"
             )
         return self.deployed, ""
@@ -311,8 +311,6 @@ class Prober:
         fix = "forward everything but Host: the managed policy AllViewerExceptHostHeader"
         if standin is None or standin.unavailable:
             return self._host_by_rule(view, standin, forwarders, cause, where, patch, fix)
-        if not standin.host_routed:
-            pass
         path, why = self.path_for(view, "echo")
         if path is None:
             return self.finding(view, "host", NOT_CHECKED, why, cause, where, fix)
@@ -431,7 +429,7 @@ class Prober:
             return self.finding(view, "origin-tls", NOT_CHECKED, answer.error, cause, where, fix)
         if answer.failure in ("tls_handshake", "tls_no_version"):
             symptom += f" (the edge's TLS handshake with the origin failed offering {given})"
-            fixed = {"Quantity": len(_accepted(standin)), "Items": list(_accepted(standin))}
+            fixed = {"Quantity": len(accepted_versions(standin)), "Items": list(accepted_versions(standin))}
             return self.finding(
                 view,
                 "origin-tls",
@@ -879,7 +877,7 @@ def _affects(api_path: ApiPath, view: BehaviorView, origin_index: int | None, ch
     return True
 
 
-def _accepted(standin: StandIn) -> tuple[str, ...]:
+def accepted_versions(standin: StandIn) -> tuple[str, ...]:
     from hostlab.settings import ORIGIN_SSL_PROTOCOLS
 
     return tuple(v for v in standin.accepted_tls if v in ORIGIN_SSL_PROTOCOLS) or ("TLSv1.2",)

@@ -11,7 +11,7 @@ from typing import Any
 from hostlab.check import rules
 from hostlab.check.backend import private_backend
 from hostlab.check.model import CHECKS, NOT_CHECKED, POST_URL, DistributionInput, Finding, Report
-from hostlab.check.probes import Prober, _accepted
+from hostlab.check.probes import Prober, accepted_versions
 from hostlab.check.standup import Deployed, StandUp
 
 Progress = Callable[[str], None]
@@ -95,7 +95,7 @@ def _tls_corrected(standup: StandUp, dist: DistributionInput, failed: dict, stan
     config = copy.deepcopy(dist.config)
     for origin in rules.items(config.get("Origins")):
         if origin.get("Id") in failed:
-            versions = list(_accepted(standins[origin["Id"]]))
+            versions = list(accepted_versions(standins[origin["Id"]]))
             origin.setdefault("CustomOriginConfig", {})["OriginSslProtocols"] = {
                 "Quantity": len(versions),
                 "Items": versions,
