@@ -305,7 +305,10 @@ class Prober:
             else None
         )
         if forwarders and forwarders[0][0][-1] == "CachePolicyId":
-            patch = "remove Host from the cache policy's headers (HeadersConfig.Headers)"
+            given = str(view.settings.get("CachePolicyId", ""))
+            policy = self.deployed.dist.policies.get(given.split(":", 1)[1]) if ":" in given else None
+            place = f"{policy.where}: " if policy is not None else ""
+            patch = f"{place}remove Host from ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers"
         elif forwarders and forwarders[0][0][-1] == "Headers":
             patch = self.deployed.dist.source.patch(forwarders[0][0], {"Quantity": 0, "Items": []})
         fix = "forward everything but Host: the managed policy AllViewerExceptHostHeader"
