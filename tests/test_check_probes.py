@@ -78,6 +78,43 @@ SESSION_CACHE = PolicyInput(
 )
 
 
+HOST_KEY = PolicyInput(
+    "cache",
+    {
+        "Name": "PerHost",
+        "MinTTL": 0,
+        "DefaultTTL": 0,
+        "MaxTTL": 1,
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": False,
+            "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": {"Quantity": 1, "Items": ["Host"]}},
+            "CookiesConfig": {"CookieBehavior": "none"},
+            "QueryStringsConfig": {"QueryStringBehavior": "none"},
+        },
+    },
+    Where("template.yaml", "Resources.PerHost"),
+)
+
+
+def _host_in_keys(config):
+    """Host in a custom cache policy's key (default behaviour), and legacy ForwardedValues with Host."""
+    default = config["DefaultCacheBehavior"]
+    default["CachePolicyId"] = policy_ref("PerHost")
+    del default["OriginRequestPolicyId"]
+    static = config["CacheBehaviors"]["Items"][0]
+    del static["CachePolicyId"]
+    static.update(
+        ForwardedValues={
+            "QueryString": False,
+            "Cookies": {"Forward": "none"},
+            "Headers": {"Quantity": 1, "Items": ["Host"]},
+        },
+        MinTTL=0,
+        DefaultTTL=0,
+        MaxTTL=0,
+    )
+
+
 def _domain(domain, *, protocol=None, secret=True, viewer_host=False):
     def change(config):
         origin = config["Origins"]["Items"][0]
@@ -126,6 +163,7 @@ INPUTS = [
     tutorial_fixed(),
     _variant("AliasTls", _alias),
     _variant("SessionCache", _session_cache, policies={"SessionCache": SESSION_CACHE}),
+    _variant("HostInKey", _host_in_keys, policies={"PerHost": HOST_KEY}),
     _variant("ExpressFixed", _express_with_exact_pattern),
     _variant("ExpressHost", _domain(EXPRESS_DOMAIN, viewer_host=True)),
     _variant("AlbOpen", _domain(ALB_DOMAIN, protocol="http-only", secret=False)),
@@ -270,6 +308,16 @@ def test_a_custom_cache_policy_without_the_cookie_serves_alice_to_bob(report):
     assert "bob gets 'Hello, alice'" in leak.symptom and "x-cache: Hit from cloudfront" in leak.symptom
     assert leak.cause.startswith("CachePolicyId = SessionCache (cookies in the cache key: none)")
     assert leak.patch.endswith(f'"{CACHING_DISABLED}"')
+
+
+def test_host_in_a_cache_key_or_in_legacy_forwarded_values_reaches_the_front(report):
+    key = finding(report, "HostInKey", "host")
+    assert key.verdict == FAIL and "-> 404" in key.symptom
+    assert key.cause.startswith("CachePolicyId = PerHost has Host in its cache key")
+    assert key.patch.startswith("template.yaml: Resources.PerHost: remove Host")
+    legacy = finding(report, "HostInKey", "host", "/static/*")
+    assert legacy.verdict == FAIL and "ForwardedValues.Headers = ['host']" in legacy.cause
+    assert legacy.where.endswith("CacheBehaviors.Items[0].ForwardedValues.Headers")
 
 
 def test_express_front_404s_a_foreign_host_and_routes_its_own(report):
