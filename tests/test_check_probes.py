@@ -11,6 +11,7 @@ import copy
 import pytest
 from check_support import (
     ALL_VIEWER,
+    APPRUNNER_DOMAIN,
     CACHING_DISABLED,
     dist_input,
     listed,
@@ -164,6 +165,16 @@ INPUTS = [
     _variant("AliasTls", _alias),
     _variant("SessionCache", _session_cache, policies={"SessionCache": SESSION_CACHE}),
     _variant("HostInKey", _host_in_keys, policies={"PerHost": HOST_KEY}),
+    _variant(
+        "PrivateService",
+        _domain(APPRUNNER_DOMAIN, secret=False),
+        origins={"apprunner": OriginHint("apprunner", publicly_accessible=False)},
+    ),
+    _variant(
+        "ExpressLocked",
+        _domain(EXPRESS_DOMAIN, secret=False),
+        origins={"apprunner": OriginHint("apprunner", restricted_to_cloudfront=True)},
+    ),
     _variant("ExpressFixed", _express_with_exact_pattern),
     _variant("ExpressHost", _domain(EXPRESS_DOMAIN, viewer_host=True)),
     _variant("AlbOpen", _domain(ALB_DOMAIN, protocol="http-only", secret=False)),
@@ -318,6 +329,17 @@ def test_host_in_a_cache_key_or_in_legacy_forwarded_values_reaches_the_front(rep
     legacy = finding(report, "HostInKey", "host", "/static/*")
     assert legacy.verdict == FAIL and "ForwardedValues.Headers = ['host']" in legacy.cause
     assert legacy.where.endswith("CacheBehaviors.Items[0].ForwardedValues.Headers")
+
+
+def test_an_origin_only_cloudfront_can_reach_is_not_bypassed(report):
+    private = finding(report, "PrivateService", "origin-bypass")
+    assert private.verdict == OK and private.symptom.startswith("from the configuration, not probed")
+    assert "IsPubliclyAccessible=false" in private.symptom
+    locked = finding(report, "ExpressLocked", "origin-bypass")
+    assert locked.verdict == OK and "no answer" in locked.symptom and "prefix list" in locked.symptom
+    assert verdicts(report, "ExpressLocked")["host"] == OK  # CloudFront itself still gets through
+    # Positive control: the same origins open and without a secret header (AlbOpen above, TutorialBroken).
+    assert verdicts(report, "TutorialBroken")["origin-bypass"] == FAIL
 
 
 def test_express_front_404s_a_foreign_host_and_routes_its_own(report):
