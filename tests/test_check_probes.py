@@ -1,8 +1,11 @@
-"""The probe set (hostlab.check.probes) on hand-built inputs, all checked in ONE run of the engine on one
-private backend (a module-scoped fixture: the suite is slow on 2 cores). For each check, a FAIL case beside
-an OK case; the tutorial's broken configuration (derived from infra/apprunner/cli/distribution-config.json)
-and the fixed one; the kinds without a local front; what the checker cannot emulate; what the backend
-refuses."""
+"""The probe set (hostlab.check.probes) on hand-built inputs. For each check, a FAIL case beside an OK case;
+the tutorial's broken configuration (derived from infra/apprunner/cli/distribution-config.json) and the fixed
+one; the kinds without a local front; what the checker cannot emulate; what the backend refuses.
+
+Each distribution is checked once per test process (Runs below): a test names the ones it needs, which are
+checked together on one private backend. A single module-wide run would be repeated whole by every xdist
+worker that gets one of these tests.
+"""
 
 from __future__ import annotations
 
@@ -200,43 +203,66 @@ INPUTS = [
 ]
 
 
-@pytest.fixture(scope="module")
+class Runs:
+    """The engine's findings per distribution, each distribution checked once per test process. A test names
+    the distributions it needs (need()), which are checked together on one private backend: tests spread
+    over xdist workers then each pay for their own distributions only, not for a whole shared run."""
+
+    def __init__(self):
+        self.findings: dict[str, list] = {}
+        self.progress: dict[str, str] = {}
+
+    def need(self, *names: str) -> Runs:
+        missing = [d for d in INPUTS if d.name in names and d.name not in self.findings]
+        if missing:
+            lines: list[str] = []
+            report = check_inputs(missing, progress=lines.append)
+            assert report.distributions == [d.name for d in missing]
+            for dist, line in zip(missing, lines, strict=True):
+                self.findings[dist.name] = [f for f in report.findings if f.distribution == dist.name]
+                self.progress[dist.name] = line
+        return self
+
+
+_RUNS = Runs()
+
+
+@pytest.fixture
 def report():
-    lines = []
-    found = check_inputs(INPUTS, progress=lines.append)
-    found.progress_lines = lines  # type: ignore[attr-defined]
-    return found
+    return _RUNS
 
 
 def verdicts(report, distribution, behavior="Default (*)"):
     return {
-        f.check: f.verdict
-        for f in report.findings
-        if f.distribution == distribution and f.behavior == behavior
+        f.check: f.verdict for f in report.need(distribution).findings[distribution] if f.behavior == behavior
     }
 
 
 def finding(report, distribution, check, behavior="Default (*)"):
     return next(
         f
-        for f in report.findings
-        if f.distribution == distribution and f.behavior == behavior and f.check == check
+        for f in report.need(distribution).findings[distribution]
+        if f.behavior == behavior and f.check == check
     )
 
 
-def test_every_distribution_behaviour_and_check_in_order(report):
-    assert report.distributions == [d.name for d in INPUTS]
+def test_every_distribution_behaviour_and_check_in_order():
+    chosen = [d for d in INPUTS if d.name in ("OtherKinds", "Refused")]
+    lines: list[str] = []
+    report = check_inputs(chosen, progress=lines.append)
+    assert report.distributions == ["OtherKinds", "Refused"]
     expected = [
         (d.name, label, check)
-        for d in INPUTS
-        for label in [
-            "Default (*)",
-            *[b["PathPattern"] for b in d.config.get("CacheBehaviors", {}).get("Items", [])],
-        ]
+        for d in chosen
+        for label in ["Default (*)", *[b["PathPattern"] for b in d.config["CacheBehaviors"]["Items"]]]
         for check in CHECKS
     ]
     assert [(f.distribution, f.behavior, f.check) for f in report.findings] == expected
-    assert report.progress_lines[0] == (
+    assert lines == [
+        "checking OtherKinds (config.json): 3 behaviours, 2 origins (apigateway, s3)",
+        "checking Refused (config.json): 2 behaviours, 1 origin (apprunner)",
+    ]
+    assert _RUNS.need("TutorialBroken").progress["TutorialBroken"] == (
         "checking TutorialBroken (distribution-config.json): 2 behaviours, 1 origin (apprunner)"
     )
 
@@ -297,7 +323,7 @@ def test_the_tutorials_fixed_configuration_passes_all_but_the_default_certificat
         and "assuming the app rejects requests without X-Origin-Secret" in bypass.cause
     )
     assert all(
-        f.patch is None for f in report.findings if f.distribution == "TutorialFixed" and f.verdict == OK
+        f.patch is None for f in report.need("TutorialFixed").findings["TutorialFixed"] if f.verdict == OK
     )
     viewer = finding(report, "TutorialFixed", "viewer-tls")
     assert "offering only TLSv1 -> accepted" in viewer.symptom or viewer.symptom.startswith(
@@ -332,6 +358,7 @@ def test_host_in_a_cache_key_or_in_legacy_forwarded_values_reaches_the_front(rep
 
 
 def test_an_origin_only_cloudfront_can_reach_is_not_bypassed(report):
+    report.need("PrivateService", "ExpressLocked", "TutorialBroken")
     private = finding(report, "PrivateService", "origin-bypass")
     assert private.verdict == OK and private.symptom.startswith("from the configuration, not probed")
     assert "IsPubliclyAccessible=false" in private.symptom
@@ -343,6 +370,7 @@ def test_an_origin_only_cloudfront_can_reach_is_not_bypassed(report):
 
 
 def test_express_front_404s_a_foreign_host_and_routes_its_own(report):
+    report.need("ExpressHost", "ExpressFixed")
     assert verdicts(report, "ExpressHost")["host"] == FAIL
     assert verdicts(report, "ExpressFixed") == {**dict.fromkeys(CHECKS, OK), "viewer-tls": FAIL}
     assert "-> 404" in finding(report, "ExpressHost", "host").symptom
@@ -350,6 +378,7 @@ def test_express_front_404s_a_foreign_host_and_routes_its_own(report):
 
 
 def test_an_alb_open_to_everyone_is_bypassed_and_a_locked_one_is_not(report):
+    report.need("AlbOpen", "AlbLocked")
     assert verdicts(report, "AlbOpen")["origin-bypass"] == FAIL
     assert verdicts(report, "AlbLocked")["origin-bypass"] == OK
     assert "prefix list" in finding(report, "AlbLocked", "origin-bypass").symptom
@@ -359,6 +388,7 @@ def test_an_alb_open_to_everyone_is_bypassed_and_a_locked_one_is_not(report):
 
 
 def test_an_alb_named_by_its_aws_dns_name_over_https_fails_the_certificate_and_a_custom_domain_passes(report):
+    report.need("AlbLocked", "AlbCustomDomain")
     # AlbLocked: https-only to shop-alb-....elb.amazonaws.com, a name no certificate of the reader's covers.
     tls = finding(report, "AlbLocked", "origin-tls")
     assert tls.verdict == FAIL and "certificate does not cover shop-alb-1234567890" in tls.symptom
