@@ -152,6 +152,51 @@ def test_cfn_inline_function_is_the_js_file():
     assert function["FunctionCode"] == FUNCTION_JS.read_text()
 
 
+# --- the broken CloudFormation templates (the notebooks' first attempt, for `hostlab check`) ---
+
+BROKEN_CFN = [
+    APPRUNNER / "cloudformation" / "cloudfront-apprunner-broken.yaml",
+    INFRA / "express" / "cloudformation" / "cloudfront-express-broken.yaml",
+]
+
+
+@pytest.mark.parametrize("template", BROKEN_CFN, ids=lambda p: p.name)
+def test_broken_cfn_templates_lint_clean(template):
+    """Broken in behaviour, not in schema: cfn-lint accepts them (which is the post's point)."""
+    matches = lint_file(template, config=ManualArgs(regions=["us-east-1"]))
+    assert [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches] == []
+
+
+@pytest.mark.parametrize("template", BROKEN_CFN, ids=lambda p: p.name)
+def test_broken_cfn_templates_are_the_notebooks_first_attempt(template):
+    """Notebooks 02 and 12 start from AllViewer + CachingOptimized, 404s cached 600 s, the default viewer
+    certificate; in CloudFormation OriginSSLProtocols and the timeouts left out (the schema's defaults)."""
+    text = template.read_text()
+    assert "BROKEN ON PURPOSE" in text.split("Parameters:")[0]
+    fixed = template.with_name(template.name.replace("-broken", ""))
+    assert fixed.name in text and fixed.exists()
+    template_doc, errors = decode(str(template))
+    assert not errors, errors
+    config = template_doc["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    custom = origin["CustomOriginConfig"]
+    assert custom["OriginProtocolPolicy"] == "https-only"
+    for left_out in ("OriginSSLProtocols", "OriginReadTimeout", "OriginKeepaliveTimeout"):
+        assert left_out not in custom
+    assert "OriginCustomHeaders" not in origin
+    mappings = template_doc["Mappings"]["ManagedPolicies"]
+    assert mappings["Cache"]["CachingOptimized"] == CACHING_OPTIMIZED
+    assert mappings["OriginRequest"]["AllViewer"] == ALL_VIEWER
+    default = config["DefaultCacheBehavior"]
+    assert default["CachePolicyId"] == {"Fn::FindInMap": ["ManagedPolicies", "Cache", "CachingOptimized"]}
+    all_viewer = {"Fn::FindInMap": ["ManagedPolicies", "OriginRequest", "AllViewer"]}
+    assert default["OriginRequestPolicyId"] == all_viewer
+    assert default["AllowedMethods"] == default["CachedMethods"] == ["GET", "HEAD"]
+    assert "FunctionAssociations" not in default and "CacheBehaviors" not in config
+    assert config["CustomErrorResponses"] == [{"ErrorCode": 404, "ErrorCachingMinTTL": 600}]
+    assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+
+
 # --- Terraform ---
 
 
@@ -231,6 +276,54 @@ def test_terraform_variables_mark_the_secret_sensitive():
         variables = {_unquote(k): v for block in hcl2.load(f)["variable"] for k, v in block.items()}
     assert variables["origin_secret"]["sensitive"] is True
     assert _unquote(variables["origin_secret_header_name"]["default"]) == "X-Origin-Secret"
+
+
+# --- Terraform, the naive first attempt (infra/apprunner/terraform-broken/, broken on purpose) ---
+
+TF_BROKEN = APPRUNNER / "terraform-broken"
+
+
+@pytest.mark.parametrize("name", ["main.tf", "variables.tf", "versions.tf"])
+def test_broken_terraform_file_parses_and_says_it_is_broken_on_purpose(name):
+    text = (TF_BROKEN / name).read_text()
+    assert hcl2.loads(text) is not None
+    assert text.startswith("# BROKEN ON PURPOSE")
+    assert "../terraform/" in text[:400]
+
+
+def test_broken_terraform_is_the_first_attempt_the_post_starts_from():
+    with (TF_BROKEN / "main.tf").open() as f:
+        parsed = hcl2.load(f)
+    data = {(_unquote(kind), _unquote(name)): body for block in parsed["data"]
+            for kind, by_name in block.items() for name, body in by_name.items()}
+    orp = data[("aws_cloudfront_origin_request_policy", "all_viewer")]
+    assert _unquote(orp["name"]) == "Managed-AllViewer"
+    cache = data[("aws_cloudfront_cache_policy", "caching_optimized")]
+    assert _unquote(cache["name"]) == "Managed-CachingOptimized"
+    dist = _tf_resource(parsed, "aws_cloudfront_distribution", "this")
+    (origin,) = dist["origin"]
+    (custom,) = origin["custom_origin_config"]
+    assert _unquote(custom["origin_ssl_protocols"]) == ["TLSv1"]
+    assert "origin_read_timeout" not in custom  # the provider's default, 30 s
+    assert "custom_header" not in origin
+    assert "custom_error_response" not in dist and "dynamic" not in dist
+    (default,) = dist["default_cache_behavior"]
+    assert "caching_optimized" in default["cache_policy_id"]
+    assert "all_viewer" in default["origin_request_policy_id"]
+    assert "function_association" not in default
+    # Positive control: the fixed folder has each of these.
+    with (TF_DIR / "main.tf").open() as f:
+        fixed = _tf_resource(hcl2.load(f), "aws_cloudfront_distribution", "this")
+    assert "custom_header" in fixed["origin"][0] and "dynamic" in fixed
+
+
+def test_broken_terraform_variables_are_the_fixed_ones_needed():
+    with (TF_BROKEN / "variables.tf").open() as f:
+        broken = {_unquote(k) for block in hcl2.load(f)["variable"] for k in block}
+    with (TF_DIR / "variables.tf").open() as f:
+        fixed = {_unquote(k) for block in hcl2.load(f)["variable"] for k in block}
+    assert broken == {"apprunner_service_domain"} and broken <= fixed
+    assert (TF_BROKEN / "versions.tf").read_text().endswith((TF_DIR / "versions.tf").read_text())
 
 
 # --- AWS CLI JSON input ---

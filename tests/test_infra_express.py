@@ -394,6 +394,46 @@ def test_terraform_looks_the_prefix_list_up_and_locks_the_load_balancer_with_the
     assert "${aws_ecs_express_gateway_service.app.service_revision_arn}" in lock["triggers_replace"]
 
 
+TF_BROKEN = EXPRESS / "terraform-broken"
+
+
+@pytest.mark.parametrize("name", ["main.tf", "variables.tf", "versions.tf"])
+def test_broken_terraform_file_parses_and_says_it_is_broken_on_purpose(name):
+    text = (TF_BROKEN / name).read_text()
+    assert hcl2.loads(text) is not None
+    assert text.startswith("# BROKEN ON PURPOSE") and "../terraform/" in text[:400]
+
+
+def test_broken_terraform_is_the_first_attempt_the_post_starts_from():
+    with (TF_BROKEN / "main.tf").open() as f:
+        parsed = hcl2.load(f)
+    dist = _tf_block(parsed, "resource", "aws_cloudfront_distribution", "this")
+    (origin,) = dist["origin"]
+    assert "aws_ecs_express_gateway_service.app.ingress_paths[0].endpoint" in origin["domain_name"]
+    (custom,) = origin["custom_origin_config"]
+    assert _unquote(custom["origin_ssl_protocols"]) == ["TLSv1"]
+    assert "origin_read_timeout" not in custom and "custom_header" not in origin
+    assert "custom_error_response" not in dist and "dynamic" not in dist
+    (default,) = dist["default_cache_behavior"]
+    assert "all_viewer" in default["origin_request_policy_id"] and "function_association" not in default
+    orp = _tf_block(parsed, "data", "aws_cloudfront_origin_request_policy", "all_viewer")
+    assert _unquote(orp["name"]) == "Managed-AllViewer"
+    # Nothing locks the load balancer: no prefix list lookup, no lock script.
+    code = "\n".join(line for line in (TF_BROKEN / "main.tf").read_text().splitlines()
+                     if not line.lstrip().startswith("#"))
+    assert "terraform_data" not in code and "aws_ec2_managed_prefix_list" not in code
+    # Positive control: the fixed folder locks it.
+    assert _tf_block(_tf_main(), "resource", "terraform_data", "lock_alb")
+
+
+def test_broken_terraform_variables_are_a_subset_of_the_fixed_ones():
+    with (TF_BROKEN / "variables.tf").open() as f:
+        broken = {_unquote(k) for block in hcl2.load(f)["variable"] for k in block}
+    with (TF_DIR / "variables.tf").open() as f:
+        fixed = {_unquote(k) for block in hcl2.load(f)["variable"] for k in block}
+    assert broken <= fixed and "origin_secret" not in broken
+
+
 def test_terraform_variables_mark_the_secret_sensitive():
     with (TF_DIR / "variables.tf").open() as f:
         variables = {_unquote(k): v for block in hcl2.load(f)["variable"] for k, v in block.items()}

@@ -1,0 +1,11 @@
+# BROKEN ON PURPOSE (see main.tf); the fixed configuration is ../terraform/.
+
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.0"
+    }
+  }
+}
