@@ -399,15 +399,33 @@ class Prober:
         cause = f"OriginSslProtocols = {given} (origin {origin.get('Id')})"
         fix = "offer a TLS version the origin accepts in OriginSslProtocols"
         if standin is None or standin.unavailable:
-            return self.finding(
-                view,
-                "origin-tls",
-                NOT_CHECKED,
-                standin.unavailable if standin else "no origin",
-                cause,
-                where,
-                fix,
-            )
+            reason = standin.unavailable if standin else "no origin"
+            if standin is not None and "S3OriginConfig" not in origin:
+                if custom.get("OriginProtocolPolicy") == "http-only":
+                    return self.finding(
+                        view,
+                        "origin-tls",
+                        NA,
+                        f"OriginProtocolPolicy http-only: no TLS ({reason})",
+                        cause,
+                        where,
+                        fix,
+                    )
+                if "TLSv1.2" in given:
+                    # ASSUMPTION, said in the symptom: the origin accepts TLS 1.2, as the security policies of
+                    # AWS's own endpoints all do (ALB User Guide describe-ssl-policies.html; API Gateway
+                    # apigateway-security-policies.html) and as any current server does.
+                    return self.finding(
+                        view,
+                        "origin-tls",
+                        OK,
+                        f"from the configuration, not probed ({reason}): "
+                        "TLSv1.2 is offered, assuming the origin accepts TLS 1.2",
+                        cause,
+                        where,
+                        fix,
+                    )
+            return self.finding(view, "origin-tls", NOT_CHECKED, reason, cause, where, fix)
         cause += f"; {standin.tls_source}"
         if custom.get("OriginProtocolPolicy") == "http-only":
             return self.finding(
@@ -501,14 +519,19 @@ class Prober:
                 view, "personal-cache", NA, "the behaviour does not allow GET", cause, where, fix
             )
         if standin is None or standin.unavailable:
+            if standin is None:
+                return self.finding(view, "personal-cache", NOT_CHECKED, "no origin", cause, where, fix)
+            symptom = (
+                f"from the configuration, not probed ({standin.unavailable}); assuming a page that depends "
+                "on the cookie and is sent without Cache-Control: "
+                + (
+                    "another user's page would be served from the cache"
+                    if leaked
+                    else "no page would be shared"
+                )
+            )
             return self.finding(
-                view,
-                "personal-cache",
-                NOT_CHECKED,
-                standin.unavailable if standin else "no origin",
-                cause,
-                where,
-                fix,
+                view, "personal-cache", FAIL if leaked else OK, symptom, cause, where, fix, patch
             )
         path, why = self.path_for(view, "account")
         if path is None:

@@ -73,8 +73,9 @@ def check_inputs(
             failed = prober.tls_failures()
             if failed:
                 prober.tls_failed = failed
-                prober.twin = standup.deploy(dist, standins, _tls_corrected(standup, dist, failed, standins))
+                prober.twin = standup.redeploy(deployed, _tls_corrected(deployed.config, failed, standins))
             findings.extend(prober.run())
+            standup.retire(deployed)
             standup.release(standins)
     return Report(findings, [d.name for d in inputs], notes)
 
@@ -89,10 +90,10 @@ def _progress_line(dist: DistributionInput, standins: dict) -> str:
     )
 
 
-def _tls_corrected(standup: StandUp, dist: DistributionInput, failed: dict, standins: dict) -> dict[str, Any]:
-    """The input's config with the failing origins' OriginSslProtocols set to what the stand-in accepts, so
-    the other probes reach the app (said in their symptoms)."""
-    config = copy.deepcopy(dist.config)
+def _tls_corrected(created: dict[str, Any], failed: dict, standins: dict) -> dict[str, Any]:
+    """The distribution's config as created, with the failing origins' OriginSslProtocols set to what the
+    stand-in accepts, so the other probes reach the app (said in their symptoms)."""
+    config = copy.deepcopy(created)
     for origin in rules.items(config.get("Origins")):
         if origin.get("Id") in failed:
             versions = list(accepted_versions(standins[origin["Id"]]))

@@ -170,7 +170,8 @@ class StandUp:
             secret = _secret_header(origin)
             private = hint is not None and hint.publicly_accessible is False
             restricted = hint is not None and bool(hint.restricted_to_cloudfront)
-            key = (kind, origin.get("DomainName", ""), secret, private, restricted)
+            aliases = tuple((dist.config.get("Aliases") or {}).get("Items") or ())
+            key = (kind, origin.get("DomainName", ""), secret, private, restricted, aliases)
             if key in self._standins:
                 found[origin_id] = copy.copy(self._standins[key])
                 found[origin_id].origin_id = origin_id
@@ -182,7 +183,7 @@ class StandUp:
                 if kind == APPRUNNER:
                     pending.append((standin, self._apprunner(standin, secret, private)))
                 elif kind in (EXPRESS, ALB):
-                    pending.append((standin, self._express(standin, secret)))
+                    pending.append((standin, self._express(standin, secret, aliases)))
                 else:
                     standin.unavailable = NO_FRONT[kind]
             except (ClientError, BotoCoreError) as exc:
@@ -262,7 +263,7 @@ class StandUp:
             self._roles = (arns[0], arns[1])
         return self._roles
 
-    def _express(self, standin: StandIn, secret: tuple[str, str] | None):
+    def _express(self, standin: StandIn, secret: tuple[str, str] | None, aliases: tuple[str, ...] = ()):
         from hostlab.local.platforms.express.ssl_policies import policy
         from hostlab.platforms.express.service import endpoint, primary_container, revision_arn
 
@@ -322,10 +323,35 @@ class StandUp:
             )["Listeners"][0]["ListenerArn"]
             lb = elbv2.describe_load_balancers(LoadBalancerArns=[path["loadBalancer"]["arn"]])
             standin.domain = lb["LoadBalancers"][0]["DNSName"]
+            if aliases:
+                self._alb_alias_certificate(standin, listener["ListenerArn"], aliases)
             if standin.reader_domain and kind_from_domain(standin.reader_domain)[0] != ALB:
                 self._alb_custom_domain(standin, listener["ListenerArn"], rule["Actions"])
 
         return finish
+
+    def _issued_certificate(self, names: tuple[str, ...]) -> str:
+        acm = self.backend.client("acm")
+        arn = acm.request_certificate(
+            DomainName=names[0], SubjectAlternativeNames=list(names), ValidationMethod="DNS"
+        )["CertificateArn"]
+        _wait(
+            lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED",
+            "the stand-in certificate to be issued",
+        )
+        return arn
+
+    def _alb_alias_certificate(self, standin: StandIn, listener_arn: str, aliases: tuple[str, ...]) -> None:
+        """ASSUMPTION, said in the origin-tls cause: the reader's load balancer has a certificate for the
+        distribution's aliases (the usual setup: one ACM certificate for the site's names). CloudFront accepts
+        an origin certificate that covers the Host it forwards (CF-DG http-502-bad-gateway.html), so a
+        distribution forwarding the viewer's Host to an ALB named *.elb.amazonaws.com works thanks to it."""
+        arn = self._issued_certificate(aliases)
+        self.backend.client("elbv2").add_listener_certificates(
+            ListenerArn=listener_arn, Certificates=[{"CertificateArn": arn}]
+        )
+        standin.tls_source += f"; assuming the load balancer's certificate also covers {', '.join(aliases)}"
+        self._changed_elb()
 
     def _alb_custom_domain(self, standin: StandIn, listener_arn: str, actions: list) -> None:
         """The reader names the load balancer by a domain of theirs (a DNS record to it), with a certificate
@@ -333,13 +359,8 @@ class StandUp:
         gets the same: a certificate for the name from the local ACM, and a host-header rule for it, which
         makes the name lead to this ALB as the DNS record would (alb_state.py: a name in a host rule leads to
         its load balancer). The origin keeps the reader's domain."""
-        elbv2, acm = self.backend.client("elbv2"), self.backend.client("acm")
-        arn = acm.request_certificate(DomainName=standin.reader_domain, ValidationMethod="DNS")
-        arn = arn["CertificateArn"]
-        _wait(
-            lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED",
-            "the stand-in certificate to be issued",
-        )
+        elbv2 = self.backend.client("elbv2")
+        arn = self._issued_certificate((standin.reader_domain,))
         elbv2.add_listener_certificates(ListenerArn=listener_arn, Certificates=[{"CertificateArn": arn}])
         used = {r["Priority"] for r in elbv2.describe_rules(ListenerArn=listener_arn)["Rules"]}
         priority = next(p for p in range(1, 50000) if str(p) not in used)
@@ -467,6 +488,50 @@ class StandUp:
         )
         time.sleep(max(0.0, self._settled_at - time.monotonic()))
         return deployed
+
+    def redeploy(self, deployed: Deployed, config: dict[str, Any]) -> Deployed:
+        """The same distribution updated to ``config`` (a variant of deployed.config: IDs already real),
+        deployed; its aliases stay its own (a second distribution could not have them: CNAMEAlreadyExists)."""
+        twin = copy.copy(deployed)
+        current = self.cloudfront.get_distribution_config(Id=deployed.distribution_id)
+        try:
+            self.cloudfront.update_distribution(
+                Id=deployed.distribution_id, IfMatch=current["ETag"], DistributionConfig=config
+            )
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            twin.error = (
+                f"UpdateDistribution refused the variant: {error.get('Code', '')}: {error.get('Message')}"
+            )
+            return twin
+        twin.config = config
+        _wait(
+            lambda: (
+                self.cloudfront.get_distribution(Id=deployed.distribution_id)["Distribution"]["Status"]
+                == "Deployed"
+            ),
+            "the distribution to be deployed",
+        )
+        return twin
+
+    def retire(self, deployed: Deployed) -> None:
+        """Free a checked distribution's aliases (disabled, no aliases, the default certificate), so that
+        another input of the same run may use them: two inputs of one site (broken and fixed) share them."""
+        if not deployed.distribution_id or not (deployed.config.get("Aliases") or {}).get("Quantity"):
+            return
+        try:
+            current = self.cloudfront.get_distribution_config(Id=deployed.distribution_id)
+            config = {
+                **current["DistributionConfig"],
+                "Enabled": False,
+                "Aliases": {"Quantity": 0},
+                "ViewerCertificate": {"CloudFrontDefaultCertificate": True},
+            }
+            self.cloudfront.update_distribution(
+                Id=deployed.distribution_id, IfMatch=current["ETag"], DistributionConfig=config
+            )
+        except (ClientError, BotoCoreError):
+            pass  # the next distribution then reports CNAMEAlreadyExists, naming the property
 
     def _references(self, dist: DistributionInput) -> dict[str, str]:
         """policy_ref / function_ref placeholder -> the ID / ARN created here for it."""
