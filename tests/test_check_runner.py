@@ -135,3 +135,32 @@ def test_private_settings_keep_the_callers_assumptions_but_not_its_backend(tmp_p
     assert settings.apprunner_tls_versions == ("TLSv1.2", "TLSv1.3")  # an assumption carries over
     assert settings.cloudfront_deploy_seconds == 0  # a delay does not
     assert settings.express_services_per_alb == 1
+
+
+def test_two_inputs_with_the_same_aliases_are_both_checked():
+    """Broken and fixed versions of one site share their aliases; CloudFront refuses a CNAME that another
+    distribution has (CNAMEAlreadyExists), so a checked distribution frees its aliases for the next."""
+    import copy
+
+    from check_support import dist_input, listed
+
+    dists = []
+    for name, protocols in (("SiteBroken", ["TLSv1"]), ("SiteFixed", ["TLSv1.2"])):
+        fixed = tutorial_fixed()
+        config = copy.deepcopy(fixed.config)
+        config["Aliases"] = listed(["shop.example.com"])
+        config["ViewerCertificate"] = {
+            "ACMCertificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d",
+            "SSLSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1.2_2021",
+        }
+        config["Origins"]["Items"][0]["CustomOriginConfig"]["OriginSslProtocols"] = listed(protocols)
+        dists.append(dist_input(config, name=name, functions=fixed.functions))
+    report = runner.check_inputs(dists)
+    by = {(f.distribution, f.check): f for f in report.findings if f.behavior == "Default (*)"}
+    assert by[("SiteBroken", "origin-tls")].verdict == FAIL
+    assert by[("SiteFixed", "origin-tls")].verdict == "OK"
+    # The broken one's other probes ran on it updated to TLSv1.2 (its aliases stayed its own).
+    assert by[("SiteBroken", "host")].verdict == "OK"
+    assert "probed with OriginSslProtocols ['TLSv1.2']" in by[("SiteBroken", "host")].symptom
+    assert "not created" not in by[("SiteFixed", "host")].symptom
