@@ -48,6 +48,11 @@ from hostlab.check.standup import READ_LIMITS, Deployed, StandIn
 PARALLEL_BEHAVIOURS = 4
 # Seconds a direct request to an origin whose security group admits only CloudFront waits for an answer.
 DROPPED_TIMEOUT = 1.5
+FRONT_WORDS = {
+    "apprunner": "App Runner's front",
+    "express": "the Express load balancer",
+    "alb": "the load balancer",
+}
 KIND_WORDS = {
     "apigateway": "an API Gateway",
     "lambda-url": "a Lambda function URL",
@@ -178,6 +183,13 @@ class Prober:
         origin_id = view.settings.get("TargetOriginId", "")
         return self.deployed.standins.get(origin_id), rules.origin_index(self.deployed.dist.config, origin_id)
 
+    def reader_names(self, text: str) -> str:
+        """``text`` with the stand-ins' domains replaced by the reader's origin domains."""
+        for standin in self.deployed.standins.values():
+            if standin.domain and standin.domain != standin.reader_domain:
+                text = text.replace(standin.domain, standin.reader_domain)
+        return text
+
     def finding(
         self,
         view: BehaviorView,
@@ -194,8 +206,8 @@ class Prober:
             view.label,
             check,
             verdict,
-            symptom,
-            cause,
+            self.reader_names(symptom),
+            self.reader_names(cause),
             where,
             _fix(fix, check),
             patch if verdict == FAIL else None,
@@ -325,7 +337,7 @@ class Prober:
         status = answer.response.status_code
         if status == 404 and standin.host_routed:
             symptom += (
-                f" with Host {deployed.viewer_host_words}: the {standin.kind} front has no route for "
+                f" with Host {deployed.viewer_host_words}: {FRONT_WORDS[standin.kind]} has no route for "
                 "that name"
             )
             return self.finding(view, "host", FAIL, symptom, cause, where, fix, patch)
@@ -336,9 +348,8 @@ class Prober:
                     "by its listener rules; the checker's has none by host)"
                 )
             else:
-                symptom += (
-                    f": the {standin.kind} front routed the request (Host reaching it: {_echo_host(answer)})"
-                )
+                front = FRONT_WORDS[standin.kind]
+                symptom += f": {front} routed the request (Host reaching it: {_echo_host(answer)})"
             return self.finding(view, "host", OK, symptom, cause, where, fix)
         return self.finding(
             view, "host", NOT_CHECKED, symptom + ": not an answer that tells", cause, where, fix
