@@ -178,3 +178,26 @@ def test_legacy_forwarded_values_are_read_too():
     assert rules.personal_page_cached(view)[0] is False  # in the key: each user has their own copy
     settings["ForwardedValues"]["Headers"] = {"Quantity": 1, "Items": ["Accept"]}
     assert rules.host_forwarders(view) == []
+
+
+def _prober_without_backend(dist):
+    """A Prober that has already tried the viewer handshake: only the configuration is left to judge."""
+    from hostlab.check.probes import Prober
+    from hostlab.check.standup import Deployed
+
+    prober = Prober.__new__(Prober)
+    prober.deployed = Deployed(dist, {})
+    prober.views = rules.behaviors(dist.config)
+    prober._viewer_tls = ("unknown", "this Python's OpenSSL cannot offer TLSv1; cannot offer TLSv1.1")
+    return prober
+
+
+def test_viewer_tls_is_judged_from_the_configuration_when_openssl_cannot_offer_tlsv1():
+    default = _prober_without_backend(tutorial_fixed())
+    found = default.check_viewer_tls(default.views[0])
+    assert found.verdict == "FAIL" and found.symptom.startswith("from the configuration")
+    assert "TLSv1.2_2021" in found.patch
+    own = tutorial_fixed()
+    own.config["ViewerCertificate"] = {"ACMCertificateArn": "arn", "MinimumProtocolVersion": "TLSv1.2_2021"}
+    alias = _prober_without_backend(own)
+    assert alias.check_viewer_tls(alias.views[0]).verdict == "OK"
