@@ -38,21 +38,15 @@ _POLICIES: tuple[tuple[str, str, str], ...] = (
     ("Managed-AllViewerExceptHostHeader", ORIGIN_REQUEST, "b689b0a8-53d0-40ab-baf2-68738e2966ac"),
     ("Managed-CORS-CustomOrigin", ORIGIN_REQUEST, "59781a5b-3903-41f3-afcb-af62929ccde1"),
     ("Managed-CORS-S3Origin", ORIGIN_REQUEST, "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"),
-    (
-        "Managed-Elemental-MediaTailor-PersonalizedManifests",
-        ORIGIN_REQUEST,
-        "775133bc-15f2-49f9-abea-afb2e0bf67d2",
-    ),
+    ("Managed-Elemental-MediaTailor-PersonalizedManifests", ORIGIN_REQUEST,
+     "775133bc-15f2-49f9-abea-afb2e0bf67d2"),
     ("Managed-HostHeaderOnly", ORIGIN_REQUEST, "bf0718e1-ba1e-49d1-88b1-f726733018ae"),
     ("Managed-UserAgentRefererHeaders", ORIGIN_REQUEST, "acba4595-bd28-49b8-b9fe-13317c0390fa"),
     # using-managed-response-headers-policies.html
     ("Managed-CORS-and-SecurityHeadersPolicy", RESPONSE_HEADERS, "e61eb60c-9c35-4d20-a928-2b84e02af89c"),
     ("Managed-CORS-With-Preflight", RESPONSE_HEADERS, "5cc3b908-e619-4b99-88e5-2cf7f45965bd"),
-    (
-        "Managed-CORS-with-preflight-and-SecurityHeadersPolicy",
-        RESPONSE_HEADERS,
-        "eaab4381-ed33-4a86-88ca-d9558dc6cd63",
-    ),
+    ("Managed-CORS-with-preflight-and-SecurityHeadersPolicy", RESPONSE_HEADERS,
+     "eaab4381-ed33-4a86-88ca-d9558dc6cd63"),
     ("Managed-SecurityHeadersPolicy", RESPONSE_HEADERS, "67f7725c-6f97-4210-82d7-5512b31e9d03"),
     ("Managed-SimpleCORS", RESPONSE_HEADERS, "60669652-455b-4ae9-85a4-c4c02393f86c"),
 )
@@ -88,7 +82,8 @@ def is_managed(policy_id: str) -> bool:
 
 def _ids_of(kind: str) -> dict[str, str]:
     """{name: id} of one kind, with and without "Managed-" (what a Terraform data source of it takes)."""
-    return {key: policy_id for name, k, policy_id in _POLICIES if k == kind for key in (name, _short(name))}
+    return {key: policy_id for name, k, policy_id in _POLICIES if k == kind
+            for key in (name, _short(name))}
 
 
 CACHE_POLICY_IDS = _ids_of(CACHE)

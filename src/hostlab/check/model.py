@@ -46,13 +46,13 @@ VERDICTS = (OK, FAIL, NOT_CHECKED, NA)
 # Checks, in the order the table shows them; the value is the post's section that explains the fix.
 POST_URL = "posts/2026-11-27-cloudfront-apprunner-host-problem/index.qmd"
 CHECKS: dict[str, str] = {
-    "host": "#host-fix",  # the viewer's Host reaching a host-routed front: 404
-    "origin-tls": "#origin-tls",  # OriginSslProtocols the origin does not accept: 502
+    "host": "#host-fix",                 # the viewer's Host reaching a host-routed front: 404
+    "origin-tls": "#origin-tls",         # OriginSslProtocols the origin does not accept: 502
     "personal-cache": "#personal-page",  # a cookie/Authorization-dependent page cached across users
-    "cached-error": "#cached-404s",  # an error kept in the cache after its cause is fixed
-    "read-timeout": "#timeouts",  # OriginReadTimeout shorter than the origin's own limit: 504
-    "origin-bypass": "#bypass",  # the origin reachable without CloudFront
-    "viewer-tls": "#viewer-tls",  # the viewer TLS policy with the default certificate
+    "cached-error": "#cached-404s",      # an error kept in the cache after its cause is fixed
+    "read-timeout": "#timeouts",         # OriginReadTimeout shorter than the origin's own limit: 504
+    "origin-bypass": "#bypass",          # the origin reachable without CloudFront
+    "viewer-tls": "#viewer-tls",         # the viewer TLS policy with the default certificate
 }
 
 

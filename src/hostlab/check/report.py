@@ -85,9 +85,8 @@ def as_junit(report: Report) -> str:
             errors="0",
         )
         for finding in own:
-            case = ET.SubElement(
-                suite, "testcase", classname=distribution, name=f"{finding.behavior}: {finding.check}"
-            )
+            case = ET.SubElement(suite, "testcase", classname=distribution,
+                                 name=f"{finding.behavior}: {finding.check}")
             if finding.verdict == FAIL:
                 failure = ET.SubElement(case, "failure", message=finding.symptom, type=finding.check)
                 failure.text = _details(finding)
@@ -117,15 +116,8 @@ def _details(finding: Finding) -> str:
 
 
 # The table's columns and the share of the free width each wrapped column gets.
-_COLUMNS = (
-    ("BEHAVIOUR", 0.10),
-    ("CHECK", 0.0),
-    ("VERDICT", 0.0),
-    ("SYMPTOM", 0.26),
-    ("CAUSE", 0.24),
-    ("WHERE", 0.22),
-    ("FIX", 0.18),
-)
+_COLUMNS = (("BEHAVIOUR", 0.10), ("CHECK", 0.0), ("VERDICT", 0.0), ("SYMPTOM", 0.26), ("CAUSE", 0.24),
+            ("WHERE", 0.22), ("FIX", 0.18))
 _GAP = "  "
 
 
@@ -154,25 +146,15 @@ def as_table(report: Report, *, width: int | None = None) -> str:
 
 
 def _cells(finding: Finding) -> list[str]:
-    return [
-        finding.behavior,
-        finding.check,
-        finding.verdict,
-        finding.symptom,
-        finding.cause,
-        finding.where,
-        finding.fix,
-    ]
+    return [finding.behavior, finding.check, finding.verdict, finding.symptom, finding.cause, finding.where,
+            finding.fix]
 
 
 def _table(findings: list[Finding], width: int) -> str:
     rows = [_cells(f) for f in findings]
     # Fixed columns are as wide as their longest value; the others share what is left.
-    fixed = {
-        i: max(len(_COLUMNS[i][0]), *(len(r[i]) for r in rows))
-        for i, (_, share) in enumerate(_COLUMNS)
-        if share == 0.0
-    }
+    fixed = {i: max(len(_COLUMNS[i][0]), *(len(r[i]) for r in rows))
+             for i, (_, share) in enumerate(_COLUMNS) if share == 0.0}
     free = max(width - sum(fixed.values()) - len(_GAP) * (len(_COLUMNS) - 1), 40)
     widths = []
     for i, (title, share) in enumerate(_COLUMNS):
@@ -216,3 +198,4 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def _line(cells: list[str], widths: list[int]) -> str:
     return _GAP.join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+

@@ -17,9 +17,8 @@ from pathlib import Path
 from hostlab.check.model import CheckInputError, DistributionInput
 
 
-def read(
-    path: str, *, params: dict[str, str] | None = None, variables: dict[str, str] | None = None
-) -> list[DistributionInput]:
+def read(path: str, *, params: dict[str, str] | None = None,
+         variables: dict[str, str] | None = None) -> list[DistributionInput]:
     """Every distribution in ``path``; CheckInputError names what cannot be read and where."""
     params, variables = params or {}, variables or {}
     target = Path(path)

@@ -93,21 +93,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "VpcOriginConfig": {"OriginKeepaliveTimeout": 5, "OriginReadTimeout": 30},
     # aws-properties-cloudfront-distribution-defaultcachebehavior.html and -cachebehavior.html
     "DefaultCacheBehavior": {
-        "AllowedMethods": {
-            "Quantity": 2,
-            "Items": ["GET", "HEAD"],
-            "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
-        },
+        "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
+                           "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
         "Compress": False,
         "FieldLevelEncryptionId": "",
         "SmoothStreaming": False,
     },
     "CacheBehavior": {
-        "AllowedMethods": {
-            "Quantity": 2,
-            "Items": ["GET", "HEAD"],
-            "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
-        },
+        "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
+                           "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
         "Compress": False,
         "FieldLevelEncryptionId": "",
         "SmoothStreaming": False,
@@ -182,9 +176,8 @@ def to_api(cfn: Any, api_shape, path: CfnPath, error: ErrorAt, parent: dict | No
             result = {"Enabled": bool(items), **result}
         if name == "AllowedMethods":
             cached = (parent or {}).get("CachedMethods", ["GET", "HEAD"])
-            cached_items = to_api(
-                cached, shape("CachedMethods").members["Items"], (*path[:-1], "CachedMethods"), error
-            )
+            cached_items = to_api(cached, shape("CachedMethods").members["Items"],
+                                  (*path[:-1], "CachedMethods"), error)
             result["CachedMethods"] = {"Quantity": len(cached_items), "Items": cached_items}
         return result
     if not isinstance(cfn, dict):
@@ -199,9 +192,8 @@ def to_api(cfn: Any, api_shape, path: CfnPath, error: ErrorAt, parent: dict | No
             raise error((*path, key), key, f"not a property of {name} the checker knows")
         result[api_member] = to_api(value, members[api_member], (*path, key), error, parent=cfn)
     if name in BEHAVIOUR_SHAPES and "CachedMethods" in cfn and "AllowedMethods" not in cfn:
-        result["AllowedMethods"] = to_api(
-            ["GET", "HEAD"], members["AllowedMethods"], (*path, "AllowedMethods"), error, parent=cfn
-        )
+        result["AllowedMethods"] = to_api(["GET", "HEAD"], members["AllowedMethods"],
+                                          (*path, "AllowedMethods"), error, parent=cfn)
     for member, default in DEFAULTS.get(name, {}).items():
         result.setdefault(member, default)
     if name in BEHAVIOUR_SHAPES and "ForwardedValues" in result:
@@ -283,10 +275,8 @@ def to_cfn(api_value: Any, api_shape) -> Any:
     name = api_shape.name
     if is_wrapper(api_shape) and name not in CFN_KEEPS_QUANTITY:
         if name == "GeoRestriction":
-            return {
-                "RestrictionType": api_value.get("RestrictionType"),
-                "Locations": list(api_value.get("Items", [])),
-            }
+            return {"RestrictionType": api_value.get("RestrictionType"),
+                    "Locations": list(api_value.get("Items", []))}
         return to_cfn(api_value.get("Items", []), api_shape.members["Items"])
     result: dict[str, Any] = {}
     for member, value in api_value.items():

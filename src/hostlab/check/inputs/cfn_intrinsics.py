@@ -43,7 +43,7 @@ PSEUDO_PARAMETERS: dict[str, Any] = {
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
     "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/"
-    "00000000-0000-4000-8000-000000000000",
+                    "00000000-0000-4000-8000-000000000000",
     "AWS::NotificationARNs": [],
 }
 
@@ -87,11 +87,8 @@ def stand_in_id(logical_id: str, length: int = 10, alphabet: str = "0123456789ab
 def in_header_value(path: tuple[str | int, ...]) -> bool:
     """Is this place an origin custom header's value (or an argument of a function that computes it)?"""
     for index, part in enumerate(path[:-2]):
-        if (
-            part == "OriginCustomHeaders"
-            and isinstance(path[index + 1], int)
-            and path[index + 2] == "HeaderValue"
-        ):
+        if (part == "OriginCustomHeaders" and isinstance(path[index + 1], int)
+                and path[index + 2] == "HeaderValue"):
             return True
     return False
 
@@ -113,8 +110,7 @@ class Template:
         if unknown:
             raise CheckInputError(
                 f"{shown}: --param {unknown[0]}: the template has no such parameter "
-                f"(it has: {', '.join(sorted(self.parameters)) or 'none'})"
-            )
+                f"(it has: {', '.join(sorted(self.parameters)) or 'none'})")
 
     # --- errors and places ---
 
@@ -154,9 +150,8 @@ class Template:
                 kept.append(index)
         return kept
 
-    def error(
-        self, path: tuple[str | int, ...], construct: str, why: str, line: int | None = None
-    ) -> CheckInputError:
+    def error(self, path: tuple[str | int, ...], construct: str, why: str,
+              line: int | None = None) -> CheckInputError:
         line = line or self.line_of(path)
         place = f"{self.shown}:{line}" if line else self.shown
         return CheckInputError(f"{place}: {dotted(path)}: {construct}: {why}")
@@ -171,12 +166,9 @@ class Template:
             if in_header_value(path):
                 self.notes.append(f"{dotted(path)}: dynamic reference {value!r}: stand-in secret value")
                 return SECRET_PLACEHOLDER
-            raise self.error(
-                path,
-                "dynamic reference {{resolve:...}}",
-                "read from SSM or Secrets Manager at deploy time; write the value in the "
-                "template or pass it as a parameter",
-            )
+            raise self.error(path, "dynamic reference {{resolve:...}}",
+                             "read from SSM or Secrets Manager at deploy time; write the value in the "
+                             "template or pass it as a parameter")
         return value
 
     def _resolve(self, node: Any, path: tuple[str | int, ...]) -> Any:
@@ -231,15 +223,12 @@ class Template:
             self.notes.append(f"NoEcho parameter {name} has no value: stand-in secret in {dotted(path[:-1])}")
             return SECRET_PLACEHOLDER
         else:
-            raise self.error(
-                path, f"Ref {name}", f"parameter {name} has no Default; pass --param {name}=VALUE"
-            )
+            raise self.error(path, f"Ref {name}",
+                             f"parameter {name} has no Default; pass --param {name}=VALUE")
         if kind.startswith("AWS::SSM::Parameter::Value") and name not in self.params:
-            raise self.error(
-                path,
-                f"Ref {name}",
-                f"parameter type {kind} is read from SSM at deploy time; pass --param {name}=VALUE",
-            )
+            raise self.error(path, f"Ref {name}",
+                             f"parameter type {kind} is read from SSM at deploy time; "
+                             f"pass --param {name}=VALUE")
         if kind == "CommaDelimitedList" or kind.startswith("List<"):
             return value if isinstance(value, list) else [item.strip() for item in str(value).split(",")]
         return value if isinstance(value, (int, float, bool)) else str(value)
@@ -281,9 +270,8 @@ class Template:
             raise self.error(path, construct, f"resource {logical_id} is not in the template")
         kind = self.resource_type(logical_id)
         if kind in NESTED_TYPES:
-            raise self.error(
-                path, construct, f"{kind} outputs come from another template; nested stacks are not supported"
-            )
+            raise self.error(path, construct,
+                             f"{kind} outputs come from another template; nested stacks are not supported")
         return self.attribute(logical_id, str(attribute))
 
     def attribute(self, logical_id: str, attribute: str) -> Any:
@@ -322,10 +310,8 @@ class Template:
             return self._physical_id(logical_id, ())
         if kind == "AWS::Lambda::Url" and attribute == "FunctionUrl":
             # aws-resource-lambda-url.html: FunctionUrl "https://<url-id>.lambda-url.<region>.on.aws/".
-            return (
-                f"https://{stand_in_id(logical_id, 32, 'abcdefghijklmnopqrstuvwxyz0123456789')}"
-                f".lambda-url.{REGION}.on.aws/"
-            )
+            return f"https://{stand_in_id(logical_id, 32, 'abcdefghijklmnopqrstuvwxyz0123456789')}" \
+                   f".lambda-url.{REGION}.on.aws/"
         if kind == FUNCTION_TYPE and attribute in ("FunctionARN", "FunctionMetadata.FunctionARN"):
             return function_ref(logical_id)
         if kind in POLICY_TYPES and attribute == "Id":
@@ -454,12 +440,9 @@ class Template:
         return json.dumps(self.resolve(argument, path), separators=(",", ":"))
 
     def _fn_importvalue(self, argument: Any, path: tuple[str | int, ...]) -> Any:
-        raise self.error(
-            path,
-            "Fn::ImportValue",
-            "the value is another stack's export; write it in the template or make it a "
-            "parameter and pass --param",
-        )
+        raise self.error(path, "Fn::ImportValue",
+                         "the value is another stack's export; write it in the template or make it a "
+                         "parameter and pass --param")
 
     def _fn_transform(self, argument: Any, path: tuple[str | int, ...]) -> Any:
         name = argument.get("Name") if isinstance(argument, dict) else argument

@@ -83,7 +83,8 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
             key = str(key)
         if key in result:
             # CloudFormation rejects duplicate keys; YAML would keep the last silently.
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = _line(key_node)
     return result
@@ -101,8 +102,7 @@ def _function(loader: _Loader, tag_suffix: str, node: yaml.Node) -> MarkedDict:
     key = _FUNCTION_TAGS.get(tag)
     if key is None:
         raise yaml.constructor.ConstructorError(
-            None, None, f"unknown tag {tag} (not a CloudFormation intrinsic function)", node.start_mark
-        )
+            None, None, f"unknown tag {tag} (not a CloudFormation intrinsic function)", node.start_mark)
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
         if key == "Fn::GetAtt":

@@ -55,18 +55,10 @@ HARMLESS_TRANSFORMS = ("AWS::Serverless-2016-10-31", "AWS::LanguageExtensions")
 
 # The resource types the reader looks at; any other type is ignored (and named in the notes).
 READ_TYPES = {
-    DISTRIBUTION_TYPE,
-    FUNCTION_TYPE,
-    *POLICY_TYPES,
-    "AWS::AppRunner::Service",
-    "AWS::ECS::ExpressGatewayService",
-    "AWS::ElasticLoadBalancingV2::LoadBalancer",
-    "AWS::EC2::SecurityGroup",
-    "AWS::EC2::SecurityGroupIngress",
-    "AWS::S3::Bucket",
-    "AWS::ApiGateway::RestApi",
-    "AWS::ApiGatewayV2::Api",
-    "AWS::Lambda::Url",
+    DISTRIBUTION_TYPE, FUNCTION_TYPE, *POLICY_TYPES,
+    "AWS::AppRunner::Service", "AWS::ECS::ExpressGatewayService", "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::S3::Bucket",
+    "AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api", "AWS::Lambda::Url",
 }
 
 _POLICY_CONFIG = {  # CloudFormation property holding the config -> botocore shape
@@ -74,11 +66,8 @@ _POLICY_CONFIG = {  # CloudFormation property holding the config -> botocore sha
     "origin-request": ("OriginRequestPolicyConfig", "OriginRequestPolicyConfig"),
     "response-headers": ("ResponseHeadersPolicyConfig", "ResponseHeadersPolicyConfig"),
 }
-_POLICY_MEMBERS = {
-    "CachePolicyId": "cache",
-    "OriginRequestPolicyId": "origin-request",
-    "ResponseHeadersPolicyId": "response-headers",
-}
+_POLICY_MEMBERS = {"CachePolicyId": "cache", "OriginRequestPolicyId": "origin-request",
+                   "ResponseHeadersPolicyId": "response-headers"}
 _SUB_NAMES = re.compile(r"\$\{([^}!][^}]*)\}")
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 
@@ -96,11 +85,9 @@ def read_text(text: str, params: dict[str, str], shown: str) -> list[Distributio
         else:
             line = getattr(document, "lines", {}).get("Transform")
             place = f"{shown}:{line}" if line else shown
-            raise CheckInputError(
-                f"{place}: Transform: {name}: template macros run in CloudFormation "
-                "and are not supported; check the processed template instead "
-                "(aws cloudformation get-template --template-stage Processed)"
-            )
+            raise CheckInputError(f"{place}: Transform: {name}: template macros run in CloudFormation "
+                                  "and are not supported; check the processed template instead "
+                                  "(aws cloudformation get-template --template-stage Processed)")
     template = Template(document, params, shown)
     resources = template.resources
     found = []
@@ -113,33 +100,18 @@ def read_text(text: str, params: dict[str, str], shown: str) -> list[Distributio
             continue
         found.append(logical_id)
     if not found:
-        nested = [
-            f"{key} ({resources[key].get('Type')})"
-            for key in resources
-            if isinstance(resources[key], dict) and resources[key].get("Type") in NESTED_TYPES
-        ]
+        nested = [f"{key} ({resources[key].get('Type')})" for key in resources
+                  if isinstance(resources[key], dict) and resources[key].get("Type") in NESTED_TYPES]
         if nested:
-            raise CheckInputError(
-                f"{shown}: no {DISTRIBUTION_TYPE} in this template; nested stacks are not "
-                f"supported: {', '.join(nested)}; check the nested template itself"
-            )
-        if any(
-            str(r.get("Type", "")).startswith("AWS::Serverless::")
-            for r in resources.values()
-            if isinstance(r, dict)
-        ):
-            raise CheckInputError(
-                f"{shown}: no {DISTRIBUTION_TYPE} in this template; AWS::Serverless::* "
-                "resources are not supported; check the transformed template"
-            )
+            raise CheckInputError(f"{shown}: no {DISTRIBUTION_TYPE} in this template; nested stacks are not "
+                                  f"supported: {', '.join(nested)}; check the nested template itself")
+        if any(str(r.get("Type", "")).startswith("AWS::Serverless::") for r in resources.values()
+               if isinstance(r, dict)):
+            raise CheckInputError(f"{shown}: no {DISTRIBUTION_TYPE} in this template; AWS::Serverless::* "
+                                  "resources are not supported; check the transformed template")
         raise CheckInputError(f"{shown}: no {DISTRIBUTION_TYPE} in this template")
-    ignored = sorted(
-        {
-            str(r.get("Type"))
-            for r in resources.values()
-            if isinstance(r, dict) and r.get("Type") not in READ_TYPES
-        }
-    )
+    ignored = sorted({str(r.get("Type")) for r in resources.values()
+                      if isinstance(r, dict) and r.get("Type") not in READ_TYPES})
     if ignored:
         notes.append("ignored (they do not shape a distribution or its origins): " + ", ".join(ignored))
     return [_distribution(template, logical_id, is_json, notes) for logical_id in found]
@@ -176,11 +148,8 @@ def _distribution(template: Template, logical_id: str, is_json: bool, notes: lis
 def _refuse_unsupported(template: Template, base: tuple, config: dict) -> None:
     for legacy in ("CustomOrigin", "S3Origin"):
         if legacy in config:
-            raise template.error(
-                (*base, legacy),
-                f"legacy {legacy}",
-                "the legacy origin form is not supported; write Origins instead",
-            )
+            raise template.error((*base, legacy), f"legacy {legacy}",
+                                 "the legacy origin form is not supported; write Origins instead")
     if "CNAMEs" in config:
         raise template.error((*base, "CNAMEs"), "legacy CNAMEs", "write Aliases instead")
     for required in ("Enabled", "DefaultCacheBehavior", "Origins"):
@@ -188,33 +157,21 @@ def _refuse_unsupported(template: Template, base: tuple, config: dict) -> None:
             raise template.error(base, required, "required and missing")
     groups = config.get("OriginGroups")
     if groups and (groups.get("Items") or int(groups.get("Quantity", 0) or 0)):
-        raise template.error(
-            (*base, "OriginGroups"),
-            "OriginGroups",
-            "origin groups (failover) are not supported by the checker",
-        )
+        raise template.error((*base, "OriginGroups"), "OriginGroups",
+                             "origin groups (failover) are not supported by the checker")
     behaviours = [(("DefaultCacheBehavior",), config.get("DefaultCacheBehavior") or {})]
     behaviours += [(("CacheBehaviors", i), b) for i, b in enumerate(config.get("CacheBehaviors") or [])]
     for path, behaviour in behaviours:
-        if (
-            isinstance(behaviour, dict)
-            and not behaviour.get("CachePolicyId")
-            and "ForwardedValues" not in behaviour
-        ):
+        if isinstance(behaviour, dict) and not behaviour.get("CachePolicyId") \
+                and "ForwardedValues" not in behaviour:
             # CloudFront API reference, DefaultCacheBehavior / CacheBehavior: "A CacheBehavior must include
             # either a CachePolicyId or ForwardedValues" (CachePolicyId, "Required: No" with that note).
-            raise template.error(
-                (*base, *path),
-                "CachePolicyId",
-                "a behaviour needs a CachePolicyId or the legacy ForwardedValues",
-            )
+            raise template.error((*base, *path), "CachePolicyId",
+                                 "a behaviour needs a CachePolicyId or the legacy ForwardedValues")
         if isinstance(behaviour, dict) and behaviour.get("LambdaFunctionAssociations"):
-            raise template.error(
-                (*base, *path, "LambdaFunctionAssociations"),
-                "LambdaFunctionAssociations",
-                "Lambda@Edge functions are not supported by the checker (CloudFront "
-                "Functions in FunctionAssociations are)",
-            )
+            raise template.error((*base, *path, "LambdaFunctionAssociations"), "LambdaFunctionAssociations",
+                                 "Lambda@Edge functions are not supported by the checker (CloudFront "
+                                 "Functions in FunctionAssociations are)")
 
 
 def _behaviour_paths(api: dict) -> list[ApiPath]:
@@ -243,12 +200,8 @@ def _functions_and_policies(template: Template, distribution: DistributionInput)
                     distribution.functions[name] = _function(template, name)
             else:
                 distribution.not_emulated.append(
-                    (
-                        api_path,
-                        f"CloudFront Function {arn} is not defined in this template: its code is "
-                        "unknown, so the checker does not run it",
-                    )
-                )
+                    (api_path, f"CloudFront Function {arn} is not defined in this template: its code is "
+                               "unknown, so the checker does not run it"))
         for member, kind in _POLICY_MEMBERS.items():
             policy_id = behaviour.get(member)
             if not policy_id:
@@ -259,12 +212,8 @@ def _functions_and_policies(template: Template, distribution: DistributionInput)
                     distribution.policies[name] = _policy(template, name, kind)
             elif not managed_policies.is_managed(policy_id):
                 distribution.not_emulated.append(
-                    (
-                        (*behaviour_path, member),
-                        f"{member} {policy_id} is neither a managed policy nor "
-                        "defined in this template: its settings are unknown",
-                    )
-                )
+                    ((*behaviour_path, member), f"{member} {policy_id} is neither a managed policy nor "
+                                                "defined in this template: its settings are unknown"))
 
 
 def _function(template: Template, name: str) -> FunctionInput:
@@ -277,20 +226,16 @@ def _function(template: Template, name: str) -> FunctionInput:
     if not isinstance(code, str):
         raise template.error((*path, "FunctionCode"), "FunctionCode", "expected the code as text")
     where = Where(template.shown, dotted((*path, "FunctionCode")), template.line_of((*path, "FunctionCode")))
-    return FunctionInput(
-        name=name, runtime=str(config.get("Runtime", "cloudfront-js-1.0")), code=code, where=where
-    )
+    return FunctionInput(name=name, runtime=str(config.get("Runtime", "cloudfront-js-1.0")), code=code,
+                         where=where)
 
 
 def _policy(template: Template, name: str, kind: str) -> PolicyInput:
     property_name, shape_name = _POLICY_CONFIG[kind]
     expected = next(t for t, k in POLICY_TYPES.items() if k == kind)
     if template.resource_type(name) != expected:
-        raise template.error(
-            ("Resources", name, "Type"),
-            template.resource_type(name),
-            f"used as a {kind} policy, expected {expected}",
-        )
+        raise template.error(("Resources", name, "Type"), template.resource_type(name),
+                             f"used as a {kind} policy, expected {expected}")
     path = ("Resources", name, "Properties", property_name)
     properties = template.resources[name].get("Properties") or {}
     if property_name not in properties:
@@ -301,9 +246,8 @@ def _policy(template: Template, name: str, kind: str) -> PolicyInput:
         return template.error((*path, *sub), construct, why)
 
     config = cfn_convert.to_api(resolved, cfn_convert.shape(shape_name), (), error)
-    return PolicyInput(
-        kind=kind, config=config, where=Where(template.shown, dotted(path), template.line_of(path))
-    )
+    return PolicyInput(kind=kind, config=config,
+                       where=Where(template.shown, dotted(path), template.line_of(path)))
 
 
 # --- origins ---
@@ -393,14 +337,8 @@ def _apprunner_public(template: Template, name: str) -> bool | None:
     # AWS::AppRunner::Service NetworkConfiguration.IngressConfiguration.IsPubliclyAccessible
     # (aws-properties-apprunner-service-ingressconfiguration.html); without a NetworkConfiguration the service
     # is public, as App Runner's default (App Runner Developer Guide, network-pl.html, "incoming traffic").
-    path = (
-        "Resources",
-        name,
-        "Properties",
-        "NetworkConfiguration",
-        "IngressConfiguration",
-        "IsPubliclyAccessible",
-    )
+    path = ("Resources", name, "Properties", "NetworkConfiguration", "IngressConfiguration",
+            "IsPubliclyAccessible")
     raw = _raw_at(template, path)
     if raw is None:
         return True
@@ -572,9 +510,8 @@ def _scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     text = str(value)
-    if text == "" or re.search(
-        r"[:#{}\[\],&*!|>'\"%@`]|^\s|\s$|^(true|false|yes|no|null|~|[-+.\d])", text, re.IGNORECASE
-    ):
+    if text == "" or re.search(r"[:#{}\[\],&*!|>'\"%@`]|^\s|\s$|^(true|false|yes|no|null|~|[-+.\d])", text,
+                               re.IGNORECASE):
         return json.dumps(text)
     return text
 

@@ -31,11 +31,8 @@ from hostlab.check.model import (
     policy_ref,
 )
 
-_POLICY_MEMBERS = {
-    "CachePolicyId": "cache",
-    "OriginRequestPolicyId": "origin-request",
-    "ResponseHeadersPolicyId": "response-headers",
-}
+_POLICY_MEMBERS = {"CachePolicyId": "cache", "OriginRequestPolicyId": "origin-request",
+                   "ResponseHeadersPolicyId": "response-headers"}
 
 
 def json_path(prefix: str, api_path: ApiPath) -> str:
@@ -77,7 +74,7 @@ class DistributionConfigSourceMap:
         parent, key = api_path[:-1], api_path[-1] if api_path else "DistributionConfig"
         while isinstance(key, int) and parent:  # a list item: give the whole list with that item set
             items = list(_value_at(self.config, parent) or [])
-            items[key : key + 1] = [api_value]
+            items[key:key + 1] = [api_value]
             key, parent, api_value = parent[-1], parent[:-1], items
         body = json.dumps({key: api_value}, indent=2)[1:-1].strip("\n")
         return f"in {json_path(self.prefix, parent) or 'the document'}:\n{body}"
@@ -102,38 +99,26 @@ def _behaviour_paths(config: dict) -> list[ApiPath]:
 def _refuse_unsupported(config: dict, shown: str, prefix: str) -> None:
     groups = config.get("OriginGroups") or {}
     if int(groups.get("Quantity", 0) or 0) or groups.get("Items"):
-        raise CheckInputError(
-            f"{shown}: {json_path(prefix, ('OriginGroups',))}: origin groups (failover) "
-            "are not supported by the checker"
-        )
+        raise CheckInputError(f"{shown}: {json_path(prefix, ('OriginGroups',))}: origin groups (failover) "
+                              "are not supported by the checker")
     for path in _behaviour_paths(config):
         lambdas = _value_at(config, (*path, "LambdaFunctionAssociations")) or {}
         if int(lambdas.get("Quantity", 0) or 0) or lambdas.get("Items"):
-            raise CheckInputError(
-                f"{shown}: {json_path(prefix, (*path, 'LambdaFunctionAssociations'))}: "
-                "Lambda@Edge functions are not supported by the checker (CloudFront "
-                "Functions in FunctionAssociations are)"
-            )
+            raise CheckInputError(f"{shown}: {json_path(prefix, (*path, 'LambdaFunctionAssociations'))}: "
+                                  "Lambda@Edge functions are not supported by the checker (CloudFront "
+                                  "Functions in FunctionAssociations are)")
 
 
 def _validate(config: dict, shown: str, prefix: str) -> None:
     report = ParamValidator().validate(config, cfn_convert.shape("DistributionConfig"))
     if report.has_errors():
-        raise CheckInputError(
-            f"{shown}: {prefix or 'the document'} is not a valid DistributionConfig "
-            f"(botocore's CloudFront model):\n{report.generate_report()}"
-        )
+        raise CheckInputError(f"{shown}: {prefix or 'the document'} is not a valid DistributionConfig "
+                              f"(botocore's CloudFront model):\n{report.generate_report()}")
 
 
-def build(
-    config: dict,
-    *,
-    name: str,
-    shown: str,
-    prefix: str,
-    functions: dict[str, FunctionInput] | None = None,
-    policies: dict[str, tuple[str, dict]] | None = None,
-) -> DistributionInput:
+def build(config: dict, *, name: str, shown: str, prefix: str,
+          functions: dict[str, FunctionInput] | None = None,
+          policies: dict[str, tuple[str, dict]] | None = None) -> DistributionInput:
     """A DistributionInput from an API-shaped DistributionConfig. ``functions`` (by ARN) and ``policies``
     ({policy ID: (kind, config)}) are what a live read found; without them, references are not emulated."""
     config = json.loads(json.dumps(config))  # a copy, and plain JSON types only
@@ -154,12 +139,8 @@ def build(
                 association["FunctionARN"] = function_ref(function.name)
             else:
                 distribution.not_emulated.append(
-                    (
-                        api_path,
-                        f"CloudFront Function {arn}: its code is not in this document (check the "
-                        "distribution live, or its template, to run it)",
-                    )
-                )
+                    (api_path, f"CloudFront Function {arn}: its code is not in this document (check the "
+                               "distribution live, or its template, to run it)"))
         for member, kind in _POLICY_MEMBERS.items():
             policy_id = behaviour.get(member)
             if not policy_id or managed_policies.is_managed(policy_id):
@@ -171,11 +152,8 @@ def build(
                 behaviour[member] = policy_ref(policy_id)
             else:
                 distribution.not_emulated.append(
-                    (
-                        (*behaviour_path, member),
-                        f"custom {kind} policy {policy_id}: its settings are not in this document",
-                    )
-                )
+                    ((*behaviour_path, member), f"custom {kind} policy {policy_id}: its settings are not in "
+                                                "this document"))
     return distribution
 
 

@@ -22,29 +22,15 @@ from hostlab.check.inputs import distribution_config
 from hostlab.check.model import DistributionInput, FunctionInput, Where
 
 # Every call this module makes; a test asserts each is a read.
-READ_CALLS = (
-    "GetDistributionConfig",
-    "ListFunctions",
-    "GetFunction",
-    "GetCachePolicy",
-    "GetOriginRequestPolicy",
-    "GetResponseHeadersPolicy",
-)
+READ_CALLS = ("GetDistributionConfig", "ListFunctions", "GetFunction", "GetCachePolicy",
+              "GetOriginRequestPolicy", "GetResponseHeadersPolicy")
 
 _POLICY_READS = {
     "CachePolicyId": ("cache", "get_cache_policy", "CachePolicy", "CachePolicyConfig"),
-    "OriginRequestPolicyId": (
-        "origin-request",
-        "get_origin_request_policy",
-        "OriginRequestPolicy",
-        "OriginRequestPolicyConfig",
-    ),
-    "ResponseHeadersPolicyId": (
-        "response-headers",
-        "get_response_headers_policy",
-        "ResponseHeadersPolicy",
-        "ResponseHeadersPolicyConfig",
-    ),
+    "OriginRequestPolicyId": ("origin-request", "get_origin_request_policy", "OriginRequestPolicy",
+                              "OriginRequestPolicyConfig"),
+    "ResponseHeadersPolicyId": ("response-headers", "get_response_headers_policy", "ResponseHeadersPolicy",
+                                "ResponseHeadersPolicyConfig"),
 }
 
 
@@ -73,11 +59,8 @@ def read_live(distribution_id: str, cloudfront_client) -> list[DistributionInput
     shown = f"distribution {distribution_id}"
     answer = cloudfront_client.get_distribution_config(Id=distribution_id)
     config = answer["DistributionConfig"]
-    arns = {
-        association["FunctionARN"]
-        for behaviour in _behaviours(config)
-        for association in (behaviour.get("FunctionAssociations") or {}).get("Items") or []
-    }
+    arns = {association["FunctionARN"] for behaviour in _behaviours(config)
+            for association in (behaviour.get("FunctionAssociations") or {}).get("Items") or []}
     functions: dict[str, FunctionInput] = {}
     if arns:
         runtimes = _live_runtimes(cloudfront_client)
@@ -86,11 +69,9 @@ def read_live(distribution_id: str, cloudfront_client) -> list[DistributionInput
             code = cloudfront_client.get_function(Name=name, Stage="LIVE")["FunctionCode"]
             code = code.read() if hasattr(code, "read") else code
             functions[arn] = FunctionInput(
-                name=name,
-                runtime=runtimes.get(arn, "cloudfront-js-1.0"),
+                name=name, runtime=runtimes.get(arn, "cloudfront-js-1.0"),
                 code=code.decode("utf-8") if isinstance(code, bytes) else str(code),
-                where=Where(shown, f"function {name} (LIVE stage)"),
-            )
+                where=Where(shown, f"function {name} (LIVE stage)"))
     policies: dict[str, tuple[str, dict]] = {}
     for behaviour in _behaviours(config):
         for member, (kind, call, key, config_key) in _POLICY_READS.items():
@@ -98,13 +79,5 @@ def read_live(distribution_id: str, cloudfront_client) -> list[DistributionInput
             if policy_id and not managed_policies.is_managed(policy_id) and policy_id not in policies:
                 read = getattr(cloudfront_client, call)(Id=policy_id)
                 policies[policy_id] = (kind, read[key][config_key])
-    return [
-        distribution_config.build(
-            config,
-            name=distribution_id,
-            shown=shown,
-            prefix="DistributionConfig",
-            functions=functions,
-            policies=policies,
-        )
-    ]
+    return [distribution_config.build(config, name=distribution_id, shown=shown, prefix="DistributionConfig",
+                                      functions=functions, policies=policies)]
