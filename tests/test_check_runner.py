@@ -164,3 +164,22 @@ def test_two_inputs_with_the_same_aliases_are_both_checked():
     assert by[("SiteBroken", "host")].verdict == "OK"
     assert "probed with OriginSslProtocols ['TLSv1.2']" in by[("SiteBroken", "host")].symptom
     assert "not created" not in by[("SiteFixed", "host")].symptom
+
+
+def test_a_config_with_a_readers_str_subclass_is_checked():
+    """The Terraform reader leaves str subclasses (a sensitive variable's stand-in that names the variable)
+    in the config; the engine copies the config as plain JSON, so they neither break copying nor reach
+    boto3."""
+
+    class Named(str):
+        def __new__(cls, value, variable):
+            made = super().__new__(cls, value)
+            made.variable = variable
+            return made
+
+    dist = tutorial_fixed()
+    header = dist.config["Origins"]["Items"][0]["CustomHeaders"]["Items"][0]
+    header["HeaderValue"] = Named(header["HeaderValue"], "origin_secret")
+    report = runner.check_inputs([dist])
+    bypass = next(f for f in report.findings if f.check == "origin-bypass")
+    assert bypass.verdict == "OK" and "-> 403" in bypass.symptom

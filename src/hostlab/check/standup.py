@@ -446,7 +446,7 @@ class StandUp:
         """Create ``dist`` (or ``config``, a variant of it) with the stand-ins and wait until it is deployed.
         What the backend refuses becomes Deployed.error, never an exception."""
         deployed = Deployed(dist, standins)
-        config = copy.deepcopy(config if config is not None else dist.config)
+        config = plain(config if config is not None else dist.config)
         try:
             refs = self._references(dist)
             config = _replace_refs(config, refs)
@@ -618,6 +618,12 @@ class StandUp:
         new.setdefault("SSLSupportMethod", "sni-only")
         config["ViewerCertificate"] = new
         deployed.notes.append(f"certificate for {', '.join(aliases)}: issued by the local backend's ACM")
+
+
+def plain(value: Any) -> Any:
+    """A deep copy made of plain JSON types: readers may leave str subclasses in a config (the Terraform
+    reader's Secret, which names its variable) that copy.deepcopy cannot rebuild and botocore need not see."""
+    return json.loads(json.dumps(value))
 
 
 def _secret_header(origin: dict[str, Any]) -> tuple[str, str] | None:
