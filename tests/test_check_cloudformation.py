@@ -746,6 +746,9 @@ def test_managed_policy_names_and_ids_match_the_local_backends_tables():
 
 
 def test_the_check_readers_do_not_import_the_local_backend():
-    sources = (ROOT / "src/hostlab/check").rglob("*.py")
+    # The readers and what they share (check_shared.md); the engine (backend.py, standup.py) runs the local
+    # backend by design.
+    check = ROOT / "src/hostlab/check"
+    sources = [*(check / "inputs").rglob("*.py"), check / "model.py", check / "managed_policies.py"]
     imports = ("from hostlab.local", "import hostlab.local", "from hostlab import local")
     assert not [path.name for path in sources if any(i in path.read_text() for i in imports)]

@@ -216,6 +216,28 @@ def test_status_and_slow_helpers(run_app):
     assert session.get(f"{base}/nope", timeout=TIMEOUT).status_code == 404
 
 
+def test_check_route_form_serves_the_route_after_the_marker_under_any_prefix(run_app):
+    session, base = run_app()
+    account = session.get(f"{base}/api/hostlab-check/account/n1", cookies={"user": "alice"}, timeout=TIMEOUT)
+    error = session.get(f"{base}/hostlab-check/status/503/n2.jpg", timeout=TIMEOUT)
+    echo = session.get(f"{base}/static/hostlab-check/echo/n3?x=1", timeout=TIMEOUT).json()
+    static = session.get(f"{base}/x/hostlab-check/static/app.css", timeout=TIMEOUT)
+    assert "Hello, alice" in account.text
+    assert error.status_code == 503
+    assert echo["path"] == "/static/hostlab-check/echo/n3" and echo["query"] == "x=1"
+    assert static.headers["content-type"] == "text/css"
+    # Positive controls: without the marker, or with an unknown route, the path is what it says.
+    assert session.get(f"{base}/api/account/n1", timeout=TIMEOUT).status_code == 404
+    assert session.get(f"{base}/hostlab-check/nope/n4", timeout=TIMEOUT).status_code == 404
+
+
+def test_check_route_form_has_no_health_check_bypassing_the_secret(run_app):
+    session, base = run_app(origin_secret="s3cret")
+    assert session.get(f"{base}/hostlab-check/healthz/n1", timeout=TIMEOUT).status_code == 403
+    assert session.get(f"{base}/hostlab-check/echo/n1", timeout=TIMEOUT).status_code == 403
+    assert session.get(f"{base}/healthz", timeout=TIMEOUT).status_code == 200
+
+
 def test_bodies_with_length_and_chunked_are_read(run_app):
     session, base = run_app()
     sized = session.post(f"{base}/echo", data=b"x" * 1000, timeout=TIMEOUT).json()

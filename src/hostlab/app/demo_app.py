@@ -14,6 +14,18 @@ It makes the host problem visible from inside the application:
     /healthz       200 "ok" for App Runner's health check
     /              a short index
 
+The same routes in a prefix-free form, for `hostlab check`, whose probes must match any cache behaviour's
+path pattern: a path containing ``hostlab-check/`` is served as the route named after it, and whatever
+follows the route (a nonce that keeps cache keys apart, an extension the pattern needs) is ignored:
+
+    /api/hostlab-check/account/n1           is /account
+    /hostlab-check/status/503/n2.jpg        is /status/503
+    /static/hostlab-check/echo/n3           is /echo
+    /x/hostlab-check/static/app.css         is /static/app.css  (everything after "static/" is kept)
+
+Routes: echo, account, login, slow, status/CODE, static/...; /healthz has no such form (it is the one path
+the origin secret does not protect).
+
 Origin-bypass protection: when ORIGIN_SECRET is set, every request except /healthz must carry the header
 named by ORIGIN_SECRET_HEADER (default x-origin-secret) with that value, or it gets 403. Only such a
 request may tell the app its public host through X-Forwarded-Host; without the secret that header is
@@ -136,7 +148,7 @@ class DemoHandler(BaseHTTPRequestHandler):
     def handle_any(self):
         self.request_number = self.server.count_request()
         url = urlsplit(self.path)
-        path = url.path or "/"
+        path = check_route(url.path or "/")
         try:
             body = self.read_body()
         except ValueError:
@@ -271,6 +283,25 @@ class DemoHandler(BaseHTTPRequestHandler):
         rid = self.headers.get("x-request-id", "-") if getattr(self, "headers", None) else "-"
         when = self.log_date_time_string()
         sys.stderr.write(f"{self.client_address[0]} [{when}] {format % args} rid={rid}\n")
+
+
+CHECK_MARKER = "hostlab-check/"
+CHECK_ROUTES = ("echo", "account", "login", "slow", "status", "static")
+
+
+def check_route(path):
+    """The route a `hostlab check` probe path stands for (see the module docstring); other paths unchanged."""
+    if CHECK_MARKER not in path:
+        return path
+    parts = path.split(CHECK_MARKER, 1)[1].split("/")
+    route = parts[0]
+    if route not in CHECK_ROUTES:
+        return path
+    if route == "status":
+        return f"/status/{parts[1] if len(parts) > 1 else ''}"
+    if route == "static":
+        return "/static/" + "/".join(parts[1:])
+    return f"/{route}"
 
 
 def read_chunked(stream):
