@@ -28,6 +28,7 @@ ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 TERRAFORM_VERSION = "1.9.8"
 PROVIDER = "registry.terraform.io/hashicorp/aws"
+ALIAS = "www.example.com"
 CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]  # a set: Terraform sorts it
 
@@ -346,7 +347,9 @@ def broken():
 
 
 def fixed():
-    """infra/apprunner/terraform with apprunner_service_domain = APP_DOMAIN and origin_secret = SECRET."""
+    """infra/apprunner/terraform with apprunner_service_domain = APP_DOMAIN, origin_secret = SECRET and the
+    alias ALIAS with CERTIFICATE_ARN (the viewer-TLS fix needs an alias: with the default certificate
+    CloudFront keeps the TLSv1 policy)."""
     default = behavior(
         allowed_methods=ALL_METHODS,
         cache_policy_id=CACHING_DISABLED,
@@ -378,7 +381,16 @@ def fixed():
         http_version="http2and3",
         ipv6=True,
     )
-    values["aliases"] = []
+    values["aliases"] = [ALIAS]
+    values["viewer_certificate"] = [
+        {
+            "acm_certificate_arn": CERTIFICATE_ARN,
+            "cloudfront_default_certificate": False,
+            "iam_certificate_id": "",
+            "minimum_protocol_version": "TLSv1.2_2021",
+            "ssl_support_method": "sni-only",
+        }
+    ]
     sensitive = {"origin": [{"custom_header": [{"value": True}]}]}
     function = {
         "code": FUNCTION_JS,
@@ -502,8 +514,8 @@ def fixed():
             "origin_secret": SECRET,
             "origin_secret_header_name": "X-Origin-Secret",
             "static_path_pattern": "/static/*",
-            "alternate_domain_name": "",
-            "acm_certificate_arn": "",
+            "alternate_domain_name": ALIAS,
+            "acm_certificate_arn": CERTIFICATE_ARN,
         },
         [
             planned(address, "aws_cloudfront_distribution", "this", values, sensitive),

@@ -8,7 +8,8 @@ locals {
   caching_optimized             = "658327ea-f89d-4fab-a63d-7e88639e58f6"
   all_viewer_except_host_header = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
-  origin_id = "express"
+  origin_id     = "express"
+  custom_domain = var.alternate_domain_name != "" && var.acm_certificate_arn != ""
   # <2 letters>-<32 hex>.ecs.<region>.on.aws, covered by the certificate Express puts on the listener.
   endpoint = trimprefix(aws_ecs_express_gateway_service.app.ingress_paths[0].endpoint, "https://")
 }
@@ -68,6 +69,7 @@ resource "aws_cloudfront_distribution" "this" {
   http_version    = "http2and3"
   is_ipv6_enabled = true
   price_class     = "PriceClass_100"
+  aliases         = local.custom_domain ? [var.alternate_domain_name] : []
 
   origin {
     origin_id   = local.origin_id
@@ -135,8 +137,12 @@ resource "aws_cloudfront_distribution" "this" {
     }
   }
 
+  # With the *.cloudfront.net certificate CloudFront uses the TLSv1 policy whatever you ask for (CloudFront API
+  # reference, ViewerCertificate, MinimumProtocolVersion): TLSv1.2_2021 needs an alias and its certificate.
   viewer_certificate {
-    cloudfront_default_certificate = true
-    minimum_protocol_version       = "TLSv1"
+    cloudfront_default_certificate = !local.custom_domain
+    acm_certificate_arn            = local.custom_domain ? var.acm_certificate_arn : null
+    ssl_support_method             = local.custom_domain ? "sni-only" : null
+    minimum_protocol_version       = local.custom_domain ? "TLSv1.2_2021" : "TLSv1"
   }
 }

@@ -46,3 +46,15 @@ variable "static_path_pattern" {
   type        = string
   default     = "/static/*"
 }
+
+variable "alternate_domain_name" {
+  description = "Optional www.example.com; needs acm_certificate_arn too"
+  type        = string
+  default     = ""
+}
+
+variable "acm_certificate_arn" {
+  description = "Optional ACM certificate in us-east-1 covering alternate_domain_name"
+  type        = string
+  default     = ""
+}
