@@ -28,7 +28,16 @@ def backend_ready(dist: DistributionInput, cloudfront, make_client) -> dict:
         cloudfront.publish_function(Name=created["FunctionSummary"]["Name"], IfMatch=created["ETag"])
         arn = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
         config = json.loads(json.dumps(config).replace(json.dumps(function_ref(name)), json.dumps(arn)))
-    aliases = [f"{token}.{alias}" for alias in config["Aliases"].get("Items", [])]
+    config = with_issued_certificate(config, token, make_client)
+    config["CallerReference"] = token
+    return config
+
+
+def with_issued_certificate(config: dict, token: str, make_client) -> dict:
+    """The config with its aliases made unique (``<token>.<alias>``) and, when it names an ACM certificate,
+    an ISSUED one imported for them in its place."""
+    config = json.loads(json.dumps(config))
+    aliases = [f"{token}.{alias}" for alias in config.get("Aliases", {}).get("Items", [])]
     if aliases:
         config["Aliases"] = {"Quantity": len(aliases), "Items": aliases}
     if config["ViewerCertificate"].get("ACMCertificateArn"):
@@ -39,5 +48,4 @@ def backend_ready(dist: DistributionInput, cloudfront, make_client) -> dict:
             PrivateKey=leaf.private_key_pem.bytes(),
             CertificateChain=ca.cert_pem.bytes(),
         )["CertificateArn"]
-    config["CallerReference"] = token
     return config

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from terraform_check_support import with_issued_certificate
 
 from hostlab.check import managed_policies
 from hostlab.check.inputs import cfn_convert, cloudformation, read
@@ -698,11 +699,13 @@ def _create_placeholders(client, distribution, tag: str) -> dict:
 @pytest.mark.parametrize("name", ["tutorial-apprunner-cfn-broken", "tutorial-apprunner-cfn-fixed",
                                   "tutorial-express-cfn-broken", "tutorial-express-cfn-fixed",
                                   "aws-samples-cloudfront-dynamic-ota"])
-def test_create_distribution_accepts_the_converted_config(name, account):
+def test_create_distribution_accepts_the_converted_config(name, cloudfront, make_client):
     (distribution,), _ = fixture_inputs(name)
-    config = _create_placeholders(account, distribution, name)
-    created = account.create_distribution(DistributionConfig=config)["Distribution"]
-    stored = account.get_distribution_config(Id=created["Id"])["DistributionConfig"]
+    # The fixed templates name an alias and its certificate: an issued one (in the same account) is
+    # imported in its place.
+    config = with_issued_certificate(_create_placeholders(cloudfront, distribution, name), name, make_client)
+    created = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    stored = cloudfront.get_distribution_config(Id=created["Id"])["DistributionConfig"]
     assert stored["Origins"] == config["Origins"] or stored["Origins"]["Items"][0]["DomainName"] == \
         config["Origins"]["Items"][0]["DomainName"]
     target = config["DefaultCacheBehavior"]["TargetOriginId"]
