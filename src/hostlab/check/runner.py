@@ -58,7 +58,7 @@ def check_inputs(
         return Report(findings, [], notes)
     with private_backend(env) as backend:
         standup = StandUp(backend)
-        for dist in inputs:
+        for number, dist in enumerate(inputs, 1):
             standins = standup.standins(dist, override)
             if progress is not None:
                 progress(_progress_line(dist, standins))
@@ -75,8 +75,9 @@ def check_inputs(
                 prober.tls_failed = failed
                 prober.twin = standup.redeploy(deployed, _tls_corrected(deployed.config, failed, standins))
             findings.extend(prober.run())
-            standup.retire(deployed)
-            standup.release(standins)
+            if number < len(inputs):  # the last one goes with the backend
+                standup.retire(deployed)
+                standup.release(standins)
     return Report(findings, [d.name for d in inputs], notes)
 
 
