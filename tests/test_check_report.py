@@ -68,21 +68,27 @@ def test_junit_marks_fail_as_failure_and_unchecked_as_skipped():
     assert suites["Other"].find("testcase/skipped").get("message").startswith(NA)
 
 
-def test_table_has_every_column_and_the_patches():
-    text = report.render(mixed(), "table", width=140)
-    header = text.splitlines()[1]
-    for column in ("BEHAVIOUR", "CHECK", "VERDICT", "SYMPTOM", "CAUSE", "WHERE", "FIX"):
-        assert column in header
-    assert "== Cdn" in text and "== Other" in text
-    assert "Suggested patches:" in text
-    assert "OriginRequestPolicyId: b689b0a8" in text
-    assert "NoEcho parameter OriginSecret" in text
-    assert max(len(line) for line in text.splitlines() if not line.startswith("FAILED")) <= 140
+def test_table_is_a_behaviour_by_check_matrix_then_every_finding_that_is_not_ok():
+    text = report.render(mixed(), "table", width=100)
+    lines = text.splitlines()
+    assert lines[0] == "== Cdn"
+    assert lines[1].split() == ["BEHAVIOUR", "host", "origin-tls", "read-timeout"]
+    assert lines[2].split() == ["Default", "(*)", FAIL, OK, NOT_CHECKED]
+    assert "Default (*) / host: FAIL" in lines
+    assert "Default (*) / read-timeout: NOT_CHECKED" in lines
+    assert "Default (*) / origin-tls: OK" not in lines  # an OK is in the matrix only
+    for label in ("symptom:", "cause:", "where:", "fix:"):
+        assert any(line.startswith(f"  {label}") for line in lines), label
+    assert "      OriginRequestPolicyId: b689b0a8-53d0-40ab-baf2-68738e2966ac" in lines  # the FAIL's patch
+    assert sum(line == "  patch:" for line in lines) == 1  # NOT_CHECKED and N/A have none
+    assert "== Other" in lines
+    assert "- NoEcho parameter OriginSecret: stand-in value" in lines
+    assert max(len(line) for line in lines) <= 100
 
 
-def test_table_without_failures_has_no_patch_section():
+def test_table_without_failures_is_the_matrix_and_the_summary():
     text = report.as_table(Report(findings=[finding(OK)], distributions=["Cdn"]), width=120)
-    assert "Suggested patches" not in text
+    assert "symptom:" not in text and "patch:" not in text
     assert text.rstrip().endswith("0 N/A")
 
 

@@ -21,7 +21,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-from hostlab.check.model import FAIL, NA, NOT_CHECKED, VERDICTS, Finding, Report
+from hostlab.check.model import FAIL, NA, NOT_CHECKED, OK, VERDICTS, Finding, Report
 
 SCHEMA = "hostlab-check/1"
 FORMATS = ("table", "json", "junit")
@@ -115,61 +115,58 @@ def _details(finding: Finding) -> str:
     return "\n".join(lines)
 
 
-# The table's columns and the share of the free width each wrapped column gets.
-_COLUMNS = (("BEHAVIOUR", 0.10), ("CHECK", 0.0), ("VERDICT", 0.0), ("SYMPTOM", 0.26), ("CAUSE", 0.24),
-            ("WHERE", 0.22), ("FIX", 0.18))
 _GAP = "  "
+_LABELS = ("symptom", "cause", "where", "fix")
 
 
 def as_table(report: Report, *, width: int | None = None) -> str:
-    """One table per distribution, the suggested patches for its FAILs below it, a summary line last."""
-    width = width or shutil.get_terminal_size((160, 24)).columns
+    """Per distribution: a behaviour x check table of verdicts, then, for every finding that is not OK, its
+    symptom, cause, place in the input, fix (with the post's section) and, for a FAIL, the suggested patch.
+    A summary line last. Lines are wrapped to ``width`` (the terminal's by default)."""
+    width = max(width or shutil.get_terminal_size((120, 24)).columns, 60)
     blocks = []
     for distribution in report.distributions:
         own = [f for f in report.findings if f.distribution == distribution]
-        blocks.append(f"== {distribution}")
+        blocks.append(f"{'' if not blocks else chr(10)}== {distribution}")
         if not own:
             blocks.append("(no findings)")
             continue
-        blocks.append(_table(own, width))
-        patches = [f for f in own if f.verdict == FAIL and f.patch]
-        if patches:
-            blocks.append("Suggested patches:")
-            for finding in patches:
-                blocks.append(f"- {finding.behavior}, {finding.check} ({finding.where}):")
-                blocks.append(textwrap.indent(finding.patch.rstrip("\n"), "    "))
+        blocks.append(_matrix(own))
+        for finding in own:
+            if finding.verdict != OK:
+                blocks.append(_details_block(finding, width))
     if report.notes:
-        blocks.append("Notes:")
-        blocks += [f"- {note}" for note in report.notes]
+        blocks.append("\nNotes:")
+        blocks += ["\n".join(_wrap_labelled("- ", note, width)) for note in report.notes]
     blocks.append(summary_line(report))
     return "\n".join(blocks) + "\n"
 
 
-def _cells(finding: Finding) -> list[str]:
-    return [finding.behavior, finding.check, finding.verdict, finding.symptom, finding.cause, finding.where,
-            finding.fix]
+def _matrix(findings: list[Finding]) -> str:
+    """Rows: behaviours in order; columns: checks in order; cells: verdicts."""
+    behaviours = list(dict.fromkeys(f.behavior for f in findings))
+    checks = list(dict.fromkeys(f.check for f in findings))
+    verdict = {(f.behavior, f.check): f.verdict for f in findings}
+    rows = [["BEHAVIOUR", *checks]]
+    rows += [[b, *(verdict.get((b, c), "-") for c in checks)] for b in behaviours]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(_GAP.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
 
 
-def _table(findings: list[Finding], width: int) -> str:
-    rows = [_cells(f) for f in findings]
-    # Fixed columns are as wide as their longest value; the others share what is left.
-    fixed = {i: max(len(_COLUMNS[i][0]), *(len(r[i]) for r in rows))
-             for i, (_, share) in enumerate(_COLUMNS) if share == 0.0}
-    free = max(width - sum(fixed.values()) - len(_GAP) * (len(_COLUMNS) - 1), 40)
-    widths = []
-    for i, (title, share) in enumerate(_COLUMNS):
-        if i in fixed:
-            widths.append(fixed[i])
-        else:
-            longest = max(len(title), *(len(r[i]) for r in rows))
-            widths.append(max(min(int(free * share), longest), len(title), 8))
-    lines = [_line([title for title, _ in _COLUMNS], widths)]
-    lines.append(_line(["-" * w for w in widths], widths))
-    for row in rows:
-        wrapped = [_wrap(cell, w) for cell, w in zip(row, widths, strict=True)]
-        for n in range(max(len(w) for w in wrapped)):
-            lines.append(_line([w[n] if n < len(w) else "" for w in wrapped], widths))
+def _details_block(finding: Finding, width: int) -> str:
+    lines = ["", f"{finding.behavior} / {finding.check}: {finding.verdict}"]
+    for label in _LABELS:
+        lines += _wrap_labelled(f"  {label + ':':<9}", getattr(finding, label), width)
+    if finding.verdict == FAIL and finding.patch:
+        lines.append("  patch:")
+        lines += ["      " + line for line in finding.patch.rstrip("\n").splitlines()]
     return "\n".join(lines)
+
+
+def _wrap_labelled(label: str, text: str, width: int) -> list[str]:
+    body = _wrap(text, width - len(label))
+    return [label + body[0]] + [" " * len(label) + line for line in body[1:]]
 
 
 _BREAKS = re.compile(r"(?<=[ ./:#,=])")  # a property path or URL may break after these
@@ -180,7 +177,7 @@ def _wrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
     current = ""
     for piece in _BREAKS.split(text):
-        while len(piece) > width:  # a piece longer than the column: cut it
+        while len(piece) > width:  # a piece longer than the line: cut it
             if current:
                 lines.append(current.rstrip())
                 current = ""
@@ -194,8 +191,3 @@ def _wrap(text: str, width: int) -> list[str]:
     if current.strip() or not lines:
         lines.append(current.rstrip())
     return lines
-
-
-def _line(cells: list[str], widths: list[int]) -> str:
-    return _GAP.join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
-
