@@ -45,3 +45,31 @@ def test_unreadable_input_exits_2_naming_it(tmp_path, capsys, monkeypatch):
     missing = tmp_path / "nowhere.yaml"
     assert cli.main(["check", str(missing)]) == cli.EXIT_USAGE
     assert f"{missing}: no such file or directory" in capsys.readouterr().err
+
+
+def test_the_posts_example_script_fails_the_broken_configuration_and_passes_the_fixed_one(tmp_path):
+    """infra/check/check-tutorial.sh, included in the post: `hostlab check` end to end through the command,
+    exit 1 on the tutorial's naive configuration and 0 on the fix, with the JUnit file written."""
+    import os
+    import subprocess
+    import sys
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    junit = repo / "build" / "cloudfront-check.xml"
+    junit.unlink(missing_ok=True)
+    env = {**os.environ, "HOSTLAB": str(Path(sys.prefix) / "bin" / "hostlab")}
+    env.pop("HOSTLAB_BACKEND", None)
+    result = subprocess.run(["bash", str(repo / "infra/check/check-tutorial.sh")], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    out = result.stdout
+    assert "broken configuration: exit 1" in out, result.stdout + result.stderr
+    assert "fixed configuration: exit 0" in out, result.stdout + result.stderr
+    # The broken one's table names the three failures of the post's title.
+    assert "Default (*)  FAIL  FAIL        FAIL" in out
+    assert "OriginRequestPolicyId: b689b0a8-53d0-40ab-baf2-68738e2966ac" in out  # its suggested patch
+    suites = ET.parse(junit).getroot()
+    assert (suites.get("failures"), suites.get("skipped")) == ("0", "0")
+    assert int(suites.get("tests")) == 14  # 2 behaviours x 7 checks
+    assert "checking aws_cloudfront_distribution.this" in result.stderr  # the progress line

@@ -28,6 +28,7 @@ POST = POST_DIR / "index.qmd"
 
 # Files the post includes verbatim; tests/test_infra.py lints, parses or runs each of them.
 TESTED_INCLUDES = {
+    "infra/check/check-tutorial.sh",  # tests/test_check_cli.py runs it
     "infra/apprunner/boto3/apply_fix.py",
     "infra/apprunner/cli/apply-fix.sh",
     "infra/apprunner/cli/distribution-config.json",
