@@ -9,6 +9,7 @@ worker that gets one of these tests.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import pytest
@@ -22,6 +23,7 @@ from check_support import (
     tutorial_fixed,
 )
 
+from hostlab.check.backend import private_backend
 from hostlab.check.model import (
     CHECKS,
     FAIL,
@@ -205,18 +207,24 @@ INPUTS = [
 
 class Runs:
     """The engine's findings per distribution, each distribution checked once per test process. A test names
-    the distributions it needs (need()), which are checked together on one private backend: tests spread
-    over xdist workers then each pay for their own distributions only, not for a whole shared run."""
+    the distributions it needs (need()): tests spread over xdist workers then each pay for their own
+    distributions only, not for a whole shared run. All runs of a process share one private backend
+    (check_inputs' ``backend``: each distribution and its stand-ins deleted after their checks), started on
+    first use and stopped when the module's tests are done."""
 
     def __init__(self):
         self.findings: dict[str, list] = {}
         self.progress: dict[str, str] = {}
+        self._backend = contextlib.ExitStack()
+        self.backend = None
 
     def need(self, *names: str) -> Runs:
         missing = [d for d in INPUTS if d.name in names and d.name not in self.findings]
         if missing:
+            if self.backend is None:
+                self.backend = self._backend.enter_context(private_backend())
             lines: list[str] = []
-            report = check_inputs(missing, progress=lines.append)
+            report = check_inputs(missing, progress=lines.append, backend=self.backend)
             assert report.distributions == [d.name for d in missing]
             for dist, line in zip(missing, lines, strict=True):
                 self.findings[dist.name] = [f for f in report.findings if f.distribution == dist.name]
@@ -225,6 +233,13 @@ class Runs:
 
 
 _RUNS = Runs()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_the_shared_backend():
+    yield
+    _RUNS._backend.close()
+    _RUNS.backend = None
 
 
 @pytest.fixture

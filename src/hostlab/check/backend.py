@@ -9,12 +9,13 @@ bundle and proxies instead of os.environ.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,9 @@ class PrivateBackend:
     state: State
     settings: Settings
     session: requests.Session  # through the backend's CONNECT proxy, trusting its CA; deaf to the environment
+    # Numbers for the names of what the checker creates here, unique for the backend's life (a kept backend
+    # serves several runs).
+    numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def new_session(self) -> requests.Session:
         """Another session like ``session`` (one per thread)."""

@@ -3,13 +3,14 @@ return a Report (findings in the order distributions -> behaviours -> CHECKS).""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from hostlab.check import rules
-from hostlab.check.backend import private_backend
+from hostlab.check.backend import PrivateBackend, private_backend
 from hostlab.check.model import CHECKS, NOT_CHECKED, POST_URL, DistributionInput, Finding, Report
 from hostlab.check.probes import Prober, accepted_versions
 from hostlab.check.standup import Deployed, StandUp
@@ -48,15 +49,19 @@ def check_inputs(
     origin_kind: str | dict[str, str] | None = None,
     progress: Progress | None = None,
     env: dict[str, str] | None = None,
+    backend: PrivateBackend | None = None,
 ) -> Report:
     """check() on inputs already read. ``env``: where the private backend's HOSTLAB_* assumptions come from
-    (os.environ by default, read only)."""
+    (os.environ by default, read only). ``backend``: a private backend the caller started and keeps (the
+    tests share one per process); each input's distribution and stand-ins are then deleted after its
+    checks, the last one too."""
+    kept = backend is not None
     override = {"*": origin_kind} if isinstance(origin_kind, str) else dict(origin_kind or {})
     findings: list[Finding] = []
     notes: list[str] = []
     if not inputs:
         return Report(findings, [], notes)
-    with private_backend(env) as backend:
+    with contextlib.nullcontext(backend) if backend else private_backend(env) as backend:
         standup = StandUp(backend)
         for number, dist in enumerate(inputs, 1):
             standins = standup.standins(dist, override)
@@ -66,6 +71,8 @@ def check_inputs(
             notes.extend(f"{dist.name}: {note}" for note in [*dist.notes, *deployed.notes])
             if deployed.error:
                 findings.extend(_refused(dist, deployed))
+                if number < len(inputs) or kept:
+                    standup.release(standins)
                 continue
             prober = Prober(
                 backend, deployed, None, {}, backend.settings.cloudfront_caching_disabled_caches_errors
@@ -75,7 +82,7 @@ def check_inputs(
                 prober.tls_failed = failed
                 prober.twin = standup.redeploy(deployed, _tls_corrected(deployed.config, failed, standins))
             findings.extend(prober.run())
-            if number < len(inputs):  # the last one goes with the backend
+            if number < len(inputs) or kept:  # the last one goes with the backend, unless it is kept
                 standup.retire(deployed)
                 standup.release(standins)
     return Report(findings, [d.name for d in inputs], notes)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import itertools
 import json
 import re
 import time
@@ -148,7 +147,7 @@ class StandUp:
         self.backend = backend
         self.apprunner = backend.client("apprunner")
         self.cloudfront = backend.client("cloudfront")
-        self._counter = itertools.count(1)
+        self._counter = backend.numbers
         self._roles: tuple[str, str] | None = None
         self._standins: dict[tuple, StandIn] = {}
         self._policies: dict[str, str] = {}  # json of (kind, config) -> ID
@@ -259,9 +258,11 @@ class StandUp:
                         {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
                     ],
                 }
-                arns.append(
-                    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-                )
+                try:
+                    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+                except iam.exceptions.EntityAlreadyExistsException:  # a backend kept across runs
+                    role = iam.get_role(RoleName=name)["Role"]
+                arns.append(role["Arn"])
             self._roles = (arns[0], arns[1])
         return self._roles
 
