@@ -1088,44 +1088,22 @@ class TerraformSourceMap:
     instance: ModuleInstance
     language: str = TERRAFORM
 
-    def _place(self, api_path: ApiPath) -> schema.Place:
-        path = tuple(api_path)
-        while path:
-            if path in self.places:
-                return self.places[path]
-            path = path[:-1]
-        return schema.Place("", True)
-
     def where(self, api_path: ApiPath) -> Where:
-        place = self._place(api_path)
+        place = schema.nearest_place(self.places, api_path)
         line = _nearest_line(place.path, self.lines) or self.block_line
         path = f"{self.address}.{place.path}" if place.path else self.address
         return Where(self.file, path, line, place.present)
 
     def patch(self, api_path: ApiPath, api_value: Any) -> str:
-        place = self._place(api_path)
+        place = schema.nearest_place(self.places, api_path)
         where = self.where(api_path)
         tf_parent, _, tf_name = place.path.rpartition(".")
-        api_key = next((k for k in reversed(api_path) if isinstance(k, str) and k != "Items"), "")
-        if api_key in ("CustomErrorResponses", "FunctionAssociations", "CustomHeaders") or (
-            isinstance(api_path[-1], int) if api_path else False
-        ):
+        api_key = schema.api_key_of(api_path)
+        if api_key in schema.BLOCK_LISTS or (isinstance(api_path[-1], int) if api_path else False):
             tf_parent = place.path.rsplit(".", 1)[0] if "." in place.path else ""
-            if api_key in ("CustomErrorResponses",):
+            if api_key == "CustomErrorResponses":
                 tf_parent = ""
-        body = schema.hcl_assignment(
-            api_key,
-            api_value,
-            None
-            if api_key in ("CustomErrorResponses", "FunctionAssociations", "CustomHeaders")
-            else tf_name or None,
-        )
-        if (
-            api_key in ("CachePolicyId", "OriginRequestPolicyId", "ResponseHeadersPolicyId")
-            and isinstance(api_value, str)
-            and api_value in MANAGED_POLICY_NAMES
-        ):
-            body[-1] += f"  # {MANAGED_POLICY_NAMES[api_value]}"
+        body = schema.patch_body(api_key, api_value, tf_name)
         inside = self._describe(tf_parent)
         verb = "change" if where.present else "add"
         lines = [f"# {where.file}:{where.line or '?'}: {verb} in {self.address}{inside}:"]

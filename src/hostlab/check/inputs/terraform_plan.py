@@ -296,28 +296,17 @@ class PlanSourceMap:
     config: dict[str, Any]
     language: str = TERRAFORM_PLAN
 
-    def _place(self, api_path: ApiPath) -> schema.Place:
-        path = tuple(api_path)
-        while path:
-            if path in self.places:
-                return self.places[path]
-            path = path[:-1]
-        return schema.Place("", True)
-
     def where(self, api_path: ApiPath) -> Where:
-        place = self._place(api_path)
+        place = schema.nearest_place(self.places, api_path)
         return Where(
             self.file, f"{self.address}.{place.path}" if place.path else self.address, None, place.present
         )
 
     def patch(self, api_path: ApiPath, api_value: Any) -> str:
-        place = self._place(api_path)
+        place = schema.nearest_place(self.places, api_path)
         parent, _, name = place.path.rpartition(".")
-        api_key = next((k for k in reversed(api_path) if isinstance(k, str) and k != "Items"), "")
-        blocks = ("CustomErrorResponses", "FunctionAssociations", "CustomHeaders")
-        body = schema.hcl_assignment(api_key, api_value, None if api_key in blocks else name or None)
-        if api_key.endswith("PolicyId") and isinstance(api_value, str) and api_value in MANAGED_POLICY_NAMES:
-            body[-1] += f"  # {MANAGED_POLICY_NAMES[api_value]}"
+        api_key = schema.api_key_of(api_path)
+        body = schema.patch_body(api_key, api_value, name)
         if api_key == "CustomErrorResponses":
             parent = ""
         inside = f", inside {parent}" if parent else ""

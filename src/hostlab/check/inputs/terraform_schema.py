@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hostlab.check.managed_policies import MANAGED_POLICY_NAMES
 from hostlab.check.model import ApiPath, CheckInputError
 
 # (API name, Terraform argument, provider default or REQUIRED/NONE)
@@ -769,3 +770,32 @@ def hcl_assignment(api_key: str, value: Any, tf_name: str | None = None) -> list
         lines.append("}")
         return lines
     return [f"{name} = {hcl_value(value)}"]
+
+
+# --- shared by the folder's and the plan's SourceMap ---
+
+# API lists written in Terraform as repeated blocks: a patch writes whole blocks for them.
+BLOCK_LISTS = ("CustomErrorResponses", "FunctionAssociations", "CustomHeaders")
+
+
+def nearest_place(places: dict[ApiPath, Place], api_path: ApiPath) -> Place:
+    """Where ``api_path`` comes from, or its nearest known parent; the resource itself when none is known."""
+    path = tuple(api_path)
+    while path:
+        if path in places:
+            return places[path]
+        path = path[:-1]
+    return Place("", True)
+
+
+def api_key_of(api_path: ApiPath) -> str:
+    """The API property a path ends in (list indexes and "Items" skipped)."""
+    return next((k for k in reversed(api_path) if isinstance(k, str) and k != "Items"), "")
+
+
+def patch_body(api_key: str, api_value: Any, tf_name: str | None) -> list[str]:
+    """The HCL lines that set the property, a managed policy's ID followed by its name as a comment."""
+    body = hcl_assignment(api_key, api_value, None if api_key in BLOCK_LISTS else tf_name or None)
+    if api_key.endswith("PolicyId") and isinstance(api_value, str) and api_value in MANAGED_POLICY_NAMES:
+        body[-1] += f"  # {MANAGED_POLICY_NAMES[api_value]}"
+    return body
