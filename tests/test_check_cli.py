@@ -73,3 +73,59 @@ def test_the_posts_example_script_fails_the_broken_configuration_and_passes_the_
     assert (suites.get("failures"), suites.get("skipped")) == ("0", "0")
     assert int(suites.get("tests")) == 14  # 2 behaviours x 7 checks
     assert "checking aws_cloudfront_distribution.this" in result.stderr  # the progress line
+
+
+def test_aws_reads_a_deployed_distribution_read_only(tmp_path):
+    """`hostlab check --aws --distribution-id ID` through the aws code path, rehearsed on a local backend of
+    its own (HOSTLAB_AWS_REHEARSAL=1): the guard accepts the named account, the distribution is read and
+    checked, and it is left exactly as it was."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import boto3
+
+    from hostlab.local import lifecycle
+    from hostlab.settings import Settings
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOSTLAB_", "AWS_"))}
+    env.update({"HOSTLAB_HOME": str(tmp_path / "account"), "HOSTLAB_PORT": "0", "HOSTLAB_PROXY_PORT": "0"})
+    settings = Settings.from_env(env)
+    state = lifecycle.up(settings, note=lambda _: None)
+    try:
+        client_env = lifecycle.client_env(state)
+        cloudfront = boto3.client(
+            "cloudfront", region_name="us-east-1", endpoint_url=state.api_url,
+            aws_access_key_id=client_env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=client_env["AWS_SECRET_ACCESS_KEY"],
+        )
+        domain = "abcdefghij.us-east-1.awsapprunner.com"
+        origin = {"Id": "apprunner", "DomainName": domain, "CustomOriginConfig": {
+            "HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only",
+            "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]}}}
+        created = cloudfront.create_distribution(DistributionConfig={
+            "CallerReference": "live-read", "Comment": "", "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [origin]},
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "apprunner", "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",  # CachingOptimized
+                "OriginRequestPolicyId": "216adef6-5c7f-47e4-b989-5492eafa07d3",  # AllViewer
+            },
+        })
+        distribution_id, etag = created["Distribution"]["Id"], created["ETag"]
+        run_env = {**env, "HOSTLAB_BACKEND": "aws", "HOSTLAB_AWS_REHEARSAL": "1",
+                   "HOSTLAB_AWS_ACCOUNT": "123456789012"}
+        command = [str(Path(sys.prefix) / "bin" / "hostlab"), "check", "--aws", "--distribution-id",
+                   distribution_id, "--format", "json"]
+        result = subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1, result.stderr  # AllViewer: the 404
+        findings = {(f["behavior"], f["check"]): f for f in json.loads(result.stdout)["findings"]}
+        assert findings[("Default (*)", "host")]["verdict"] == "FAIL"
+        assert findings[("Default (*)", "origin-tls")]["verdict"] == "OK"  # positive control
+        assert findings[("Default (*)", "host")]["where"].startswith(f"distribution {distribution_id}")
+        after = cloudfront.get_distribution_config(Id=distribution_id)
+        assert after["ETag"] == etag  # nothing was changed
+    finally:
+        lifecycle.down(settings, note=lambda _: None)
