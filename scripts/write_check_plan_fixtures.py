@@ -155,6 +155,21 @@ def constant(value):
     return {"constant_value": value}
 
 
+def configured(address, schema_version):
+    """The head of a root-module resource in the plan's "configuration": mode, type and name come from the
+    address ("data.<type>.<name>" or "<type>.<name>"), the provider is the root's aws."""
+    mode, _, rest = address.partition(".") if address.startswith("data.") else ("managed", "", address)
+    type_, name = rest.split(".")
+    return {
+        "address": address,
+        "mode": mode,
+        "type": type_,
+        "name": name,
+        "provider_config_key": "aws",
+        "schema_version": schema_version,
+    }
+
+
 def refs(*names):
     return {"references": list(names)}
 
@@ -246,12 +261,7 @@ def broken():
         "root_module": {
             "resources": [
                 {
-                    "address": address,
-                    "mode": "managed",
-                    "type": "aws_cloudfront_distribution",
-                    "name": "this",
-                    "provider_config_key": "aws",
-                    "schema_version": 1,
+                    **configured(address, 1),
                     "expressions": {
                         "comment": refs("var.apprunner_service_domain"),
                         "enabled": constant(True),
@@ -294,22 +304,12 @@ def broken():
                     },
                 },
                 {
-                    "address": "data.aws_cloudfront_cache_policy.caching_optimized",
-                    "mode": "data",
-                    "type": "aws_cloudfront_cache_policy",
-                    "name": "caching_optimized",
-                    "provider_config_key": "aws",
+                    **configured("data.aws_cloudfront_cache_policy.caching_optimized", 0),
                     "expressions": {"name": constant("Managed-CachingOptimized")},
-                    "schema_version": 0,
                 },
                 {
-                    "address": "data.aws_cloudfront_origin_request_policy.all_viewer",
-                    "mode": "data",
-                    "type": "aws_cloudfront_origin_request_policy",
-                    "name": "all_viewer",
-                    "provider_config_key": "aws",
+                    **configured("data.aws_cloudfront_origin_request_policy.all_viewer", 0),
                     "expressions": {"name": constant("Managed-AllViewer")},
-                    "schema_version": 0,
                 },
             ],
             "variables": {
@@ -474,21 +474,11 @@ def fixed():
         "root_module": {
             "resources": [
                 {
-                    "address": address,
-                    "mode": "managed",
-                    "type": "aws_cloudfront_distribution",
-                    "name": "this",
-                    "provider_config_key": "aws",
-                    "schema_version": 1,
+                    **configured(address, 1),
                     "expressions": expressions,
                 },
                 {
-                    "address": "aws_cloudfront_function.forwarded_host",
-                    "mode": "managed",
-                    "type": "aws_cloudfront_function",
-                    "name": "forwarded_host",
-                    "provider_config_key": "aws",
-                    "schema_version": 0,
+                    **configured("aws_cloudfront_function.forwarded_host", 0),
                     "expressions": {
                         "name": constant("forwarded-host"),
                         "runtime": constant("cloudfront-js-2.0"),
@@ -681,12 +671,7 @@ def silksh():
         "root_module": {
             "resources": [
                 {
-                    "address": "aws_security_group.alb",
-                    "mode": "managed",
-                    "type": "aws_security_group",
-                    "name": "alb",
-                    "provider_config_key": "aws",
-                    "schema_version": 1,
+                    **configured("aws_security_group.alb", 1),
                     "expressions": {
                         "name": refs("var.project"),
                         "vpc_id": refs("var.vpc_id"),
@@ -703,12 +688,7 @@ def silksh():
                     },
                 },
                 {
-                    "address": "aws_lb.external",
-                    "mode": "managed",
-                    "type": "aws_lb",
-                    "name": "external",
-                    "provider_config_key": "aws",
-                    "schema_version": 0,
+                    **configured("aws_lb.external", 0),
                     "expressions": {
                         "name": refs("var.project"),
                         "internal": constant(False),
