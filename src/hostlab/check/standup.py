@@ -619,14 +619,7 @@ class StandUp:
         aliases = (config.get("Aliases") or {}).get("Items") or []
         if not aliases or not (viewer.get("ACMCertificateArn") or viewer.get("IAMCertificateId")):
             return
-        acm = self.backend.client("acm")
-        arn = acm.request_certificate(
-            DomainName=aliases[0], SubjectAlternativeNames=list(aliases), ValidationMethod="DNS"
-        )["CertificateArn"]
-        _wait(
-            lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED",
-            "the stand-in certificate to be issued",
-        )
+        arn = self._issued_certificate(tuple(aliases))
         new = {
             k: v
             for k, v in viewer.items()
