@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import logging
 import os
 import signal
@@ -217,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         backend.stop()
         _remove_own_files(settings)
         return 0
+    # What starting made (moto's and botocore's modules and models, a few hundred thousand objects) lives as
+    # long as the process: out of the collector's reach, each full collection stops walking all of it again
+    # (Python docs, gc.freeze).
+    gc.freeze()
     write_state(settings.state_file, state)
     log.info("ready: API %s, proxy %s, CA bundle %s", state.api_url, state.proxy_url, state.ca_bundle)
 

@@ -19,12 +19,15 @@ import json
 import random
 import re
 import sys
+import threading
 import types
 from collections.abc import Callable
 from typing import Any
 
+import cryptography.hazmat.primitives.asymmetric.rsa as _rsa
 import moto
 import moto.backend_index as _backend_index
+import moto.backends as _moto_backends
 import moto.cloudfront.urls as cloudfront_urls
 import moto.core.responses as _core_responses
 import moto.settings as _moto_settings
@@ -295,6 +298,89 @@ def prepare(settings: Settings) -> None:
     _set_durations(settings)
     _time_acm_validation(settings)
     _load_aws_managed_policies()
+    _skip_default_amis()
+    _list_moto_modules_once()
+    _one_key_for_issued_certificates()
+
+
+def _skip_default_amis() -> None:
+    """EC2 starts without moto's catalogue of public AMIs.
+
+    moto loads about 1,000 AMIs into every region's EC2 backend when the region is first used (each with an
+    EBS volume and snapshot): about 1.6 s of CPU per backend, spent by every Express service's first call,
+    while no part of the tutorial, the checker or the tests reads an AMI (Express Mode runs on Fargate).
+    moto's own switch for it is MOTO_EC2_LOAD_DEFAULT_AMIS=false, read by moto.settings.ec2_load_default_amis
+    on each call (moto/settings.py and moto/ec2/models/amis.py of the pinned version); answering False here
+    is that switch without changing the server's environment, which the demo-app processes inherit. The
+    seeded IDs of the Express notebooks' saved outputs do not depend on it (nbval passes both ways).
+    """
+    _moto_settings.ec2_load_default_amis = lambda: False
+
+
+def _list_moto_modules_once() -> None:
+    """moto's server asks, for every API request, whether the request's host names a moto module, by listing
+    moto's package folder and stat-ing each of its ~170 entries (moto/moto_server/werkzeug_app.py,
+    get_backend_for_host; moto/backends.py, list_of_moto_modules): about 1 ms of CPU per call. The folder does
+    not change while the server runs, so it is listed once. Idempotent."""
+    if getattr(_moto_backends.list_of_moto_modules, "hostlab_once", False):
+        return
+    modules = tuple(_moto_backends.list_of_moto_modules())
+
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return modules
+
+    list_of_moto_modules.hostlab_once = True  # type: ignore[attr-defined]
+    _moto_backends.list_of_moto_modules = list_of_moto_modules
+
+
+# RequestCertificate: moto makes a new 2048-bit RSA key for each certificate, then re-checks it as it would
+# an imported one (moto/acm/models.py, CertBundle.generate_cert and validate_pk): about 0.15 s of CPU per
+# certificate, and the Express track and every Express stand-in of `hostlab check` request one per service.
+# The only API call that returns the private key of a certificate ACM issued is ExportCertificate, for
+# certificates of a private CA and public certificates requested as exportable (ACM API Reference,
+# API_ExportCertificate.html); nothing here requests either, so one key per server process, made on first
+# use, is invisible through the API. Keys given to ImportCertificate are still fully checked: only
+# certificates moto issues itself take this path.
+_issuing = threading.local()
+_issued_key_lock = threading.Lock()
+_issued_key: list[Any] = []
+
+
+def _key_for_issued_certificates(public_exponent: int, key_size: int, backend: Any = None) -> Any:
+    if not getattr(_issuing, "active", False):
+        return _real_rsa_generate(public_exponent, key_size, backend)
+    with _issued_key_lock:
+        if not _issued_key:
+            _issued_key.append(_real_rsa_generate(public_exponent, key_size, backend))
+        return _issued_key[0]
+
+
+_real_rsa_generate = _rsa.generate_private_key
+
+
+def _one_key_for_issued_certificates() -> None:
+    """See the comment above. Idempotent."""
+    if getattr(CertBundle.generate_cert, "hostlab_one_key", False):
+        return
+    generate = CertBundle.generate_cert.__func__  # type: ignore[attr-defined]
+    validate = CertBundle.validate_pk
+
+    def generate_cert(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        _issuing.active = True
+        try:
+            return generate(cls, *args, **kwargs)
+        finally:
+            _issuing.active = False
+
+    def validate_pk(self: Any) -> Any:
+        if getattr(_issuing, "active", False) and _issued_key:
+            return _issued_key[0]
+        return validate(self)
+
+    generate_cert.hostlab_one_key = True  # type: ignore[attr-defined]
+    CertBundle.generate_cert = classmethod(generate_cert)  # type: ignore[method-assign, assignment]
+    CertBundle.validate_pk = validate_pk  # type: ignore[method-assign]
+    _rsa.generate_private_key = _key_for_issued_certificates
 
 
 # The AWS managed policies the tutorial attaches (the Express track's roles). AWS has about 1,400 more; moto

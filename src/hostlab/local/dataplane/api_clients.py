@@ -3,12 +3,16 @@ internals, with the fake credentials of the local backend.
 
 Short timeouts and one retry: the endpoint is on loopback, and a request may be waiting for the answer.
 Each client comes from its own boto3 Session, because creating clients from boto3's shared default session
-is not thread-safe and the parts create theirs on different threads.
+is not thread-safe and the parts create theirs on different threads. The sessions share one botocore data
+loader, so the JSON of each service model and of the endpoint data is parsed once per process rather than
+once per session (botocore.loaders caches what an instance has loaded).
 """
 
 from __future__ import annotations
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
@@ -22,9 +26,19 @@ CONFIG = Config(
 )
 
 
+_LOADER = botocore.loaders.create_loader()
+
+
+def new_session() -> boto3.session.Session:
+    """A boto3 Session of its own that shares this process's botocore data loader."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    return boto3.session.Session(botocore_session=core)
+
+
 def api_client(service: str, api_url: str, region: str = DEFAULT_REGION):
     """A client for ``service`` against the local endpoint ``api_url``."""
-    return boto3.session.Session().client(
+    return new_session().client(
         service,
         region_name=region,
         endpoint_url=api_url,

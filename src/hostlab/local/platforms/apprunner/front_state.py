@@ -20,9 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-import boto3
-
-from hostlab.local.dataplane.api_clients import api_client
+from hostlab.local.dataplane.api_clients import api_client, new_session
 from hostlab.local.dataplane.apps import RuntimeConfig
 from hostlab.local.platforms.apprunner.deployment import runtime_config
 from hostlab.names import normalise_host
@@ -115,7 +113,7 @@ def wildcard_for(hostname: str) -> str | None:
 @cache
 def apprunner_regions() -> frozenset[str]:
     """Regions where App Runner exists, from botocore's endpoint data (no network)."""
-    return frozenset(boto3.session.Session().get_available_regions("apprunner"))
+    return frozenset(new_session().get_available_regions("apprunner"))
 
 
 def region_of(hostname: str) -> str | None:

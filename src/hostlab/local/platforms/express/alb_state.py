@@ -24,9 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import cache
 
-import boto3
-
-from hostlab.local.dataplane.api_clients import api_client
+from hostlab.local.dataplane.api_clients import api_client, new_session
 from hostlab.local.platforms.express.alb_rules import Rule, ordered, rule_from_api, wildcard_match
 from hostlab.local.platforms.express.security_groups import (
     Permission,
@@ -105,7 +103,7 @@ class AlbSnapshot:
 @cache
 def elbv2_regions() -> frozenset[str]:
     """Regions where ELBv2 exists, from botocore's endpoint data (no network)."""
-    return frozenset(boto3.session.Session().get_available_regions("elbv2"))
+    return frozenset(new_session().get_available_regions("elbv2"))
 
 
 def region_of(name: str) -> str | None:
