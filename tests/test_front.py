@@ -165,6 +165,50 @@ def test_route_answers_for_apprunner_names_and_associated_domains(make_front):
     assert front.route("unrelated.example", 443) is None
 
 
+class _ListingState(FakeState):
+    """FakeState with ApiState's cheap look (statuses()), counting whole reads and looks."""
+
+    def __init__(self, operation_seconds: float):
+        super().__init__(operation_seconds)
+        self.snapshots = 0
+        self.looks = 0
+
+    def snapshot(self):
+        self.snapshots += 1
+        return super().snapshot()
+
+    def statuses(self):
+        self.looks += 1
+        return {view.arn: (view.status, view.updated_at) for view in super().snapshot().services}
+
+
+class _DeadDeployment:
+    def alive(self) -> bool:
+        return False
+
+
+def test_the_poll_reads_the_whole_state_only_when_the_listing_changed(tmp_path):
+    state = _ListingState(OPERATION_SECONDS)
+    arn, _ = state.add("paused-one", status="PAUSED")  # PAUSED: no app is started by these reads
+    settings = Settings(home=tmp_path, apprunner_operation_seconds=OPERATION_SECONDS)
+    front = AppRunnerFront(settings, LocalCA(tmp_path / "ca"), "http://unused.invalid", state=state)
+    front._read_state()  # the first reconcile, as the first poll or request would make it
+    assert state.snapshots == 1
+
+    assert front._poll_needed(front._tables.value) is False  # nothing changed: no whole read
+    state.set(arn, status="RUNNING")  # positive control: a new status (and UpdatedAt) is seen
+    assert front._poll_needed(front._tables.value) is True
+    state.set(arn, status="PAUSED")
+    front._read_state()
+    assert front._poll_needed(front._tables.value) is False
+    state.add("new-one", status="PAUSED")  # a service that was not there
+    assert front._poll_needed(front._tables.value) is True
+    front._read_state()
+    front._deployments["arn:gone"] = _DeadDeployment()  # an app that died must be restarted by a read
+    assert front._poll_needed(front._tables.value) is True
+    assert state.looks == 4 and state.snapshots == 3  # a dead app is seen without looking
+
+
 def test_service_url_routes_to_the_demo_app(make_front):
     front, state = make_front()
     _, url = state.add("web")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -233,3 +234,45 @@ def test_iam_knows_the_tutorials_aws_managed_policies_and_leaves_the_seeded_rand
     policy = backend.create_policy("d", "/", json.dumps(document), "p", [])
     assert policy.id.startswith("A") and len(policy.id) == 21
     assert installed.mock_random.getstate() == before
+
+
+def test_ec2_starts_without_moto_s_default_amis(installed):
+    amis = touch("moto.ec2.models.amis", lambda: importlib.import_module("moto.ec2.models.amis"))
+    require(hasattr(amis.AmiBackend, "_load_amis"), "moto.ec2.models.amis.AmiBackend._load_amis")
+    assert installed._moto_settings.ec2_load_default_amis() is False
+
+    class Probe(amis.AmiBackend):  # only the loading step, without a whole EC2 backend
+        region_name = "us-east-1"
+
+    assert Probe().amis == {}
+
+
+def test_moto_s_module_list_is_read_once_and_is_still_the_folder(installed):
+    import moto
+
+    listed = touch(
+        "moto.backends.list_of_moto_modules", lambda: list(installed._moto_backends.list_of_moto_modules())
+    )
+    on_disk = sorted(
+        p.name for p in Path(moto.__file__).parent.iterdir() if p.is_dir() and not p.name.startswith("__")
+    )
+    assert list(listed) == on_disk and "cloudfront" in listed and "acm" in listed
+    installed._list_moto_modules_once()  # idempotent: still the same answer, not a wrapper of a wrapper
+    assert list(installed._moto_backends.list_of_moto_modules()) == on_disk
+
+
+def test_issued_certificates_share_one_key_and_imported_keys_are_still_checked(installed):
+    acm_models = touch("moto.acm.models", lambda: importlib.import_module("moto.acm.models"))
+    first = acm_models.CertBundle.generate_cert("a.example.com", "123456789012", "us-east-1")
+    second = acm_models.CertBundle.generate_cert("b.example.com", "123456789012", "us-east-1")
+    # Two certificates (their own names and serial numbers) over one key.
+    assert first.cert != second.cert and first.key == second.key
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    assert rsa.generate_private_key(65537, 2048).private_numbers() != first._key.private_numbers()
+    # Outside RequestCertificate the key is checked as before: a broken PEM is refused with moto's error.
+    with pytest.raises(acm_models.AWSValidationException, match="not PEM-encoded"):
+        broken_key = b"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"
+        acm_models.CertBundle(
+            certificate=first.cert, private_key=broken_key, account_id="123456789012", region="us-east-1"
+        )

@@ -117,3 +117,44 @@ def test_the_background_reader_polls_and_close_stops_all_reads():
         refresher.close()
     calls = source.calls
     assert refresher.at_least(float("inf")) == refresher.value and source.calls == calls
+
+
+def test_a_poll_whose_look_finds_nothing_changed_reads_nothing():
+    source = Source()
+    looked = threading.Event()
+    answers = iter([True] + [False] * 1000)  # the first poll reads, every later one is told "unchanged"
+    seen_values = []
+
+    def poll_needed(value: int) -> bool:
+        seen_values.append(value)
+        answer = next(answers)
+        if not answer and refresher.polls_skipped >= 3:
+            looked.set()
+        return answer
+
+    refresher = Refresher(source, 0, name="test-poll-look", retry_after=1.0, poll_every=0.01,
+                          poll_needed=poll_needed)
+    refresher.start()
+    try:
+        assert looked.wait(WAIT), "the poll never looked"
+    finally:
+        refresher.close()
+    assert source.calls == 1  # positive control: the poll told "changed" did read
+    assert refresher.polls_skipped >= 3
+    assert seen_values[0] == 0 and set(seen_values[1:]) == {1}  # each look saw the current snapshot
+
+
+def test_a_poll_whose_look_fails_reads_instead():
+    source = Source()
+
+    def poll_needed(_value: int) -> bool:
+        raise RuntimeError("ListServices failed")
+
+    refresher = Refresher(source, 0, name="test-poll-look-fails", retry_after=1.0, poll_every=0.01,
+                          poll_needed=poll_needed)
+    refresher.start()
+    try:
+        assert source.entered.wait(WAIT), "a failing look must not stop the poll from reading"
+    finally:
+        refresher.close()
+    assert refresher.polls_skipped == 0

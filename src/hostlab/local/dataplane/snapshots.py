@@ -13,7 +13,10 @@ and front.py state the rules). :class:`Refresher` holds the last result of a rea
   starts and the current snapshot is returned at once, so under steady traffic requests seldom wait for the
   API; past ``max_age`` the caller waits.
 - ``poll_every``: the background reader also re-reads whenever nothing was read for that long (the front
-  starts the app of a service that turns RUNNING while no request arrives).
+  starts the app of a service that turns RUNNING while no request arrives). ``poll_needed(value)``, if
+  given, is asked first (under the read lock) and a False skips that poll's read: a cheap look that finds
+  nothing changed spares the whole read. The snapshot then keeps the time its own read began, so the
+  freshness rules of at_least() and within() are untouched.
 - A read that raises keeps the previous snapshot (logged). For ``retry_after`` seconds after a failure,
   callers get the previous snapshot without a new attempt, so a failing API is not called per request.
 """
@@ -48,6 +51,7 @@ class Refresher(Generic[T]):
         name: str,
         retry_after: float,
         poll_every: float | None = None,
+        poll_needed: Callable[[T], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._read = read
@@ -58,6 +62,8 @@ class Refresher(Generic[T]):
         self.name = name
         self.retry_after = retry_after
         self.poll_every = poll_every
+        self._poll_needed = poll_needed
+        self.polls_skipped = 0  # polls whose poll_needed said no, visible to tests and benchmarks
         self.reads = 0  # successful reads, visible to tests and benchmarks
         self._lock = threading.Lock()  # one read at a time
         self._wanted = float("-inf")  # what the background reader is asked for (a not_before)
@@ -132,4 +138,15 @@ class Refresher(Generic[T]):
             if woken:
                 self.at_least(self._wanted)
             elif self.poll_every is not None:
+                if self._poll_needed is not None and not self._still_needed():
+                    self.polls_skipped += 1
+                    continue
                 self.at_least(self._clock() - self.poll_every)
+
+    def _still_needed(self) -> bool:
+        with self._lock:
+            try:
+                return bool(self._poll_needed(self._value))  # type: ignore[misc]
+            except Exception:
+                log.warning("%s: the poll's look failed; reading instead", self.name, exc_info=True)
+                return True

@@ -18,7 +18,10 @@ has just *seen* a status through the API is served accordingly on its very next 
   fetched after the change started and either shows the new status or forces the strict refresh above.
 The snapshot is kept by snapshots.Refresher: past three quarters of that age a background read renews it,
 so requests seldom wait for the API. Its background reader also re-reads when nothing was read for
-POLL_SECONDS, so apps start soon after RUNNING even with no traffic.
+POLL_SECONDS, so apps start soon after RUNNING even with no traffic; that poll first looks at ListServices
+alone and reads the whole state (custom domains of every service included) only when a service's status or
+UpdatedAt differs from the last reconcile, a service came or went, or an app is no longer alive. An idle
+backend holding many services then costs one API call per poll instead of one per service.
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ class AppRunnerFront:
         # The routing table of the last snapshot; reading it also reconciles the apps (_read_state).
         self._tables: Refresher[RoutingTable] = Refresher(
             self._read_state, RoutingTable(), name="front-state", retry_after=REFRESH_RETRY_SECONDS,
-            poll_every=POLL_SECONDS,
+            poll_every=POLL_SECONDS, poll_needed=self._poll_needed,
         )
         self._deployments: dict[str, Deployment] = {}
         self._seen: dict[str, tuple[str, str]] = {}  # arn -> (status, UpdatedAt) at the last reconcile
@@ -181,6 +184,19 @@ class AppRunnerFront:
         snapshot = self.state.snapshot()
         self._reconcile(snapshot)
         return routing_table(snapshot)
+
+    def _poll_needed(self, _table: RoutingTable) -> bool:
+        """Whether the background poll must read the whole state (runs under the Refresher's read lock, so
+        no reconcile changes what it compares)."""
+        statuses = getattr(self.state, "statuses", None)
+        if statuses is None:  # a state without the cheap look: always read
+            return True
+        if any(not deployment.alive() for deployment in self._deployments.values()):
+            return True
+        listed = statuses()
+        if any(self._seen.get(arn) != seen for arn, seen in listed.items()):
+            return True
+        return any(arn not in listed for arn in self._deployments)
 
     def _reconcile(self, snapshot: Snapshot) -> None:
         """Start, replace and stop apps to match ``snapshot``."""

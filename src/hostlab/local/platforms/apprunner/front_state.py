@@ -144,18 +144,27 @@ class ApiState:
         return self._clients[key]
 
     def snapshot(self) -> Snapshot:
-        services = []
+        return Snapshot(tuple(self._service_view(client, summary) for client, summary in self._listed()))
+
+    def statuses(self) -> dict[str, tuple[str, str]]:
+        """arn -> (Status, UpdatedAt) of every service, from ListServices alone (no per-service call)."""
+        return {
+            summary["ServiceArn"]: (summary.get("Status", ""), _timestamp(summary.get("UpdatedAt", "")))
+            for _, summary in self._listed()
+        }
+
+    def _listed(self):
+        """(client, ServiceSummary) for every service of every region read."""
         for region in sorted(self.regions):
             client = self.client("apprunner", region)
             token = None
             while True:  # botocore defines no paginator for App Runner's ListServices
                 page = client.list_services(**({"NextToken": token} if token else {}))
-                summaries = page.get("ServiceSummaryList", [])
-                services += [self._service_view(client, summary) for summary in summaries]
+                for summary in page.get("ServiceSummaryList", []):
+                    yield client, summary
                 token = page.get("NextToken")
                 if not token:
                     break
-        return Snapshot(tuple(services))
 
     def _service_view(self, client, summary: dict) -> ServiceView:
         status = summary.get("Status", "")
