@@ -10,8 +10,12 @@ STAMP  := $(VENV)/.installed
 NBVAL  := -p hostlab.tutorial.pytest_notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # pytest-xdist workers for the unit and conformance tests. Each worker starts its own local backend
 # (tests/conftest.py), and most tests spend their time waiting on sockets and short simulated delays, so more
-# workers than cores still helps: benchmarks/bench_test_suite.py measures the whole of `make test`.
-TEST_WORKERS ?= 3
+# workers than cores still helps: benchmarks/bench_test_suite.py measures the whole of `make test`. On 2 cores,
+# the unit tests alone took 141 s with 3 workers (--dist load), 134 s with 3 and 118-125 s with 4 workers
+# (--dist worksteal: an idle worker takes tests queued on a busy one, so one long file no longer ends the run
+# alone), 132 s with 5, 146 s with 6 (more backends than the cores can serve).
+TEST_WORKERS ?= 4
+TEST_DIST ?= worksteal
 # Each track runs under nbval as a re-run sequence on ONE fresh backend, every run's outputs compared with
 # the committed ones: 01 and 02 run again in new kernels, 04 again in the kernel of the first 04 (likewise
 # 11-15 for ECS Express Mode). The cleanup notebook's committed output then also says that exactly one of each
@@ -48,7 +52,7 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory -j3 $(OUTPUT_SYNC) test-unit test-notebooks-apprunner test-notebooks-express
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST)
 
 # Two tracks, each on a fresh backend of its own (the seeded IDs of each track's saved outputs start from a
 # fresh backend): App Runner (01-07) and ECS Express Mode (11-15).

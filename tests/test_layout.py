@@ -4,6 +4,7 @@ seams resolve to what they name. (Nothing in hostlab.local on the aws backend: t
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import pkgutil
 import re
@@ -58,9 +59,11 @@ def imports_of(path: Path, modules: set[str], lazy: bool = True) -> set[str]:
     return found & modules
 
 
-def import_graph(lazy: bool = True) -> dict[str, set[str]]:
+@functools.cache
+def import_graph(lazy: bool = True) -> dict[str, frozenset[str]]:
+    """module -> the hostlab modules it imports; parsed once per run (the tests only read it)."""
     paths = {module_name(path): path for path in PACKAGE.rglob("*.py")}
-    return {name: imports_of(path, set(paths), lazy) - {name} for name, path in paths.items()}
+    return {name: frozenset(imports_of(path, set(paths), lazy) - {name}) for name, path in paths.items()}
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
