@@ -306,9 +306,10 @@ def prepare(settings: Settings) -> None:
 def _skip_default_amis() -> None:
     """EC2 starts without moto's catalogue of public AMIs.
 
-    moto loads about 1,000 AMIs into every region's EC2 backend when the region is first used (each with an
-    EBS volume and snapshot): about 1.6 s of CPU per backend, spent by every Express service's first call,
-    while no part of the tutorial, the checker or the tests reads an AMI (Express Mode runs on Fargate).
+    moto loads its public AMIs (about 1,300 for us-east-1) into a region's EC2 backend when the region is
+    first used, each with an EBS volume and snapshot: about 1.6 s of CPU per backend, spent by the first
+    Express call, while no part of the tutorial, the checker or the tests reads an AMI (Express Mode runs on
+    Fargate).
     moto's own switch for it is MOTO_EC2_LOAD_DEFAULT_AMIS=false, read by moto.settings.ec2_load_default_amis
     on each call (moto/settings.py and moto/ec2/models/amis.py of the pinned version); answering False here
     is that switch without changing the server's environment, which the demo-app processes inherit. The
