@@ -12,6 +12,7 @@ import re
 import socket
 import ssl
 import threading
+import time
 
 import pytest
 import trustme
@@ -394,3 +395,97 @@ def test_every_policy_the_control_plane_accepts_is_in_the_table(make_client):
     names = {p["Name"] for p in make_client("elbv2").describe_ssl_policies()["SslPolicies"]}
     assert "ELBSecurityPolicy-2016-08" in names
     assert names <= set(ssl_policies.POLICIES), sorted(names - set(ssl_policies.POLICIES))
+
+
+class _TwoStepAlbState:
+    """An ELBv2 state read twice: first the load balancer without its listener (read between
+    CreateLoadBalancer and CreateListener), then with its HTTP listener on port 80."""
+
+    DNS = "hostlab-alb-1.us-east-1.elb.amazonaws.com"
+
+    def __init__(self):
+        from hostlab.local.platforms.express.alb_state import AlbSnapshot, AlbView, ListenerView
+
+        self.reads = 0
+        bare = AlbView("arn:alb/1", self.DNS, "internet-facing", {}, ())
+        listener = ListenerView("arn:listener/1", 80, "HTTP", "", (), ())
+        full = AlbView("arn:alb/1", self.DNS, "internet-facing", {80: listener}, ())
+        self.snapshots = [AlbSnapshot(albs=(bare,)), AlbSnapshot(albs=(full,))]
+
+    def snapshot(self):
+        self.reads += 1
+        return self.snapshots[min(self.reads, len(self.snapshots)) - 1]
+
+
+def test_a_known_load_balancer_without_the_listener_asked_reads_again(tmp_path):
+    from hostlab.local.dataplane.tls import LocalCA
+    from hostlab.local.platforms.express.alb_front import ExpressAlbFront
+    from hostlab.settings import Settings
+
+    state = _TwoStepAlbState()
+    front = ExpressAlbFront(Settings(home=tmp_path), LocalCA(tmp_path / "ca"), "http://unused.invalid",
+                            state=state)
+    front.start()
+    try:
+        front._tables.at_least(time.monotonic())  # the stale snapshot: the ALB, no listener yet
+        assert state.reads == 1 and front._tables.value.albs[0].listeners == {}
+        address = front.route(state.DNS, 80)
+        assert state.reads == 2  # the missing listener made route() read at once
+        assert address is not None and address[0] == "127.0.0.1"
+        # Positive control: a port the load balancer still has no listener on finds none after its read.
+        assert front.route(state.DNS, 443) is None and state.reads == 3
+    finally:
+        front.stop()
+
+
+class _Elbv2Vanishing:
+    """ELBv2 answers of a read during which one load balancer and one listener are deleted."""
+
+    def __init__(self, other_error: str | None = None):
+        self.other_error = other_error
+
+    @staticmethod
+    def _error(code: str, operation: str):
+        from botocore.exceptions import ClientError
+
+        return ClientError({"Error": {"Code": code, "Message": "gone"}}, operation)
+
+    def describe_load_balancers(self, **_):
+        return {"LoadBalancers": [
+            {"LoadBalancerArn": f"arn:alb/{n}", "DNSName": f"alb-{n}.us-east-1.elb.amazonaws.com",
+             "Scheme": "internet-facing", "Type": "application", "SecurityGroups": []}
+            for n in (1, 2)
+        ]}
+
+    def describe_listeners(self, LoadBalancerArn, **_):
+        if LoadBalancerArn == "arn:alb/1":
+            raise self._error(self.other_error or "LoadBalancerNotFound", "DescribeListeners")
+        return {"Listeners": [{"ListenerArn": f"arn:listener/{p}", "Port": p, "Protocol": "HTTP"}
+                              for p in (80, 8080)]}
+
+    def describe_rules(self, ListenerArn, **_):
+        if ListenerArn == "arn:listener/8080":
+            raise self._error("ListenerNotFound", "DescribeRules")
+        return {"Rules": []}
+
+
+def test_a_load_balancer_or_listener_deleted_during_a_read_is_left_out_of_it():
+    from botocore.exceptions import ClientError
+
+    from hostlab.local.platforms.express.alb_state import AlbApiState
+
+    class State(AlbApiState):
+        def __init__(self, elbv2):
+            super().__init__("http://unused.invalid", {"us-east-1"})
+            self.elbv2 = elbv2
+
+        def client(self, service, region):
+            assert service in ("elbv2", "ec2"), service  # EC2: no security group here, so never called
+            return self.elbv2 if service == "elbv2" else None
+
+    snapshot = State(_Elbv2Vanishing()).snapshot()
+    assert [alb.arn for alb in snapshot.albs] == ["arn:alb/2"]  # the deleted load balancer is left out
+    assert list(snapshot.albs[0].listeners) == [80]  # and the deleted listener; the rest is read
+    # Positive control: any other error still fails the read (the Refresher then keeps the old snapshot).
+    with pytest.raises(ClientError, match="Throttling"):
+        State(_Elbv2Vanishing(other_error="Throttling")).snapshot()

@@ -26,7 +26,7 @@ in the background past three quarters of that age). ASSUMPTION: AWS documents no
 ELBv2 changes (rules, listeners, security groups); locally any change made through the API applies to
 requests that arrive MAX_SNAPSHOT_AGE after the call returned. A name the snapshot does not know makes
 route() read at once (a just-created load balancer or rule is reachable on the next connection) when it
-may lead to an ALB (_worth_a_read).
+may lead to an ALB (_worth_a_read); so does a known load balancer without a listener on the port asked.
 """
 
 from __future__ import annotations
@@ -191,7 +191,10 @@ class ExpressAlbFront:
         self._start_polling()
         name = normalise_host(hostname)
         alb = self._tables.value.by_name(name)
-        if alb is None and self._worth_a_read(name):
+        # A name the snapshot does not know, or a load balancer it shows without a listener on this port
+        # (the snapshot was read between CreateLoadBalancer and CreateListener), reads at once: the listener
+        # a client has just seen in the API is reachable on its next connection.
+        if (alb is None or port not in alb.listeners) and self._worth_a_read(name):
             self._note_region(name)
             alb = self._tables.at_least(time.monotonic()).by_name(name)
         if alb is None:

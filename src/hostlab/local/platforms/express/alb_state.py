@@ -24,6 +24,8 @@ import logging
 from dataclasses import dataclass, field
 from functools import cache
 
+from botocore.exceptions import ClientError
+
 from hostlab.local.dataplane.api_clients import api_client, new_session
 from hostlab.local.platforms.express.alb_rules import Rule, ordered, rule_from_api, wildcard_match
 from hostlab.local.platforms.express.security_groups import (
@@ -34,6 +36,15 @@ from hostlab.local.platforms.express.security_groups import (
 from hostlab.names import normalise_host
 
 log = logging.getLogger("hostlab.express.state")
+# ELBv2's answers for a load balancer or listener that no longer exists (ELB API Reference, DescribeListeners
+# and DescribeRules, "Errors"). One deleted while a read runs (a service torn down meanwhile) is left out of
+# that read, as the next one would show it, instead of failing the whole read: a failed read keeps the old
+# snapshot for REFRESH_RETRY_SECONDS, during which a just-created load balancer would not be reachable.
+GONE_CODES = frozenset({"LoadBalancerNotFound", "ListenerNotFound"})
+
+
+def _gone(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in GONE_CODES
 
 ELB_SUFFIX = ".elb.amazonaws.com"
 ON_AWS_SUFFIX = ".on.aws"
@@ -158,9 +169,21 @@ class AlbApiState:
             groups = self._security_groups(region, group_ids)
             for lb in balancers:
                 listeners = {}
-                found = _pages(elbv2.describe_listeners, "Listeners", LoadBalancerArn=lb["LoadBalancerArn"])
+                try:
+                    found = list(
+                        _pages(elbv2.describe_listeners, "Listeners", LoadBalancerArn=lb["LoadBalancerArn"])
+                    )
+                except ClientError as exc:
+                    if not _gone(exc):
+                        raise
+                    continue  # deleted since DescribeLoadBalancers
                 for data in found:
-                    view = self._listener(region, data)
+                    try:
+                        view = self._listener(region, data)
+                    except ClientError as exc:
+                        if not _gone(exc):
+                            raise
+                        continue  # deleted since DescribeListeners
                     listeners[view.port] = view
                     for rule in view.rules:
                         for arn, _ in rule.action.target_groups:
