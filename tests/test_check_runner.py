@@ -133,7 +133,7 @@ def test_private_settings_keep_the_callers_assumptions_but_not_its_backend(tmp_p
     assert settings.home == (tmp_path / "b").resolve()
     assert settings.api_port == 0 and settings.proxy_port == 0
     assert settings.apprunner_tls_versions == ("TLSv1.2", "TLSv1.3")  # an assumption carries over
-    assert settings.cloudfront_deploy_seconds == 0  # a delay does not
+    assert settings.cloudfront_deploy_seconds == 0.05  # a delay does not: the private backend's own
     assert settings.express_services_per_alb == 1
 
 

@@ -28,11 +28,15 @@ from hostlab.local.state import State
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
 
 # The smallest delays Settings accepts (_float: "must not be negative"): 0 s for App Runner operations,
-# Express operations, CloudFront deployments and ACM validation. The waits still go through the states
-# (OPERATION_IN_PROGRESS -> RUNNING, InProgress -> Deployed), only without sleeping.
+# Express operations and ACM validation. The waits still go through the states (OPERATION_IN_PROGRESS ->
+# RUNNING, InProgress -> Deployed), only without sleeping. CloudFront deployments take 50 ms: the edge
+# re-reads the whole configuration for any request that finds its snapshot older than 0.9 x this delay
+# (dataplane/edge/config.py), so 0 s would make every probe pay for a read of every distribution, policy
+# and function (measured: a quarter of the backend's CPU over the fixture suite), while 50 ms lets a
+# behaviour's probes share reads and adds about that much to each deployment wait.
 FAST = {
     "HOSTLAB_APPRUNNER_OPERATION_SECONDS": "0",
-    "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": "0",
+    "HOSTLAB_CLOUDFRONT_DEPLOY_SECONDS": "0.05",
     "HOSTLAB_ACM_VALIDATION_SECONDS": "0",
     "HOSTLAB_EXPRESS_OPERATION_SECONDS": "0",
 }

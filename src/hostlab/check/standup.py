@@ -51,7 +51,8 @@ from hostlab.check.origins import kind_from_domain, origin_kind
 SECRET_HEADER_NAME = re.compile(r"secret|verify|token|auth|key|password|shared|origin", re.IGNORECASE)
 # The demo app's environment for every stand-in: no Cache-Control on /account (see the module docstring).
 APP_ENV = {"ACCOUNT_CACHE_CONTROL": "none", "APP_NAME": "hostlab-check"}
-# Bounds on the waits; the private backend's delays are 0 s, so these are never reached when all is well.
+# Bounds on the waits; the private backend's delays are 0 s (50 ms for CloudFront), so these are never reached
+# when all is well.
 WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.02
 PROBE_WAKE_SECONDS = 5.0
