@@ -475,11 +475,8 @@ class StandUp:
             deployed.error = f"the configuration is not a valid CreateDistribution input: {exc}"
             return deployed
         except ClientError as exc:
-            error = exc.response.get("Error", {})
-            deployed.error = (
-                f"the local backend's CreateDistribution refused the configuration: "
-                f"{error.get('Code', '')}: {error.get('Message', exc)}"
-            )
+            refused = _refusal(exc)
+            deployed.error = f"the local backend's CreateDistribution refused the configuration: {refused}"
             return deployed
         deployed.config = config
         deployed.distribution_id = created["Id"]
@@ -491,12 +488,7 @@ class StandUp:
         else:
             deployed.viewer_host = created["DomainName"]
             deployed.viewer_host_words = "the distribution's *.cloudfront.net name"
-        _wait(
-            lambda: (
-                self.cloudfront.get_distribution(Id=created["Id"])["Distribution"]["Status"] == "Deployed"
-            ),
-            "the distribution to be deployed",
-        )
+        self._wait_deployed(created["Id"], "the distribution to be deployed")
         time.sleep(max(0.0, self._settled_at - time.monotonic()))
         return deployed
 
@@ -510,20 +502,18 @@ class StandUp:
                 Id=deployed.distribution_id, IfMatch=current["ETag"], DistributionConfig=config
             )
         except ClientError as exc:
-            error = exc.response.get("Error", {})
-            twin.error = (
-                f"UpdateDistribution refused the variant: {error.get('Code', '')}: {error.get('Message')}"
-            )
+            twin.error = f"UpdateDistribution refused the variant: {_refusal(exc)}"
             return twin
         twin.config = config
-        _wait(
-            lambda: (
-                self.cloudfront.get_distribution(Id=deployed.distribution_id)["Distribution"]["Status"]
-                == "Deployed"
-            ),
-            "the distribution to be deployed",
-        )
+        self._wait_deployed(deployed.distribution_id, "the distribution to be deployed")
         return twin
+
+    def _wait_deployed(self, distribution_id: str, what: str) -> None:
+        def deployed() -> bool:
+            status = self.cloudfront.get_distribution(Id=distribution_id)["Distribution"]["Status"]
+            return status == "Deployed"
+
+        _wait(deployed, what)
 
     def retire(self, deployed: Deployed) -> None:
         """Disable and delete a checked distribution: its aliases are free for another input of the same
@@ -542,12 +532,7 @@ class StandUp:
             etag = self.cloudfront.update_distribution(
                 Id=deployed.distribution_id, IfMatch=current["ETag"], DistributionConfig=config
             )["ETag"]
-            distribution_id = deployed.distribution_id
-            _wait(
-                lambda: self.cloudfront.get_distribution(Id=distribution_id)["Distribution"]["Status"]
-                == "Deployed",
-                "the checked distribution to be disabled",
-            )
+            self._wait_deployed(deployed.distribution_id, "the checked distribution to be disabled")
             self.cloudfront.delete_distribution(Id=deployed.distribution_id, IfMatch=etag)
         except (ClientError, BotoCoreError, TimeoutError):
             pass  # the next distribution then reports CNAMEAlreadyExists, naming the property
@@ -587,10 +572,8 @@ class StandUp:
             else:
                 raise StandUpError(f"{where}: policy {name}: unknown policy kind {kind!r}")
         except ClientError as exc:
-            error = exc.response.get("Error", {})
             raise StandUpError(
-                f"{where}: the local backend refused {kind} policy {name}: {error.get('Code')}: "
-                f"{error.get('Message')}"
+                f"{where}: the local backend refused {kind} policy {name}: {_refusal(exc)}"
             ) from None
         self._policies[key] = made["Id"]
         return made["Id"]
@@ -605,10 +588,8 @@ class StandUp:
             )["ETag"]
             published = self.cloudfront.publish_function(Name=unique, IfMatch=etag)
         except ClientError as exc:
-            error = exc.response.get("Error", {})
             raise StandUpError(
-                f"{where}: the local backend refused CloudFront Function {name}: {error.get('Code')}: "
-                f"{error.get('Message')}"
+                f"{where}: the local backend refused CloudFront Function {name}: {_refusal(exc)}"
             ) from None
         return published["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
 
@@ -655,6 +636,12 @@ def _replace_refs(value: Any, refs: dict[str, str]) -> Any:
             raise StandUpError(f"{value}: the input refers to a policy or function it does not define")
         return refs[value]
     return value
+
+
+def _refusal(exc: ClientError) -> str:
+    """'Code: Message' of an error the local backend answered."""
+    error = exc.response.get("Error", {})
+    return f"{error.get('Code', '')}: {error.get('Message', exc)}"
 
 
 def _wait(condition, what: str) -> None:

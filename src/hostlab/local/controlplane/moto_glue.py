@@ -345,6 +345,7 @@ def _list_moto_modules_once() -> None:
 _issuing = threading.local()
 _issued_key_lock = threading.Lock()
 _issued_key: list[Any] = []
+_real_rsa_generate = _rsa.generate_private_key  # before _one_key_for_issued_certificates replaces it
 
 
 def _key_for_issued_certificates(public_exponent: int, key_size: int, backend: Any = None) -> Any:
@@ -354,9 +355,6 @@ def _key_for_issued_certificates(public_exponent: int, key_size: int, backend: A
         if not _issued_key:
             _issued_key.append(_real_rsa_generate(public_exponent, key_size, backend))
         return _issued_key[0]
-
-
-_real_rsa_generate = _rsa.generate_private_key
 
 
 def _one_key_for_issued_certificates() -> None:
