@@ -7,6 +7,7 @@ start command is written for). Every request has a timeout.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shlex
@@ -25,6 +26,8 @@ import hostlab.app as demo
 from hostlab.app import demo_app
 
 TIMEOUT = 10
+# Starts of the demo app on a port found free that another process took first (see _start).
+PORT_ATTEMPTS = 3
 
 
 def _free_port() -> int:
@@ -34,8 +37,19 @@ def _free_port() -> int:
 
 
 def _start(env_vars: dict[str, str], *, shell: bool) -> tuple[subprocess.Popen, str]:
-    """Run the demo app exactly as its StartCommand says, with ``python3`` meaning this interpreter."""
-    port = _free_port()
+    """Run the demo app exactly as its StartCommand says, with ``python3`` meaning this interpreter.
+
+    The free port is found by binding port 0 and closing it, so another process of a parallel test run can
+    take it before the app binds: that start (and only that one, "Address already in use") is tried again
+    on another port."""
+    for _attempt in range(PORT_ATTEMPTS):
+        started = _start_on(_free_port(), env_vars, shell=shell)
+        if started is not None:
+            return started
+    raise AssertionError(f"the demo app found its port taken {PORT_ATTEMPTS} times")
+
+
+def _start_on(port: int, env_vars: dict[str, str], *, shell: bool) -> tuple[subprocess.Popen, str] | None:
     env = {"PATH": os.environ["PATH"], **env_vars, "PORT": str(port), "HOSTLAB_APP_BIND": "127.0.0.1"}
     command = demo.START_COMMAND
     assert command.startswith("python3 ")
@@ -48,7 +62,12 @@ def _start(env_vars: dict[str, str], *, shell: bool) -> tuple[subprocess.Popen, 
                                start_new_session=True)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read().decode()
+        if process.poll() is not None:
+            errors = process.stderr.read().decode()
+            process.stderr.close()
+            if f"[Errno {errno.EADDRINUSE}]" in errors:
+                return None
+            raise AssertionError(errors)
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return process, f"http://127.0.0.1:{port}"

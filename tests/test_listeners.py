@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import select
+import selectors
 import socket
 import socketserver
 import ssl
@@ -17,6 +18,7 @@ import time
 import psutil
 import pytest
 
+from hostlab.local.dataplane import servers
 from hostlab.local.dataplane.edge.listener import ViewerListener
 from hostlab.local.dataplane.edge.messages import EdgeResponse
 from hostlab.local.dataplane.servers import Listener, TrackedServer
@@ -91,6 +93,25 @@ def test_stop_ends_an_idle_keep_alive_connection_and_its_thread(ca, tls_listener
         listener.stop()
         assert idle.recv(1024) == b""  # ended by stop(), not by the handler's 10 s timeout
     assert handler.ended.wait(TIMEOUT)
+
+
+def test_the_accept_loop_sleeps_without_a_timeout_and_stop_wakes_it(ca, monkeypatch):
+    timeouts = []
+
+    class Recording(selectors.DefaultSelector):
+        def select(self, timeout=None):
+            timeouts.append(timeout)
+            return super().select(timeout)
+
+    monkeypatch.setattr(servers.selectors, "DefaultSelector", Recording)
+    handler = type("Echo", (LineEcho,), {"ended": threading.Event()})
+    listener = Listener(TrackedServer(("127.0.0.1", 0), handler, ca.server_context([NAME], ["TLSv1.3"])), "t")
+    listener.start()
+    with tls_client(ca, listener.address, versions=("TLSv1.3",)) as client:
+        assert exchange(client, b"served\n") == b"served\n"  # positive control: the loop accepts
+    listener.stop()
+    assert not listener._thread.is_alive()  # woken by stop(), not left waiting for a connection
+    assert timeouts and set(timeouts) == {None}  # no periodic wake-ups while idle
 
 
 class _OnePage:

@@ -276,3 +276,21 @@ def test_issued_certificates_share_one_key_and_imported_keys_are_still_checked(i
         acm_models.CertBundle(
             certificate=first.cert, private_key=broken_key, account_id="123456789012", region="us-east-1"
         )
+
+
+def test_the_account_of_an_access_key_is_found_without_creating_iam_backends(installed):
+    iam_models = touch("moto.iam.models", lambda: importlib.import_module("moto.iam.models"))
+    lookup = iam_models.get_account_id_from
+    require(getattr(lookup, "hostlab_existing_only", False), "moto.iam.models.get_account_id_from")
+    account = "210987654321"
+    iam = iam_models.iam_backends[account]["aws"]
+    iam.create_user("us-east-1", "glue-test")
+    key = iam.create_access_key("glue-test").access_key_id
+    try:
+        assert lookup(key) == account  # a key is found in the account that holds it
+        assert lookup("AKIANOSUCHKEY0000000") == "123456789012"  # moto's default account otherwise
+        assert set(dict.keys(iam_models.iam_backends[account])) == {"aws"}  # no other partition created
+        iam.delete_access_key(key, "glue-test")
+        assert lookup(key) == "123456789012"  # a deleted key names no account any more
+    finally:
+        del iam_models.iam_backends[account]

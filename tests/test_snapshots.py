@@ -158,3 +158,36 @@ def test_a_poll_whose_look_fails_reads_instead():
     finally:
         refresher.close()
     assert refresher.polls_skipped == 0
+
+
+def _unchanged_looks(refresher_kwargs: dict, looks: int) -> Refresher:
+    """A started Refresher whose looks all say "unchanged", after ``looks`` of them (closed again)."""
+    source = Source()
+    enough = threading.Event()
+
+    def poll_needed(_value: int) -> bool:
+        if refresher.polls_skipped + 1 >= looks:
+            enough.set()
+        return False
+
+    refresher = Refresher(source, 0, name="test-poll-idle", retry_after=1.0, poll_every=0.01,
+                          poll_needed=poll_needed, **refresher_kwargs)
+    refresher.start()
+    try:
+        assert enough.wait(WAIT), "the poll never looked"
+    finally:
+        refresher.close()
+    return refresher
+
+
+def test_unchanged_looks_slow_the_poll_down_to_its_idle_wait_and_a_read_speeds_it_up():
+    refresher = _unchanged_looks({"poll_idle_every": 0.04}, looks=5)
+    assert refresher.poll_wait == 0.04  # 0.01 doubled at each unchanged look, capped at the idle wait
+    refresher._closed.clear()  # the read below stands for a request's read on a running backend
+    refresher.at_least(float("inf"))
+    assert refresher.reads == 1 and refresher.poll_wait == 0.01
+
+
+def test_without_an_idle_wait_the_poll_keeps_its_pace():
+    refresher = _unchanged_looks({}, looks=5)
+    assert refresher.poll_wait == 0.01

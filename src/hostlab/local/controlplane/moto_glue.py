@@ -38,6 +38,7 @@ from moto.cloudfront.models import CloudFrontBackend as CloudFrontBackend
 from moto.cloudfront.models import cloudfront_backends as cloudfront_backends
 from moto.cloudfront.models import random_id as cloudfront_random_id
 from moto.cloudfront.responses import CloudFrontResponse as CloudFrontResponse
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.base_backend import BackendDict as BackendDict
 from moto.core.base_backend import BaseBackend
 from moto.core.exceptions import AWSError as AWSError
@@ -50,6 +51,7 @@ from moto.moto_api import state_manager
 from moto.moto_api._internal import mock_random
 from moto.route53.models import route53_backends as route53_backends
 from moto.server import ThreadedMotoServer as ThreadedMotoServer
+from moto.utilities.utils import PARTITION_NAMES
 
 from hostlab.local.controlplane import progress
 from hostlab.settings import Settings
@@ -235,29 +237,30 @@ def moto_list_services(
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
-    """Calls ``callback(module)`` right after the module ``name`` is first executed."""
+    """Calls each of ``callbacks`` with the module ``name`` right after that module is first executed."""
 
-    def __init__(self, name: str, callback: Callable[[Any], None]):
+    def __init__(self, name: str):
         self.name = name
-        self.callback = callback
+        self.callbacks: list[Callable[[Any], None]] = []
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         if fullname != self.name:
             return None
         for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
+            if isinstance(finder, _AfterImport) or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None and spec.loader is not None:
                 break
         else:
             return None
-        loader, callback = spec.loader, self.callback
+        loader, callbacks = spec.loader, self.callbacks
         execute = loader.exec_module  # type: ignore[union-attr]
 
         def exec_module(module: Any) -> None:
             execute(module)
-            callback(module)
+            for callback in callbacks:
+                callback(module)
 
         loader.exec_module = exec_module  # type: ignore[union-attr, method-assign]  # this spec's own loader
         return spec
@@ -269,10 +272,12 @@ def after_import(name: str, callback: Callable[[Any], None]) -> None:
     if name in sys.modules:
         callback(sys.modules[name])
         return
-    if not any(
-        isinstance(f, _AfterImport) and f.name == name and f.callback == callback for f in sys.meta_path
-    ):
-        sys.meta_path.insert(0, _AfterImport(name, callback))
+    finder = next((f for f in sys.meta_path if isinstance(f, _AfterImport) and f.name == name), None)
+    if finder is None:
+        finder = _AfterImport(name)
+        sys.meta_path.insert(0, finder)
+    if callback not in finder.callbacks:
+        finder.callbacks.append(callback)
 
 
 _ecs_dispatch: list[Callable[..., Any]] = []
@@ -301,6 +306,32 @@ def prepare(settings: Settings) -> None:
     _skip_default_amis()
     _list_moto_modules_once()
     _one_key_for_issued_certificates()
+    after_import("moto.iam.models", _account_lookup_without_new_backends)
+
+
+def _account_lookup_without_new_backends(iam_models: Any) -> None:
+    """The account of a request, found from its access key, without creating IAM backends.
+
+    For every API request, moto looks for the request's access key in each account's IAM backend of each
+    partition, creating each of those backends that does not exist yet (moto/core/responses.py,
+    get_current_account; moto/iam/models.py, get_account_id_from; AccountSpecificBackend.__getitem__): after
+    the first request in an account, six IAM backends per account, and every later request walks them all,
+    a cost that grows with every account the backend has seen (the test suite uses hundreds: about 15 % of
+    the session backend's CPU). A key can only sit in a backend that exists, so looking in the existing ones
+    gives the same account, or moto's default when no backend has the key. Idempotent."""
+    if getattr(iam_models.get_account_id_from, "hostlab_existing_only", False):
+        return
+    partitions = frozenset(PARTITION_NAMES)
+
+    def get_account_id_from(access_key: str) -> str:
+        for account_id, account in list(iam_models.iam_backends.items()):
+            for partition, backend in list(dict.items(account)):  # dict's own items: nothing is created
+                if partition in partitions and access_key in backend.access_keys:
+                    return account_id
+        return DEFAULT_ACCOUNT_ID
+
+    get_account_id_from.hostlab_existing_only = True  # type: ignore[attr-defined]
+    iam_models.get_account_id_from = get_account_id_from
 
 
 def _skip_default_amis() -> None:

@@ -17,6 +17,10 @@ and front.py state the rules). :class:`Refresher` holds the last result of a rea
   given, is asked first (under the read lock) and a False skips that poll's read: a cheap look that finds
   nothing changed spares the whole read. The snapshot then keeps the time its own read began, so the
   freshness rules of at_least() and within() are untouched.
+- ``poll_idle_every``: while looks keep finding nothing changed, each wait is twice the last, up to this
+  many seconds; any read (the poll's or a caller's) brings the wait back to ``poll_every``. An idle backend
+  then costs a look every few seconds instead of two a second (each look is a real API call), and a change
+  is still followed at ``poll_every`` once one look has seen it.
 - A read that raises keeps the previous snapshot (logged). For ``retry_after`` seconds after a failure,
   callers get the previous snapshot without a new attempt, so a failing API is not called per request.
 """
@@ -52,6 +56,7 @@ class Refresher(Generic[T]):
         retry_after: float,
         poll_every: float | None = None,
         poll_needed: Callable[[T], bool] | None = None,
+        poll_idle_every: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._read = read
@@ -63,6 +68,8 @@ class Refresher(Generic[T]):
         self.retry_after = retry_after
         self.poll_every = poll_every
         self._poll_needed = poll_needed
+        self.poll_idle_every = poll_idle_every
+        self.poll_wait = poll_every  # the background reader's current wait (see poll_idle_every)
         self.polls_skipped = 0  # polls whose poll_needed said no, visible to tests and benchmarks
         self.reads = 0  # successful reads, visible to tests and benchmarks
         self._lock = threading.Lock()  # one read at a time
@@ -110,6 +117,7 @@ class Refresher(Generic[T]):
             self._value = value
             self._began = began
             self.reads += 1
+            self.poll_wait = self.poll_every
             return value
 
     def within(self, max_age: float) -> T:
@@ -131,7 +139,7 @@ class Refresher(Generic[T]):
 
     def _work(self) -> None:
         while not self._closed.is_set():
-            woken = self._wake.wait(self.poll_every)
+            woken = self._wake.wait(self.poll_wait)
             self._wake.clear()
             if self._closed.is_set():
                 return
@@ -140,6 +148,8 @@ class Refresher(Generic[T]):
             elif self.poll_every is not None:
                 if self._poll_needed is not None and not self._still_needed():
                     self.polls_skipped += 1
+                    if self.poll_idle_every is not None and self.poll_wait is not None:
+                        self.poll_wait = min(self.poll_wait * 2, max(self.poll_idle_every, self.poll_every))
                     continue
                 self.at_least(self._clock() - self.poll_every)
 

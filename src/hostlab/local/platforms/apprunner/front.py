@@ -21,7 +21,8 @@ so requests seldom wait for the API. Its background reader also re-reads when no
 POLL_SECONDS, so apps start soon after RUNNING even with no traffic; that poll first looks at ListServices
 alone and reads the whole state (custom domains of every service included) only when a service's status or
 UpdatedAt differs from the last reconcile, a service came or went, or an app is no longer alive. An idle
-backend holding many services then costs one API call per poll instead of one per service.
+backend holding many services then costs one API call per poll instead of one per service, and while the
+looks keep finding nothing changed they come less often, up to every POLL_IDLE_SECONDS.
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ from hostlab.settings import DEFAULT_REGION, Settings
 log = logging.getLogger("hostlab.front")
 
 POLL_SECONDS = 0.5
+# While the poll's looks find nothing changed, it looks less and less often, up to every this many seconds
+# (snapshots.Refresher, poll_idle_every): an idle backend spends a ListServices call every 4 s instead of
+# two a second. The first look that sees a change, and any request-driven read, bring it back to 0.5 s.
+POLL_IDLE_SECONDS = 4.0
 MAX_SNAPSHOT_AGE = 0.1
 # After a failed refresh (API not answering), serve from the last snapshot for this long before retrying.
 REFRESH_RETRY_SECONDS = 1.0
@@ -96,7 +101,7 @@ class AppRunnerFront:
         # The routing table of the last snapshot; reading it also reconciles the apps (_read_state).
         self._tables: Refresher[RoutingTable] = Refresher(
             self._read_state, RoutingTable(), name="front-state", retry_after=REFRESH_RETRY_SECONDS,
-            poll_every=POLL_SECONDS, poll_needed=self._poll_needed,
+            poll_every=POLL_SECONDS, poll_needed=self._poll_needed, poll_idle_every=POLL_IDLE_SECONDS,
         )
         self._deployments: dict[str, Deployment] = {}
         self._seen: dict[str, tuple[str, str]] = {}  # arn -> (status, UpdatedAt) at the last reconcile
