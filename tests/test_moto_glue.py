@@ -3,12 +3,16 @@ moves a touch point. Runs in this process against the installed moto (the API te
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from conftest import TEST_OPERATION_SECONDS
 from werkzeug.test import Client
@@ -294,3 +298,56 @@ def test_the_account_of_an_access_key_is_found_without_creating_iam_backends(ins
         assert lookup(key) == "123456789012"  # a deleted key names no account any more
     finally:
         del iam_models.iam_backends[account]
+
+
+def test_ec2_regions_are_built_from_moto_s_cached_session_on_the_importing_thread_only(installed):
+    base_backend = touch("moto.core.base_backend", lambda: importlib.import_module("moto.core.base_backend"))
+    shared = touch("AccountSpecificBackend.get_session", base_backend.AccountSpecificBackend.get_session)
+    real = boto3.Session
+    elsewhere = []
+    with installed._one_session_for_ec2_regions():
+        assert boto3.Session() is shared and boto3.Session() is shared
+        assert boto3.Session(region_name="us-west-2") is not shared  # a call with arguments: boto3's own
+        thread = threading.Thread(target=lambda: elsewhere.append(boto3.Session()))
+        thread.start()
+        thread.join()
+    assert elsewhere[0] is not shared  # another thread during the import: boto3's own
+    assert boto3.Session is real  # restored
+    table = touch(
+        "moto.ec2.models.availability_zones_and_regions",
+        lambda: importlib.import_module("moto.ec2.models.availability_zones_and_regions"),
+    ).RegionsAndZonesBackend.regions
+    # Whichever way the module was imported here, the table is what botocore's endpoint data says.
+    commercial = sorted(
+        r.name for r in table if r.endpoint.endswith(".amazonaws.com") and "-gov-" not in r.name
+    )
+    assert commercial == sorted(boto3.session.Session().get_available_regions("ec2"))
+
+
+def test_while_importing_runs_only_the_first_import_inside_the_context(installed, tmp_path, monkeypatch):
+    name = "hostlab_glue_probe_module"
+    (tmp_path / f"{name}.py").write_text("import builtins\nSEEN = getattr(builtins, 'hostlab_probe', None)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entered = []
+
+    @contextlib.contextmanager
+    def context():
+        import builtins
+
+        builtins.hostlab_probe = "inside"
+        entered.append(True)
+        try:
+            yield
+        finally:
+            del builtins.hostlab_probe
+
+    installed.while_importing(name, context)
+    installed.while_importing(name, context)  # idempotent: entered once below, not twice
+    try:
+        module = importlib.import_module(name)
+        assert module.SEEN == "inside" and entered == [True]
+        installed.while_importing(name, context)  # imported already: nothing to wrap any more
+        assert importlib.import_module(name) is module and entered == [True]
+    finally:
+        sys.modules.pop(name, None)
+        sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "name", None) != name]

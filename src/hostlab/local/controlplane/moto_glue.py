@@ -14,6 +14,7 @@ preparation every extension relies on (:func:`prepare`).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import json
 import random
@@ -21,9 +22,10 @@ import re
 import sys
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import cryptography.hazmat.primitives.asymmetric.rsa as _rsa
 import moto
 import moto.backend_index as _backend_index
@@ -39,8 +41,8 @@ from moto.cloudfront.models import cloudfront_backends as cloudfront_backends
 from moto.cloudfront.models import random_id as cloudfront_random_id
 from moto.cloudfront.responses import CloudFrontResponse as CloudFrontResponse
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.base_backend import AccountSpecificBackend, BaseBackend
 from moto.core.base_backend import BackendDict as BackendDict
-from moto.core.base_backend import BaseBackend
 from moto.core.exceptions import AWSError as AWSError
 from moto.core.exceptions import ServiceException as ServiceException
 from moto.core.resource_tagging import TaggedResource as TaggedResource
@@ -236,34 +238,47 @@ def moto_list_services(
     return response.ecs_backend.list_services(cluster, scheduling_strategy, launch_type=launch_type)
 
 
-class _AfterImport(importlib.abc.MetaPathFinder):
-    """Calls each of ``callbacks`` with the module ``name`` right after that module is first executed."""
+class _ImportHook(importlib.abc.MetaPathFinder):
+    """Runs the module ``name`` inside each of ``contexts`` (context managers made anew for the run), then
+    calls each of ``callbacks`` with it: once, when that module is first executed."""
 
     def __init__(self, name: str):
         self.name = name
         self.callbacks: list[Callable[[Any], None]] = []
+        self.contexts: list[Callable[[], contextlib.AbstractContextManager[Any]]] = []
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         if fullname != self.name:
             return None
         for finder in sys.meta_path:
-            if isinstance(finder, _AfterImport) or not hasattr(finder, "find_spec"):
+            if isinstance(finder, _ImportHook) or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None and spec.loader is not None:
                 break
         else:
             return None
-        loader, callbacks = spec.loader, self.callbacks
+        loader, callbacks, contexts = spec.loader, self.callbacks, self.contexts
         execute = loader.exec_module  # type: ignore[union-attr]
 
         def exec_module(module: Any) -> None:
-            execute(module)
+            with contextlib.ExitStack() as stack:
+                for context in contexts:
+                    stack.enter_context(context())
+                execute(module)
             for callback in callbacks:
                 callback(module)
 
         loader.exec_module = exec_module  # type: ignore[union-attr, method-assign]  # this spec's own loader
         return spec
+
+
+def _import_hook(name: str) -> _ImportHook:
+    hook = next((f for f in sys.meta_path if isinstance(f, _ImportHook) and f.name == name), None)
+    if hook is None:
+        hook = _ImportHook(name)
+        sys.meta_path.insert(0, hook)
+    return hook
 
 
 def after_import(name: str, callback: Callable[[Any], None]) -> None:
@@ -272,12 +287,19 @@ def after_import(name: str, callback: Callable[[Any], None]) -> None:
     if name in sys.modules:
         callback(sys.modules[name])
         return
-    finder = next((f for f in sys.meta_path if isinstance(f, _AfterImport) and f.name == name), None)
-    if finder is None:
-        finder = _AfterImport(name)
-        sys.meta_path.insert(0, finder)
-    if callback not in finder.callbacks:
-        finder.callbacks.append(callback)
+    hook = _import_hook(name)
+    if callback not in hook.callbacks:
+        hook.callbacks.append(callback)
+
+
+def while_importing(name: str, context: Callable[[], contextlib.AbstractContextManager[Any]]) -> None:
+    """Run module ``name``'s first import inside ``context()``; nothing when it is imported already.
+    Idempotent per (name, context)."""
+    if name in sys.modules:
+        return
+    hook = _import_hook(name)
+    if context not in hook.contexts:
+        hook.contexts.append(context)
 
 
 _ecs_dispatch: list[Callable[..., Any]] = []
@@ -307,6 +329,35 @@ def prepare(settings: Settings) -> None:
     _list_moto_modules_once()
     _one_key_for_issued_certificates()
     after_import("moto.iam.models", _account_lookup_without_new_backends)
+    while_importing("moto.ec2.models.availability_zones_and_regions", _one_session_for_ec2_regions)
+
+
+@contextlib.contextmanager
+def _one_session_for_ec2_regions() -> Iterator[None]:
+    """While moto's EC2 region table is built, boto3.Session() (no arguments, on the importing thread) is
+    moto's own cached session.
+
+    moto builds its EC2 region table when moto.ec2 is first imported, from three new boto3 Sessions
+    (moto/ec2/models/availability_zones_and_regions.py, RegionsAndZonesBackend), and botocore's
+    get_available_regions reads the whole service model to find EC2's endpoint prefix: each session parses the
+    EC2 model (the largest botocore ships, about 80 ms of CPU) and the endpoint data (about 20 ms) again, and
+    moto's cached session (AccountSpecificBackend.get_session, for every backend's regions) parses them once
+    more. One session gives the same regions from one parse. Other threads, and calls with arguments, get
+    what boto3 gives them."""
+    shared = AccountSpecificBackend.get_session()
+    real = boto3.Session
+    importer = threading.get_ident()
+
+    def session(*args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or threading.get_ident() != importer:
+            return real(*args, **kwargs)
+        return shared
+
+    boto3.Session = session  # type: ignore[misc, assignment]
+    try:
+        yield
+    finally:
+        boto3.Session = real  # type: ignore[misc]
 
 
 def _account_lookup_without_new_backends(iam_models: Any) -> None:
