@@ -180,12 +180,18 @@ def _unchanged_looks(refresher_kwargs: dict, looks: int) -> Refresher:
     return refresher
 
 
-def test_unchanged_looks_slow_the_poll_down_to_its_idle_wait_and_a_read_speeds_it_up():
+def test_unchanged_looks_slow_the_poll_down_to_its_idle_wait():
     refresher = _unchanged_looks({"poll_idle_every": 0.04}, looks=5)
     assert refresher.poll_wait == 0.04  # 0.01 doubled at each unchanged look, capped at the idle wait
-    refresher._closed.clear()  # the read below stands for a request's read on a running backend
-    refresher.at_least(float("inf"))
-    assert refresher.reads == 1 and refresher.poll_wait == 0.01
+
+
+def test_a_read_brings_the_poll_back_to_its_pace():
+    source = Source()
+    refresher = Refresher(source, 0, name="test-poll-reset", retry_after=1.0, poll_every=0.01,
+                          poll_idle_every=0.04)
+    refresher.poll_wait = 0.04  # as after a run of unchanged looks
+    refresher.at_least(float("inf"))  # a request's read
+    assert source.calls == 1 and refresher.poll_wait == 0.01
 
 
 def test_without_an_idle_wait_the_poll_keeps_its_pace():
