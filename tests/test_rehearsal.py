@@ -46,6 +46,14 @@ FIRST_CELL_TO_INTERRUPT = 3
 # Upper bounds for a loaded 2-core machine, not expectations: the whole rehearsal takes about 25 s.
 REACH_03_LIMIT = 300
 EXIT_LIMIT = 300
+# The interrupted run's interpreter: pytest, with Python's own SIGINT handler put back first. A job that a
+# non-interactive shell starts in the background (`make test &` in a CI script) begins with SIGINT ignored
+# (bash manual, "Signals"), every process it starts inherits that through exec (signal(7), "Signal
+# disposition ... preserved across execve"), and the run would then never see the Ctrl-C this test sends.
+INTERRUPTIBLE_PYTEST = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('pytest', run_name='__main__', alter_sys=True)"
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -322,7 +330,7 @@ def test_interrupted_rehearsal_leaves_nothing_tagged(rehearsal_backend, monkeypa
     assert [r["Type"] for r in rehearsal.added_records(route53, zone)] == ["CNAME"]
 
     command = [
-        sys.executable, "-m", "pytest", "-p", "hostlab.tutorial.pytest_notebooks", "--nbval",
+        sys.executable, "-c", INTERRUPTIBLE_PYTEST, "-p", "hostlab.tutorial.pytest_notebooks", "--nbval",
         "--nbval-current-env",
         "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-v", "-p", "no:cacheprovider",
         *(f"notebooks/{name}.ipynb" for name in TUTORIAL),
