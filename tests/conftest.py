@@ -29,6 +29,7 @@ from botocore.config import Config
 from cloudfront_support import client_in_account, new_account_id
 from progress_support import Hold
 
+from hostlab.local.server import GC_THRESHOLDS
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
 
 # Short delays so waiting code is exercised without slowing the suite down.
@@ -56,9 +57,9 @@ def session_backend_env(home: Path) -> dict[str, str]:
 # The collector in each test process (Python docs, gc module). Collecting imports most of the project and its
 # dependencies (moto, botocore, pandas, matplotlib): objects that live for the whole run, which every full
 # collection walked again (measured with gc.callbacks: 15 of the 70 CPU-s the four xdist workers used).
-# Fewer young-generation collections while the run lasts, and what collection made is frozen out of the
-# collector's reach (gc.freeze); reference cycles the tests make are still collected.
-GC_THRESHOLDS = (20_000, 20, 20)
+# The backend's thresholds (hostlab.local.server.GC_THRESHOLDS, same reasons) while the run lasts, and
+# what collection made is frozen out of the collector's reach (gc.freeze); cycles the tests make are still
+# collected.
 
 
 def pytest_configure(config):
