@@ -37,6 +37,7 @@ from hostlab.local.dataplane.edge import Edge
 from hostlab.local.dataplane.proxy import ConnectProxy
 from hostlab.local.dataplane.tls import LocalCA
 from hostlab.settings import Settings
+from hostlab.tls_trust import BundleParsedOnce
 
 APP = "abc123.us-east-1.awsapprunner.com"
 TIMEOUT = 10
@@ -685,6 +686,8 @@ def test_fifty_clients_times_twenty_requests(api, proxy, ca, edge):
 
     def client(i: int) -> list[int]:
         with requests.Session() as s:
+            # Fifty clients with connections of their own; the bundle parsed once for all (hostlab.tls_trust).
+            s.mount("https://", BundleParsedOnce())
             s.proxies, s.verify, s.trust_env = {"https": proxy.url}, str(ca.bundle_pem), False
             return [s.get(f"https://{domain}/echo?c={i}&n={n}", timeout=30).status_code for n in range(20)]
 

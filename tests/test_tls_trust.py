@@ -106,3 +106,57 @@ def test_a_rewritten_bundle_is_read_again(https_server, trusting):
     # A new backend writes its new CA to the same path: the next probe must trust it.
     ca.cert_pem.write_to_path(str(bundle))
     assert probes.get(f"https://localhost:{port}/").status == 200
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_verify_false_shares_one_context_that_checks_nothing(https_server, monkeypatch):
+    """A session told verify=False (`hostlab check` going around CloudFront) reaches a server it does not
+    trust, without loading the system's roots per connection; the same session with verification refuses."""
+    _ca, port = https_server
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    loaded = []
+    real = ssl.SSLContext.load_default_certs
+
+    def counting(self, *args, **kwargs):
+        loaded.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_default_certs", counting)
+    tls_trust._unverified.cache_clear()
+    with requests.Session() as session:
+        session.mount("https://", tls_trust.BundleParsedOnce())
+        for path in ("/a", "/b"):  # a new pool per host; Connection: close on each answer
+            with requests.Session() as other:
+                other.mount("https://", tls_trust.BundleParsedOnce())
+                assert other.get(f"https://localhost:{port}{path}", verify=False).status_code == 200
+        assert loaded == []
+        with pytest.raises(requests.exceptions.SSLError):
+            session.get(f"https://localhost:{port}/", verify=True)
+
+
+def test_one_version_contexts_are_built_once_and_still_verify(https_server, tmp_path, monkeypatch):
+    ca, port = https_server
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    stranger = tmp_path / "stranger.pem"
+    trustme.CA().cert_pem.write_to_path(str(stranger))
+
+    def handshake(context: ssl.SSLContext) -> str:
+        import socket
+
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                return tls.version()
+
+    def twice():
+        for _ in range(2):
+            assert handshake(tls_trust.one_version_context(ssl.TLSVersion.TLSv1_2, str(bundle))) == "TLSv1.2"
+
+    tls_trust._one_version.cache_clear()
+    assert loads_during(monkeypatch, twice) == 1
+    assert tls_trust.one_version_context(ssl.TLSVersion.TLSv1_3, str(bundle)).maximum_version == (
+        ssl.TLSVersion.TLSv1_3
+    )
+    with pytest.raises(ssl.SSLCertVerificationError):
+        handshake(tls_trust.one_version_context(ssl.TLSVersion.TLSv1_2, str(stranger)))

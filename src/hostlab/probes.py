@@ -16,7 +16,6 @@ import re
 import socket
 import ssl
 import urllib.request
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from hostlab.tls_trust import BundleParsedOnce
+from hostlab.tls_trust import BundleParsedOnce, one_version_context
 
 TIMEOUT = 15.0  # seconds; CloudFront's own origin read timeout is 30 s, an answer comes well before
 _TITLE = re.compile(rb"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -140,20 +139,13 @@ _VERSIONS = {
 
 
 def _client_context(version: str) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=requests.utils.DEFAULT_CA_BUNDLE_PATH)
-    # The local backend's CA comes through the bundle that connect() exports (system roots + local CA).
+    # The public roots, and the local backend's CA through the bundle that connect() exports (system roots +
+    # local CA); the context is built once per version and bundle (tls_trust), not per handshake.
+    bundles = [requests.utils.DEFAULT_CA_BUNDLE_PATH]
     bundle = _env_bundle()
     if bundle:
-        ctx.load_verify_locations(cafile=bundle)
-    with warnings.catch_warnings():
-        # Python deprecates naming TLS 1.0/1.1; probing whether a server still accepts them is the point.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        ctx.minimum_version = ctx.maximum_version = _VERSIONS[version]
-    if version in ("TLSv1", "TLSv1.1"):
-        # OpenSSL 3 refuses TLS 1.0/1.1 at its default security level; level 0 lets the *server* decide,
-        # which is what this probe wants to observe.
-        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-    return ctx
+        bundles.append(bundle)
+    return one_version_context(_VERSIONS[version], *bundles)
 
 
 def _env_bundle() -> str | None:

@@ -9,7 +9,9 @@ exactly as before (CERT_REQUIRED, host name matched by urllib3). It uses the two
 for subclasses that bring their own SSLContext: ``build_connection_pool_key_attributes`` and ``cert_verify``.
 
 A bundle is known by its path, modification time and size, so a backend started anew (a new local CA
-written to the same path) gets a new context.
+written to the same path) gets a new context. The same goes for requests sent with ``verify=False`` (one
+shared context that checks nothing, instead of one per connection that loads the system's roots only to
+ignore them) and for :func:`one_version_context`, the contexts of probes that offer a single TLS version.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+import warnings
 
 from requests.adapters import HTTPAdapter
 from urllib3.util.ssl_ import create_urllib3_context
@@ -35,6 +38,36 @@ def context_trusting(bundle: str) -> ssl.SSLContext:
     return _context(bundle, found.st_mtime_ns, found.st_size)
 
 
+@functools.lru_cache(maxsize=1)
+def _unverified() -> ssl.SSLContext:
+    return create_urllib3_context(cert_reqs=ssl.CERT_NONE)
+
+
+@functools.lru_cache(maxsize=32)
+def _one_version(version: ssl.TLSVersion, bundles: tuple[str, ...], _stamps: tuple) -> ssl.SSLContext:
+    # What ssl.create_default_context(cafile=...) starts from: certificate and host name checked.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    for bundle in bundles:
+        context.load_verify_locations(cafile=bundle)
+    with warnings.catch_warnings():
+        # Python deprecates naming TLS 1.0/1.1; probing whether a server still accepts them is the point.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = context.maximum_version = version
+    if version in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+        # OpenSSL 3 refuses TLS 1.0/1.1 at its default security level; level 0 lets the *server* decide,
+        # which is what a probe of the versions a server accepts wants to observe.
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    return context
+
+
+def one_version_context(version: ssl.TLSVersion, *bundles: str) -> ssl.SSLContext:
+    """A shared client context that offers only ``version`` and trusts exactly the certificates in the files
+    ``bundles`` (host names checked, as ssl.create_default_context does). Raises ValueError or ssl.SSLError
+    when this Python's OpenSSL cannot offer ``version``."""
+    stamps = tuple((found.st_mtime_ns, found.st_size) for found in map(os.stat, bundles))
+    return _one_version(version, bundles, stamps)
+
+
 class BundleParsedOnce(HTTPAdapter):
     """Mount on https:// of a requests Session; see the module docstring."""
 
@@ -43,6 +76,8 @@ class BundleParsedOnce(HTTPAdapter):
         bundle = pool_kwargs.pop("ca_certs", None)
         if bundle is not None:
             pool_kwargs["ssl_context"] = context_trusting(bundle)
+        elif verify is False:
+            pool_kwargs["ssl_context"] = _unverified()
         return host_params, pool_kwargs
 
     def cert_verify(self, conn, url, verify, cert):

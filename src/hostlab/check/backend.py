@@ -26,6 +26,7 @@ from botocore.config import Config
 from hostlab.local import lifecycle
 from hostlab.local.state import State
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
+from hostlab.tls_trust import BundleParsedOnce
 
 # The smallest delays Settings accepts (_float: "must not be negative"): 0 s for App Runner operations,
 # Express operations and ACM validation. The waits still go through the states (OPERATION_IN_PROGRESS ->
@@ -75,6 +76,7 @@ class PrivateBackend:
     def new_session(self) -> requests.Session:
         """Another session like ``session`` (one per thread)."""
         session = requests.Session()
+        session.mount("https://", BundleParsedOnce())
         session.trust_env = False
         session.proxies = dict(self.session.proxies)
         session.verify = self.session.verify
@@ -116,6 +118,9 @@ def private_backend(env: dict[str, str] | None = None) -> Iterator[PrivateBacken
     folder = Path(tempfile.mkdtemp(prefix="hostlab-check-"))
     settings = private_settings(folder / "backend", env)
     session = requests.Session()
+    # The CA bundle parsed once, not once per connection (each probed distribution is a new host, hence a
+    # new connection pool); the same certificate checks (hostlab.tls_trust).
+    session.mount("https://", BundleParsedOnce())
     try:
         state = lifecycle.up(settings, note=lambda _: None)
         session.trust_env = False  # no proxy, CA bundle or .netrc of the caller's environment

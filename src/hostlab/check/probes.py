@@ -43,6 +43,7 @@ from hostlab.check.model import (
 )
 from hostlab.check.rules import BehaviorView, items
 from hostlab.check.standup import READ_LIMITS, Deployed, StandIn
+from hostlab.tls_trust import one_version_context
 
 # Behaviours probed at the same time (threads; each probe mostly waits for the edge).
 PARALLEL_BEHAVIOURS = 4
@@ -860,11 +861,7 @@ class Prober:
         for version in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
             name = "TLSv1" if version == ssl.TLSVersion.TLSv1 else "TLSv1.1"
             try:
-                ctx = ssl.create_default_context(cafile=self.backend.state.ca_bundle)
-                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-                with warnings.catch_warnings():  # deprecated in Python for good reason: it is what we probe
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    ctx.minimum_version = ctx.maximum_version = version
+                ctx = one_version_context(version, self.backend.state.ca_bundle)
             except (ValueError, ssl.SSLError):
                 tried.append(f"this Python's OpenSSL cannot offer {name}")
                 continue
