@@ -31,7 +31,7 @@ NOTEBOOKS = REPO / "notebooks"
 CELL_TIMEOUT = 300
 
 # Short delays for executing notebooks (same names as hostlab.settings reads). Waiting is still exercised:
-# with the waiters' local poll every 0.05 s (hostlab.waiters.LOCAL) each wait polls 3-5 times and sees the
+# with the waiters' local poll every 0.1 s (hostlab.waiters.LOCAL) each wait polls 2-4 times and sees the
 # resource in progress first, and 03's UpdateDistribution still answers InProgress. Why not shorter: the
 # edge re-reads CloudFront's configuration once its snapshot is 0.9 x the deploy delay old
 # (dataplane/edge/__init__.py), and with notebook 06's 15 distributions one re-read takes about 0.1 s (15

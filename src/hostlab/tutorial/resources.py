@@ -124,7 +124,7 @@ INVALIDATION_AWS = Patience(10.0, 90)
 CERTIFICATE_AWS = Patience(20.0, 120)
 # Against the local backend, whose delays are seconds or less (settings HOSTLAB_*_SECONDS): poll as often
 # as hostlab.waiters.LOCAL does, for up to 2 minutes.
-LOCAL = Patience(0.05, 2400)
+LOCAL = Patience(0.1, 1200)
 
 
 def _patience(client, aws: Patience) -> Patience:
