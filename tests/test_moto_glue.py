@@ -265,6 +265,23 @@ def test_moto_s_module_list_is_read_once_and_is_still_the_folder(installed):
     assert list(installed._moto_backends.list_of_moto_modules()) == on_disk
 
 
+def test_a_response_class_s_methods_are_listed_once_and_are_still_its_methods(installed):
+    import moto.core.utils
+
+    from hostlab.local.platforms.apprunner.responses import AppRunnerResponse
+
+    listed = touch(
+        "moto.core.responses.method_names_from_class",
+        lambda: installed._core_responses.method_names_from_class(AppRunnerResponse),
+    )
+    # What moto's own function answers, as a set; the patched one answers from its table the second time.
+    assert listed == set(moto.core.utils.method_names_from_class(AppRunnerResponse))
+    assert "list_services" in listed and "create_service" in listed
+    assert installed._core_responses.method_names_from_class(AppRunnerResponse) is listed
+    installed._method_names_once()  # idempotent: not a wrapper of a wrapper
+    assert installed._core_responses.method_names_from_class(AppRunnerResponse) is listed
+
+
 def test_issued_certificates_share_one_key_and_imported_keys_are_still_checked(installed):
     acm_models = touch("moto.acm.models", lambda: importlib.import_module("moto.acm.models"))
     first = acm_models.CertBundle.generate_cert("a.example.com", "123456789012", "us-east-1")

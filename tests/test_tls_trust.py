@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import ssl
 import threading
 
@@ -143,11 +144,11 @@ def test_one_version_contexts_are_built_once_and_still_verify(https_server, tmp_
     trustme.CA().cert_pem.write_to_path(str(stranger))
 
     def handshake(context: ssl.SSLContext) -> str:
-        import socket
-
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-            with context.wrap_socket(raw, server_hostname="localhost") as tls:
-                return tls.version()
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
+            return tls.version()
 
     def twice():
         for _ in range(2):
