@@ -532,16 +532,26 @@ def test_a_runaway_function_at_the_edge_is_a_503_and_nothing_else_waits(edge, pr
     assert proxied.get(f"https://{fine}/", timeout=30).status_code == 200
 
 
+# Times the three concurrent runs below are sent: a machine busy enough can keep a worker off the CPU past
+# the 200 ms wall-clock limit (runtime.WALL_TIME_LIMIT_SECONDS) around the function's 60 ms, and a run
+# stopped that way is a 503 that says nothing about serialization (seen once in about ten loaded runs of the
+# whole suite). Serialized runs would not be stopped: the limit counts from the moment a worker has the run.
+TRIES_OF_THE_TRIO = 3
+
+
 def test_concurrent_requests_to_one_slow_function_are_not_serialized(edge, proxied):
     domain = edge.deployed(edge.published(SLOW_RESPONSE))
     sessions = [_session_like(proxied) for _ in range(3)]
+    tries = []
     try:
         # Each session connected first (proxy tunnel, TLS), so the three requests below leave together.
         assert all(session.get(f"https://{domain}/", timeout=30).ok for session in sessions)
-        with concurrent.futures.ThreadPoolExecutor(3) as executor:
-            answers = list(executor.map(lambda s: s.get(f"https://{domain}/", timeout=30), sessions))
+        while len(tries) < TRIES_OF_THE_TRIO and (not tries or 503 in [a.status_code for a in tries[-1]]):
+            with concurrent.futures.ThreadPoolExecutor(3) as executor:
+                tries.append(list(executor.map(lambda s: s.get(f"https://{domain}/", timeout=30), sessions)))
     finally:
         for session in sessions:
             session.close()
-    assert [a.status_code for a in answers] == [200, 200, 200]
+    answers = tries[-1]
+    assert [a.status_code for a in answers] == [200, 200, 200], [[a.status_code for a in t] for t in tries]
     assert overlapping([tuple(a.json()) for a in answers])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from hostlab.tutorial.nbval_kernels import KernelsAhead
+import pytest
+
+from hostlab.tutorial.nbval_kernels import DIED_WHILE_STARTING, KernelsAhead
 
 
 class FakeKernel:
@@ -67,3 +69,31 @@ def test_a_repeat_whose_kernel_died_gets_a_new_one():
     assert second is not first and second.is_alive()
     second.stop()
     kernels.close()
+
+
+class DiesWhileStarting:
+    """nbval's RunningKernel whose first ``deaths`` kernels die before answering (jupyter_client's words)."""
+
+    def __init__(self, deaths: int, message: str = DIED_WHILE_STARTING):
+        self.deaths, self.message, self.calls = deaths, message, 0
+
+    def __call__(self, name, cwd=None, startup_timeout=60):
+        self.calls += 1
+        if self.calls <= self.deaths:
+            raise RuntimeError(self.message)
+        return FakeKernel(name, cwd=cwd, startup_timeout=startup_timeout)
+
+
+def test_a_kernel_that_dies_while_starting_is_started_once_more():
+    start = DiesWhileStarting(deaths=1)
+    handed = run(KernelsAhead(start, 1), 1)
+    assert start.calls == 2 and handed[0].stopped == 1
+
+
+def test_a_kernel_that_dies_twice_or_times_out_still_fails_the_notebook():
+    for start in (DiesWhileStarting(deaths=2), DiesWhileStarting(deaths=1, message="Kernel didn't respond")):
+        kernels = KernelsAhead(start, 1)
+        with pytest.raises(RuntimeError):
+            kernels("python3", cwd="notebooks", startup_timeout=60)
+        kernels.close()
+        assert start.calls == (2 if "died" in start.message else 1)

@@ -12,6 +12,11 @@ nothing before its first cell, started by nbval's own RunningKernel with the arg
 the moment the process starts moves. A kernel takes its environment when it starts, and
 hostlab.tutorial.pytest_notebooks sets the environment up in pytest_configure, before the first kernel.
 
+A kernel that dies before it answers its first request is started once more (:data:`DIED_WHILE_STARTING`):
+seen about once in ten runs of `make test` on a loaded machine, where jupyter_client chooses a kernel's
+ports before the kernel binds them, and another process can take one in between. A kernel that dies twice,
+or does not answer in time, fails the notebook as before.
+
 One exception, asked for by name (--hostlab-same-kernel): a notebook listed twice in a row (`make test`'s
 re-run sequence, with pytest's --keep-duplicates) runs the second time in the kernel of the first, as a reader
 who runs all cells again in an open notebook does. The README promises re-runs "in a new kernel or the same
@@ -26,6 +31,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+# What jupyter_client raises when the kernel process ended before replying to kernel_info
+# (jupyter_client/client.py, wait_for_ready); start_new_kernel has shut that kernel down by then.
+DIED_WHILE_STARTING = "Kernel died before replying to kernel_info"
 
 
 class KernelsAhead:
@@ -57,18 +66,29 @@ class KernelsAhead:
         position, self._handed_out = self._handed_out, self._handed_out + 1
         kernel = self._take_kept() if position in self._same_kernel_again else None
         if kernel is None:
-            kernel = self._take_ahead(arguments) or self._start(
+            kernel = self._take_ahead(arguments) or self._start_kernel(
                 kernel_name, cwd=cwd, startup_timeout=startup_timeout
             )
         following = position + 1
         if following < self._notebooks and following not in self._same_kernel_again:
-            ahead = self._threads.submit(self._start, kernel_name, cwd=cwd, startup_timeout=startup_timeout)
+            ahead = self._threads.submit(
+                self._start_kernel, kernel_name, cwd=cwd, startup_timeout=startup_timeout
+            )
             self._ahead = (arguments, ahead)
         if following in self._same_kernel_again:
             self._keep_for_the_next(kernel)
         else:
             self._stop_on_a_thread(kernel)
         return kernel
+
+    def _start_kernel(self, kernel_name: str, *, cwd: str | None, startup_timeout: float) -> Any:
+        try:
+            return self._start(kernel_name, cwd=cwd, startup_timeout=startup_timeout)
+        except RuntimeError as exc:
+            if DIED_WHILE_STARTING not in str(exc):
+                raise
+            log.warning("a kernel died while starting (%s); starting another", exc)
+            return self._start(kernel_name, cwd=cwd, startup_timeout=startup_timeout)
 
     def _keep_for_the_next(self, kernel: Any) -> None:
         """nbval's teardown calls kernel.stop(); for a kernel the next notebook runs in again: nothing."""
