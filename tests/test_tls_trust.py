@@ -58,19 +58,24 @@ def trusting(tmp_path, monkeypatch):
     return point_at
 
 
-def loads_during(monkeypatch, action) -> int:
-    """How many times ``action`` parsed a CA bundle into an SSLContext (any context, anywhere)."""
-    parsed = []
-    real = ssl.SSLContext.load_verify_locations
+def calls_during(monkeypatch, method: str, action) -> int:
+    """How many times ``action`` called ssl.SSLContext.<method> (any context, anywhere)."""
+    calls = []
+    real = getattr(ssl.SSLContext, method)
 
     def counting(self, *args, **kwargs):
-        parsed.append(1)
+        calls.append(1)
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
-    tls_trust._context.cache_clear()
+    monkeypatch.setattr(ssl.SSLContext, method, counting)
     action()
-    return len(parsed)
+    return len(calls)
+
+
+def loads_during(monkeypatch, action) -> int:
+    """How many times ``action`` parsed a CA bundle into an SSLContext."""
+    tls_trust._context.cache_clear()
+    return calls_during(monkeypatch, "load_verify_locations", action)
 
 
 def test_probes_parse_the_bundle_once_and_still_verify(https_server, trusting, monkeypatch):
@@ -111,29 +116,23 @@ def test_a_rewritten_bundle_is_read_again(https_server, trusting):
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_verify_false_shares_one_context_that_checks_nothing(https_server, monkeypatch):
-    """A session told verify=False (`hostlab check` going around CloudFront) reaches a server it does not
-    trust, without loading the system's roots per connection; the same session with verification refuses."""
+    """Sessions told verify=False (`hostlab check` going around CloudFront) reach a server they do not trust,
+    without loading the system's roots for each connection; verification asked for still refuses."""
     _ca, port = https_server
     for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
-    loaded = []
-    real = ssl.SSLContext.load_default_certs
 
-    def counting(self, *args, **kwargs):
-        loaded.append(1)
-        return real(self, *args, **kwargs)
+    def unverified_requests():
+        for path in ("/a", "/b"):  # a session, a pool and a connection each
+            with requests.Session() as session:
+                session.mount("https://", tls_trust.BundleParsedOnce())
+                assert session.get(f"https://localhost:{port}{path}", verify=False).status_code == 200
 
-    monkeypatch.setattr(ssl.SSLContext, "load_default_certs", counting)
     tls_trust._unverified.cache_clear()
-    with requests.Session() as session:
+    assert calls_during(monkeypatch, "load_default_certs", unverified_requests) == 0
+    with requests.Session() as session, pytest.raises(requests.exceptions.SSLError):
         session.mount("https://", tls_trust.BundleParsedOnce())
-        for path in ("/a", "/b"):  # a new pool per host; Connection: close on each answer
-            with requests.Session() as other:
-                other.mount("https://", tls_trust.BundleParsedOnce())
-                assert other.get(f"https://localhost:{port}{path}", verify=False).status_code == 200
-        assert loaded == []
-        with pytest.raises(requests.exceptions.SSLError):
-            session.get(f"https://localhost:{port}/", verify=True)
+        session.get(f"https://localhost:{port}/", verify=True)
 
 
 def test_one_version_contexts_are_built_once_and_still_verify(https_server, tmp_path, monkeypatch):
