@@ -13,9 +13,10 @@ the moment the process starts moves. A kernel takes its environment when it star
 hostlab.tutorial.pytest_notebooks sets the environment up in pytest_configure, before the first kernel.
 
 A kernel that dies before it answers its first request is started once more (:data:`DIED_WHILE_STARTING`):
-seen about once in ten runs of `make test` on a loaded machine, where jupyter_client chooses a kernel's
-ports before the kernel binds them, and another process can take one in between. A kernel that dies twice,
-or does not answer in time, fails the notebook as before.
+seen once in about ten runs of `make test` on a loaded machine, in a nested notebook run of
+tests/test_rehearsal.py. The cause was not captured; a likely one is that jupyter_client chooses a kernel's
+ports before the kernel binds them, so another process can take one in between, and a second start chooses
+new ones. A kernel that dies twice, or does not answer in time, fails the notebook as before.
 
 One exception, asked for by name (--hostlab-same-kernel): a notebook listed twice in a row (`make test`'s
 re-run sequence, with pytest's --keep-duplicates) runs the second time in the kernel of the first, as a reader
