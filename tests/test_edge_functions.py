@@ -5,7 +5,9 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,7 +34,7 @@ from functions_support import (
 
 from hostlab.local.dataplane.edge.functions import FunctionRunner, LiveFunction, build_event
 from hostlab.local.dataplane.edge.messages import ViewerRequest
-from hostlab.local.functions.pool import POOL_SIZE, WorkerPool
+from hostlab.local.functions.pool import POOL_SIZE, WorkerPool, _Worker
 from hostlab.local.functions.runtime import CompiledFunction, FunctionCodeError, run_function
 
 ADD_XFH = """
@@ -375,6 +377,37 @@ def test_a_crashed_worker_is_replaced(pool):
             "FunctionErrorMessage"
         ] == ""
     wait_for(lambda: victim not in pool.pids() and len(pool.pids()) == 2, "a replacement")
+
+
+def test_a_worker_that_exits_with_the_request_unread_hands_it_to_another(pool):
+    """The race the test above can meet: the dead worker's end of the socket closes only after the request
+    was written to it (so it looked alive), and the answer read meets a reset. Nothing ran: another worker
+    runs it, and the run answers as usual."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    reaper = concurrent.futures.ThreadPoolExecutor(1)
+    reaper.submit(process.wait)  # so the pool's kill sees it gone at once
+    ours, theirs = socket.socketpair()
+
+    def exit_with_the_request_unread():
+        select.select([theirs], [], [], 30)  # the request arrived...
+        theirs.close()  # ...and the "worker" exits without reading it
+
+    closer = concurrent.futures.ThreadPoolExecutor(1)
+    closing = closer.submit(exit_with_the_request_unread)
+    unread = _Worker(process.pid, ours.detach())  # the pool closes it when it discards the worker
+    with pool._cond:
+        pool._idle.append(unread)  # taken first (the last idle one); not one of the pool's own workers
+    try:
+        answer = run_function(ADD_XFH, {"request": {"headers": {"host": {"value": "h"}}}}, pool=pool)
+        closing.result(timeout=30)
+        assert answer["FunctionErrorMessage"] == "", answer
+        assert process.wait(timeout=10) == -signal.SIGKILL  # the pool discarded it
+        with pool._cond:
+            assert unread not in pool._idle
+    finally:
+        process.kill()
+        reaper.shutdown()
+        closer.shutdown()
 
 
 def test_a_crashed_zygote_is_replaced_with_its_workers(pool):

@@ -12,7 +12,8 @@ worker that has not answered by then is killed (SIGKILL) and replaced.
   sequential runs reuse one compiled context), and two runs of one function go to two workers. Nothing is
   held while a run executes, so a slow run never queues runs elsewhere behind it.
 - A worker that crashed is replaced the same way (a health check looks at idle workers twice a second); a
-  run that was on it fails, one that found it dead before sending is retried on another worker.
+  run that was on it fails; one that found it dead before sending, or whose request it never read, is retried
+  on another worker.
 - Workers die with the backend (see the worker module's docstring). The zygote is started from one
   long-lived thread because Linux's parent-death signal fires when the *thread* that forked the child ends.
 """
@@ -293,6 +294,11 @@ class WorkerPool:
                 with self._cond:
                     self.killed += 1
                 return {"stopped": time.monotonic() - started}
+            except wire.PeerReset:
+                # It exited with the request unread (killed while idle, its end closed only now): nothing
+                # ran, so another worker may take it. Seen once in about ten loaded runs of the suite.
+                self._discard(worker)
+                continue
             except wire.PeerGone as exc:
                 self._discard(worker)
                 return {"crashed": f"the worker running the function exited ({exc})"}

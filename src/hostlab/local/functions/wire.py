@@ -26,6 +26,12 @@ class PeerGone(EOFError):
     """The other end closed its pipe (it exited or was killed) or sent something that is not a frame."""
 
 
+class PeerReset(PeerGone):
+    """The other end closed without reading all that was sent to it: on a Unix socket, a read then fails with
+    ECONNRESET instead of end of file (Linux unix(7) sockets; checked in tests/test_function_wire.py). A
+    worker reads a whole request before it runs anything, so a request met with this never ran."""
+
+
 class Deadline(TimeoutError):
     """No complete answer before the deadline."""
 
@@ -72,7 +78,10 @@ def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not readable(fd, remaining):
                 raise Deadline()
-        chunk = os.read(fd, min(missing, 1 << 20))
+        try:
+            chunk = os.read(fd, min(missing, 1 << 20))
+        except ConnectionResetError as exc:
+            raise PeerReset(str(exc)) from None
         if not chunk:
             raise PeerGone("end of file")
         chunks.append(chunk)
