@@ -384,16 +384,15 @@ def test_a_worker_that_exits_with_the_request_unread_hands_it_to_another(pool):
     was written to it (so it looked alive), and the answer read meets a reset. Nothing ran: another worker
     runs it, and the run answers as usual."""
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    reaper = concurrent.futures.ThreadPoolExecutor(1)
-    reaper.submit(process.wait)  # so the pool's kill sees it gone at once
     ours, theirs = socket.socketpair()
 
     def exit_with_the_request_unread():
         select.select([theirs], [], [], 30)  # the request arrived...
         theirs.close()  # ...and the "worker" exits without reading it
 
-    closer = concurrent.futures.ThreadPoolExecutor(1)
-    closing = closer.submit(exit_with_the_request_unread)
+    helpers = concurrent.futures.ThreadPoolExecutor(2)
+    helpers.submit(process.wait)  # reaped at once, so the pool's kill sees it gone
+    closing = helpers.submit(exit_with_the_request_unread)
     unread = _Worker(process.pid, ours.detach())  # the pool closes it when it discards the worker
     with pool._cond:
         pool._idle.append(unread)  # taken first (the last idle one); not one of the pool's own workers
@@ -406,8 +405,7 @@ def test_a_worker_that_exits_with_the_request_unread_hands_it_to_another(pool):
             assert unread not in pool._idle
     finally:
         process.kill()
-        reaper.shutdown()
-        closer.shutdown()
+        helpers.shutdown()
 
 
 def test_a_crashed_zygote_is_replaced_with_its_workers(pool):

