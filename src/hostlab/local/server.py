@@ -107,7 +107,9 @@ class ServerParts:
     def start(self) -> State:
         from hostlab import __version__
         from hostlab.checkout import checkout_root, package_dir, revision
+        from hostlab.local import in_process
         from hostlab.local.controlplane import install, seed_ids
+        from hostlab.local.controlplane.moto_glue import wsgi_app
         from hostlab.local.dataplane.plane import DataPlane
         from hostlab.local.dataplane.tls import LocalCA
 
@@ -118,6 +120,8 @@ class ServerParts:
         install(settings)
         self.api, self.api_url = _start_api(settings)
         log.info("AWS API endpoint at %s", self.api_url)
+        # This process's own clients of that endpoint (the data plane's) call it without a socket.
+        in_process.serve(self.api_url, wsgi_app(self.api))
         # What POST /moto-api/seed?a=<seed> does (moto's documented way to make IDs repeat), done here in the
         # process that runs moto's server: right before the first client call can draw an ID.
         seed_ids(settings.seed)
@@ -163,6 +167,9 @@ class ServerParts:
         except Exception:
             log.exception("stopping the control plane's tasks failed")
         if self.api is not None:
+            from hostlab.local import in_process
+
+            in_process.forget(self.api_url)
             try:
                 self.api.stop()
             except Exception:

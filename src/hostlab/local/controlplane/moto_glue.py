@@ -74,6 +74,7 @@ __all__ = ["cloudfront_random_id", "cloudfront_urls", "mock_random"]
 #   moto.moto_api.state_manager          transitions per model name (POST /moto-api/state-manager/...)
 #   moto.server.ThreadedMotoServer       the server itself (public API; imported here so that this module
 #                                        is the only one naming moto)
+#   ThreadedMotoServer._server.app       the WSGI application it serves (wsgi_app(); hostlab.local.in_process)
 #   moto.settings.ACM_VALIDATION_WAIT    how long a requested certificate stays PENDING_VALIDATION
 # Names re-exported for the extensions (their own touch-point lists sit next to the code that uses them):
 #   CloudFrontBackend, CloudFrontResponse, cloudfront_backends, cloudfront_urls, cloudfront_random_id
@@ -82,6 +83,15 @@ __all__ = ["cloudfront_random_id", "cloudfront_urls", "mock_random"]
 #                                        (cloudfront_extension.py, acm_validation.py, acm_in_use.py)
 
 GLUE_WRITTEN_FOR = "5.2.5"
+
+
+def wsgi_app(server: ThreadedMotoServer) -> Any:
+    """The WSGI application a started ThreadedMotoServer serves: moto's DomainDispatcherApplication
+    (moto/moto_server/threaded_moto_server.py, _server_entry, keeps the werkzeug server in ``_server``)."""
+    werkzeug_server = server._server
+    if werkzeug_server is None:
+        raise RuntimeError("moto's server has not started")
+    return werkzeug_server.app
 MOTO_VERSION: str = moto.__version__
 
 

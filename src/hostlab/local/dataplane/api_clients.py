@@ -15,6 +15,7 @@ import botocore.loaders
 import botocore.session
 from botocore.config import Config
 
+from hostlab.local import in_process
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 
 CONFIG = Config(
@@ -37,8 +38,10 @@ def new_session() -> boto3.session.Session:
 
 
 def api_client(service: str, api_url: str, region: str = DEFAULT_REGION):
-    """A client for ``service`` against the local endpoint ``api_url``."""
-    return new_session().client(
+    """A client for ``service`` against the local endpoint ``api_url``: in process when this process serves
+    that endpoint (hostlab.local.in_process: the same requests and answers without a socket), over HTTP
+    otherwise."""
+    client = new_session().client(
         service,
         region_name=region,
         endpoint_url=api_url,
@@ -46,3 +49,5 @@ def api_client(service: str, api_url: str, region: str = DEFAULT_REGION):
         aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
         config=CONFIG,
     )
+    in_process.attach(client, api_url)
+    return client

@@ -29,6 +29,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from hostlab.local import in_process
 from hostlab.local.platforms.express.errors import ClusterNotFoundException, InvalidParameterException
 from hostlab.local.platforms.express.rules import role_name
 
@@ -94,14 +95,17 @@ class Apis:
                 # The server sets AWS_ENDPOINT_URL to its own API once moto's server runs (server.py).
                 if Apis._session is None:
                     Apis._session = boto3.session.Session()
+                endpoint = os.environ["AWS_ENDPOINT_URL"]
                 client = Apis._session.client(
                     service,
                     region_name=self.region,
-                    endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                    endpoint_url=endpoint,
                     aws_access_key_id=self.access_key,
                     aws_secret_access_key="hostlab-express",
                     config=Config(retries={"max_attempts": 1}),
                 )
+                # Called on the thread serving the Express request: the nested call runs there too.
+                in_process.attach(client, endpoint)
                 self._clients[key] = client
         return client
 
