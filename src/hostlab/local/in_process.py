@@ -149,8 +149,10 @@ class _Sender:
             "SERVER_NAME": self.server_name,
             "SERVER_PORT": self.server_port,
             "SERVER_PROTOCOL": "HTTP/1.1",
-            # http.client sends Host first, from the URL; botocore's prepared headers do not carry it
+            # What http.client adds to botocore's prepared headers (http/client.py, putrequest): Host, from
+            # the URL, and Accept-Encoding: identity
             "HTTP_HOST": self.netloc,
+            "HTTP_ACCEPT_ENCODING": "identity",
         }
         for name, value in request.headers.items():
             if isinstance(value, bytes):

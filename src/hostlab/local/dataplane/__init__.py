@@ -15,7 +15,7 @@ Rooms, one job each:
     apps.py         the demo-app processes a front forwards to (RuntimeConfig: what one runs with)
     servers.py      threaded listeners: TLS handshakes on the connection's thread, stop() ends connections
     snapshots.py    a snapshot of AWS state read through the API, renewed when a freshness rule says so
-    api_clients.py  the boto3 clients for the local endpoint
+    api_clients.py  the boto3 clients for the local endpoint (called in process: hostlab.local.in_process)
     http1.py        strict HTTP/1.1 request reading, chunked bodies included
     tls.py          local CA (trustme) and TLS contexts restricted to named versions
     sources.py      which source address a loopback connection stands for (the viewer's, the edge's)

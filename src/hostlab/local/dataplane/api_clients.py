@@ -2,6 +2,9 @@
 internals, with the fake credentials of the local backend.
 
 Short timeouts and one retry: the endpoint is on loopback, and a request may be waiting for the answer.
+In the backend process, which serves ``api_url`` itself, the requests are handed to moto's WSGI application
+in process (hostlab.local.in_process: the same requests and answers without a socket, so the timeouts only
+bound an endpoint served elsewhere).
 Each client comes from its own boto3 Session, because creating clients from boto3's shared default session
 is not thread-safe and the parts create theirs on different threads. The sessions share one botocore data
 loader, so the JSON of each service model and of the endpoint data is parsed once per process rather than
