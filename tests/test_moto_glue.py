@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from conftest import TEST_OPERATION_SECONDS
 from werkzeug.test import Client
@@ -339,6 +340,24 @@ def test_ec2_regions_are_built_from_moto_s_cached_session_on_the_importing_threa
         r.name for r in table if r.endpoint.endswith(".amazonaws.com") and "-gov-" not in r.name
     )
     assert commercial == sorted(boto3.session.Session().get_available_regions("ec2"))
+
+
+def test_moto_s_session_reads_botocore_s_data_through_the_process_s_one_loader(installed):
+    from hostlab.local import botocore_data
+
+    base_backend = touch("moto.core.base_backend", lambda: importlib.import_module("moto.core.base_backend"))
+    get_session = base_backend.AccountSpecificBackend.get_session
+    require(getattr(get_session, "hostlab_shared", False), "AccountSpecificBackend.get_session")
+    session = get_session()
+    assert get_session() is session  # still one session per process, as moto caches it
+    assert session._session.get_component("data_loader") is botocore_data.LOADER
+    assert botocore.session.get_session().get_component("data_loader") is not botocore_data.LOADER  # control
+    # The same regions as a session of boto3's own gives.
+    assert session.get_available_regions("cloudfront") == boto3.session.Session().get_available_regions(
+        "cloudfront"
+    )
+    installed._moto_session_on_the_shared_loader()  # idempotent: the cached session stays
+    assert base_backend.AccountSpecificBackend.get_session() is session
 
 
 def test_while_importing_runs_only_the_first_import_inside_the_context(installed, tmp_path, monkeypatch):

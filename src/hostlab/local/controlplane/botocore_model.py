@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from functools import cache
 
-import botocore.session
 from botocore.model import ServiceModel
+
+from hostlab.local import botocore_data
 
 
 @cache
 def service_model(service: str) -> ServiceModel:
-    return botocore.session.get_session().get_service_model(service)
+    return botocore_data.new_session().get_service_model(service)
 
 
 def enum(service: str, shape: str) -> list[str]:

@@ -55,6 +55,7 @@ from moto.route53.models import route53_backends as route53_backends
 from moto.server import ThreadedMotoServer as ThreadedMotoServer
 from moto.utilities.utils import PARTITION_NAMES
 
+from hostlab.local import botocore_data
 from hostlab.local.controlplane import progress
 from hostlab.settings import Settings
 
@@ -68,6 +69,7 @@ __all__ = ["cloudfront_random_id", "cloudfront_urls", "mock_random"]
 #   moto.backends.get_backend(name)     imports ``moto.<name>`` and reads ``<name>_backends`` from it
 #   moto.backend_index.backend_url_patterns   (service, host regex) pairs the server dispatches by
 #   BaseBackend._url_module              where a backend's url_bases / url_paths come from
+#   AccountSpecificBackend.get_session   moto's one boto3 Session for regions (cached classmethod)
 #   moto.core.responses.gen_amzn_requestid_long   draws every request id from the shared seeded random
 #   moto.core.responses.method_names_from_class   lists a response class's methods on every request
 #   moto.moto_api._internal.mock_random  the seeded random behind every generated id
@@ -340,8 +342,30 @@ def prepare(settings: Settings) -> None:
     _list_moto_modules_once()
     _method_names_once()
     _one_key_for_issued_certificates()
+    _moto_session_on_the_shared_loader()
     after_import("moto.iam.models", _account_lookup_without_new_backends)
     while_importing("moto.ec2.models.availability_zones_and_regions", _one_session_for_ec2_regions)
+
+
+def _moto_session_on_the_shared_loader() -> None:
+    """moto's one cached boto3 Session (AccountSpecificBackend.get_session: the regions of every service
+    backend, the EC2 region table) reads botocore's data through the process's one loader
+    (hostlab.local.botocore_data), so the endpoint data and models it parses are not parsed again for the
+    data plane's clients. Made on first use, as moto makes its own (moto/core/base_backend.py: so that
+    variables such as AWS_PROFILE can still be removed before). Idempotent."""
+    if getattr(AccountSpecificBackend.get_session, "hostlab_shared", False):
+        return
+    made: list[Any] = []
+    lock = threading.Lock()
+
+    def get_session(cls: Any) -> Any:
+        with lock:
+            if not made:
+                made.append(boto3.Session(botocore_session=botocore_data.new_session()))
+            return made[0]
+
+    get_session.hostlab_shared = True  # type: ignore[attr-defined]
+    AccountSpecificBackend.get_session = classmethod(get_session)  # type: ignore[method-assign, assignment]
 
 
 @contextlib.contextmanager

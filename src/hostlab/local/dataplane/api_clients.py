@@ -6,19 +6,17 @@ In the backend process, which serves ``api_url`` itself, the requests are handed
 in process (hostlab.local.in_process: the same requests and answers without a socket, so the timeouts only
 bound an endpoint served elsewhere).
 Each client comes from its own boto3 Session, because creating clients from boto3's shared default session
-is not thread-safe and the parts create theirs on different threads. The sessions share one botocore data
-loader, so the JSON of each service model and of the endpoint data is parsed once per process rather than
-once per session (botocore.loaders caches what an instance has loaded).
+is not thread-safe and the parts create theirs on different threads. The sessions share the process's one
+botocore data loader (hostlab.local.botocore_data), so the JSON of each service model and of the endpoint
+data is parsed once per process rather than once per session.
 """
 
 from __future__ import annotations
 
 import boto3
-import botocore.loaders
-import botocore.session
 from botocore.config import Config
 
-from hostlab.local import in_process
+from hostlab.local import botocore_data, in_process
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 
 CONFIG = Config(
@@ -30,14 +28,9 @@ CONFIG = Config(
 )
 
 
-_LOADER = botocore.loaders.create_loader()
-
-
 def new_session() -> boto3.session.Session:
     """A boto3 Session of its own that shares this process's botocore data loader."""
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _LOADER)
-    return boto3.session.Session(botocore_session=core)
+    return boto3.session.Session(botocore_session=botocore_data.new_session())
 
 
 def api_client(service: str, api_url: str, region: str = DEFAULT_REGION):
