@@ -29,7 +29,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from hostlab.local import in_process
+from hostlab.local import botocore_data, in_process
 from hostlab.local.platforms.express.errors import ClusterNotFoundException, InvalidParameterException
 from hostlab.local.platforms.express.rules import role_name
 
@@ -76,9 +76,10 @@ class Apis:
 
     _clients: ClassVar[dict[tuple[str, str, str], Any]] = {}
     _lock = threading.Lock()
-    # One session for every client: it loads each service model once (the EC2 model alone takes a second
-    # to parse). Clients are made under the lock, as botocore sessions are not safe to share across threads
-    # while they make clients; the clients themselves are.
+    # One session for every client, on the process's one botocore loader (hostlab.local.botocore_data): each
+    # service model is parsed once per process, for these clients and the data plane's alike (the EC2 model
+    # is the largest botocore ships). Clients are made under the lock, as botocore sessions are not safe to
+    # share across threads while they make clients; the clients themselves are.
     _session: ClassVar[Any] = None
 
     def __init__(self, access_key: str, region: str):
@@ -94,7 +95,7 @@ class Apis:
             if client is None:
                 # The server sets AWS_ENDPOINT_URL to its own API once moto's server runs (server.py).
                 if Apis._session is None:
-                    Apis._session = boto3.session.Session()
+                    Apis._session = boto3.session.Session(botocore_session=botocore_data.new_session())
                 endpoint = os.environ["AWS_ENDPOINT_URL"]
                 client = Apis._session.client(
                     service,
