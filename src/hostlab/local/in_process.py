@@ -2,10 +2,10 @@
 
 The data plane reads AWS state only through the public API (dataplane/api_clients.py), and the clients it
 reads with live in the very process that serves that API. Over loopback HTTP each such call paid for a
-connection, a thread and HTTP parsing on both sides: about 2.9 ms of this process's CPU for a ListServices
-and 3.1 ms for a ListDistributions, of which the same request handed straight to the WSGI application costs
-1.3 and 1.7 ms (measured with loops of 400 calls in one process, both ways alternately). About half of all
-the API calls of the test suite are these reads.
+connection, a thread and HTTP parsing on both sides: 2.3 ms of this process's CPU for a ListServices and
+2.5 ms for a ListDistributions, where the same requests handed straight to the WSGI application cost 0.8
+and 1.1 ms (benchmarks/bench_in_process.py, both sides of each call counted). About half of all the API
+calls of the test suite were these reads.
 
 What stays the same is everything the API sees and answers: the request as botocore built and signed it
 (method, path, query, headers, body), moto's dispatch, the control-plane extensions and their locks, the
