@@ -85,6 +85,7 @@ __all__ = ["cloudfront_random_id", "cloudfront_urls", "mock_random"]
 #                                        (cloudfront_extension.py, acm_validation.py, acm_in_use.py)
 
 GLUE_WRITTEN_FOR = "5.2.5"
+MOTO_VERSION: str = moto.__version__
 
 
 def wsgi_app(server: ThreadedMotoServer) -> Any:
@@ -94,7 +95,6 @@ def wsgi_app(server: ThreadedMotoServer) -> Any:
     if werkzeug_server is None:
         raise RuntimeError("moto's server has not started")
     return werkzeug_server.app
-MOTO_VERSION: str = moto.__version__
 
 
 def seed_ids(seed: int) -> None:
