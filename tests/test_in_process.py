@@ -30,6 +30,7 @@ NO_SUCH_DISTRIBUTION = (
     b"<?xml version='1.0'?><ErrorResponse><Error><Type>Sender</Type><Code>NoSuchDistribution</Code>"
     b"<Message>The specified distribution does not exist.</Message></Error></ErrorResponse>"
 )
+NO_SUCH_FUNCTION = NO_SUCH_DISTRIBUTION.replace(b"NoSuchDistribution", b"NoSuchFunctionExists")
 
 
 class Recorder:
@@ -121,6 +122,16 @@ def test_a_rest_path_with_escapes_and_a_query_are_the_same_both_ways(served):
     assert_same_request(http, inproc)
     assert http[0]["PATH_INFO"] != http[0]["REQUEST_URI"]  # the escapes were there to decode
     assert inproc[2] == http[2] == ("error", "NoSuchDistribution", 404)
+
+
+def test_a_post_without_a_body_is_the_same_both_ways(served):
+    recorder, url = served
+    recorder.answer = ("404 Not Found", [("Content-Type", "text/xml")], NO_SUCH_FUNCTION)
+    publish = lambda c: c.publish_function(Name="f", IfMatch="E1")  # noqa: E731
+    http, inproc = both_ways(recorder, url, "cloudfront", publish)
+    assert_same_request(http, inproc)
+    assert http[0]["REQUEST_METHOD"] == "POST" and http[1] == b""
+    assert inproc[2] == http[2] == ("error", "NoSuchFunctionExists", 404)
 
 
 def test_a_query_protocol_form_body_is_the_same_both_ways(served):
