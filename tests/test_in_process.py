@@ -12,6 +12,7 @@ import threading
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSPreparedRequest, HTTPHeaders
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 from werkzeug.serving import make_server
@@ -187,3 +188,13 @@ def test_only_a_served_url_is_called_in_process_and_a_forgotten_one_fails_like_a
     with pytest.raises(EndpointConnectionError):
         made.list_services()
     assert len(recorder.seen) == 2
+
+
+def test_only_requests_to_this_api_are_taken_not_a_port_that_merely_starts_alike(served):
+    recorder, url = served
+    in_process.serve(url, recorder)
+    sender = in_process._Sender(url)
+    headers = HTTPHeaders()
+    assert sender(request=AWSPreparedRequest("GET", f"{url}1/", headers, b"", False)) is None
+    assert sender(request=AWSPreparedRequest("GET", f"{url}/x", headers, b"", False)).status_code == 200
+    assert recorder.seen[-1][0]["PATH_INFO"] == "/x" and len(recorder.seen) == 1
