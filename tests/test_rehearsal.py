@@ -55,6 +55,8 @@ INTERRUPTIBLE_PYTEST = (
     "runpy.run_module('pytest', run_name='__main__', alter_sys=True)"
 )
 
+# What pytest prints when its report of a KeyboardInterrupt meets a traceback entry without a line number.
+PYTEST_INTERRUPT_REPORT_BUG = "TypeError: unsupported operand type(s) for -: 'NoneType' and 'int'"
 
 # ---------------------------------------------------------------------------------------------------------
 # connect() and the waits in a rehearsal, on the test session's backend
@@ -366,8 +368,16 @@ def test_interrupted_rehearsal_leaves_nothing_tagged(rehearsal_backend, monkeypa
         seen.append(line)
     output = "".join(seen)
 
-    # pytest's exit code for an interrupted session; 04 and 05 never ran.
-    assert run.returncode == pytest.ExitCode.INTERRUPTED, output[-4000:]
+    # pytest's exit code for an interrupted session; 04 and 05 never ran. Or, seen once so far, exit code 1:
+    # pytest's own report of the interrupt failed on a traceback entry whose tb_lineno was None
+    # (TerminalReporter.pytest_keyboard_interrupt, "unsupported operand type(s) for -: 'NoneType' and
+    # 'int'"; the same trace under Python 3.11 in pytest-dev/pytest-xdist issue 1196; most likely the SIGINT
+    # landed on an instruction that has no line number). pytest still finishes the session and unconfigures
+    # its plugins, where the run's cleanup happens (_pytest/main.py, wrap_session's finally), so the checks
+    # below hold as after a clean interrupt.
+    reporting_failed = PYTEST_INTERRUPT_REPORT_BUG in output and "in pytest_keyboard_interrupt" in output
+    interrupted = run.returncode == pytest.ExitCode.INTERRUPTED or (run.returncode == 1 and reporting_failed)
+    assert interrupted, output[-4000:]
     assert not re.search(r"notebooks/04-[\w-]+(?:::|\.)ipynb::Cell", output), output[-4000:]
     # The run's own cleanups: before (all four of the killed run) and after (its own service and
     # distribution; notebook 03 creates nothing else).
