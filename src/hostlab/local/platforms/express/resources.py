@@ -3,8 +3,9 @@ APIs of this same local backend.
 
 Going through the APIs (boto3 against the backend's own endpoint, with the caller's access key so the
 resources land in the caller's account) instead of moto's internals means the resources are exactly what
-those APIs make and validate, and they show up in every listing a reader or the data plane makes. Calls run
-on moto's request threads; nothing here holds a lock another API call needs.
+those APIs make and validate, and they show up in every listing a reader or the data plane makes. The calls
+run in process (hostlab.local.in_process) on the moto request thread serving the Express call; nothing here
+holds a lock another API call needs.
 
 Names and tags, each a COMMUNITY observation unless said otherwise (docs/behaviours.md):
 - ALB and its security group ``ecs-express-gateway-alb-<8 hex>``, tagged ``AmazonECSManaged=true``
