@@ -75,12 +75,7 @@ class PrivateBackend:
 
     def new_session(self) -> requests.Session:
         """Another session like ``session`` (one per thread)."""
-        session = requests.Session()
-        session.mount("https://", BundleParsedOnce())
-        session.trust_env = False
-        session.proxies = dict(self.session.proxies)
-        session.verify = self.session.verify
-        return session
+        return _session_through(self.state)
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -111,24 +106,32 @@ class PrivateBackend:
         return found.group(1) if found else None
 
 
+def _session_through(state: State) -> requests.Session:
+    """A requests session through the backend's CONNECT proxy, trusting its CA, deaf to the environment."""
+    session = requests.Session()
+    # The CA bundle parsed once, not once per connection (each probed distribution is a new host, hence a
+    # new connection pool); the same certificate checks (hostlab.tls_trust).
+    session.mount("https://", BundleParsedOnce())
+    session.trust_env = False  # no proxy, CA bundle or .netrc of the caller's environment
+    session.proxies = {"https": state.proxy_url, "http": state.proxy_url}
+    session.verify = state.ca_bundle
+    return session
+
+
 @contextlib.contextmanager
 def private_backend(env: dict[str, str] | None = None) -> Iterator[PrivateBackend]:
     """Start a private backend; stop it and remove its folder on the way out, even after an error or
     KeyboardInterrupt (lifecycle.up itself stops a server that fails or is interrupted while starting)."""
     folder = Path(tempfile.mkdtemp(prefix="hostlab-check-"))
     settings = private_settings(folder / "backend", env)
-    session = requests.Session()
-    # The CA bundle parsed once, not once per connection (each probed distribution is a new host, hence a
-    # new connection pool); the same certificate checks (hostlab.tls_trust).
-    session.mount("https://", BundleParsedOnce())
+    session: requests.Session | None = None
     try:
         state = lifecycle.up(settings, note=lambda _: None)
-        session.trust_env = False  # no proxy, CA bundle or .netrc of the caller's environment
-        session.proxies = {"https": state.proxy_url, "http": state.proxy_url}
-        session.verify = state.ca_bundle
+        session = _session_through(state)
         yield PrivateBackend(state, settings, session)
     finally:
-        session.close()
+        if session is not None:
+            session.close()
         try:
             lifecycle.down(settings, note=lambda _: None)
         finally:
