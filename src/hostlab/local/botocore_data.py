@@ -14,6 +14,7 @@ threads loading the same file at once both parse it, and either result is kept.
 
 from __future__ import annotations
 
+import boto3.session
 import botocore.loaders
 import botocore.session
 
@@ -26,3 +27,8 @@ def new_session() -> botocore.session.Session:
     session = botocore.session.get_session()
     session.register_component("data_loader", LOADER)
     return session
+
+
+def new_boto3_session() -> boto3.session.Session:
+    """A boto3 Session of its own on the process's one loader (see new_session)."""
+    return boto3.session.Session(botocore_session=new_session())

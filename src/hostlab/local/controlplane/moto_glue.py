@@ -361,7 +361,7 @@ def _moto_session_on_the_shared_loader() -> None:
     def get_session(cls: Any) -> Any:
         with lock:
             if not made:
-                made.append(boto3.Session(botocore_session=botocore_data.new_session()))
+                made.append(botocore_data.new_boto3_session())
             return made[0]
 
     get_session.hostlab_shared = True  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ CONFIG = Config(
 
 def new_session() -> boto3.session.Session:
     """A boto3 Session of its own that shares this process's botocore data loader."""
-    return boto3.session.Session(botocore_session=botocore_data.new_session())
+    return botocore_data.new_boto3_session()
 
 
 def api_client(service: str, api_url: str, region: str = DEFAULT_REGION):

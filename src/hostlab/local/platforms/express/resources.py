@@ -26,7 +26,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -96,7 +95,7 @@ class Apis:
             if client is None:
                 # The server sets AWS_ENDPOINT_URL to its own API once moto's server runs (server.py).
                 if Apis._session is None:
-                    Apis._session = boto3.session.Session(botocore_session=botocore_data.new_session())
+                    Apis._session = botocore_data.new_boto3_session()
                 endpoint = os.environ["AWS_ENDPOINT_URL"]
                 client = Apis._session.client(
                     service,
