@@ -40,9 +40,10 @@ APPRUNNER_AWS = Polling(delay=10, max_attempts=90)
 CLOUDFRONT_AWS = Polling(delay=20, max_attempts=135)
 # Local backend: operations last seconds or less (Settings.apprunner_operation_seconds,
 # cloudfront_deploy_seconds; 0.2 s when notebooks run under nbval), so poll often: a poll is one loopback
-# call, and the end of a wait is noticed within 0.1 s. Not more often: each poll costs about 3.3 ms of CPU in
-# the backend and 1 ms in the caller (measured with a loop of calls against a running backend), which every
-# test and notebook run pays. 0.1 s x 600 = 1 minute, as before.
+# call, and the end of a wait is noticed within 0.1 s. Not more often: each poll costs 1.2-1.7 ms of CPU in
+# the backend and about 0.9 ms in the caller on an idle machine (loops of ListServices and ListDistributions
+# against a running backend; about twice that in the backend under `make test`'s load), which every test and
+# notebook run pays. 0.1 s x 600 = 1 minute, as before.
 LOCAL = Polling(delay=0.1, max_attempts=600)
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
