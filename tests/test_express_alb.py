@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 
+import psutil
 import pytest
 import requests
 from cloudfront_support import ALL_VIEWER, CACHING_DISABLED
@@ -44,19 +45,27 @@ def free_port() -> int:
 
 
 def start_app(name: str) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {"PATH": os.environ.get("PATH", ""), "PORT": str(port), "APP_NAME": name}
-    proc = subprocess.Popen(
-        [sys.executable, str(DEMO_APP_PATH)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+    """A demo app listening on a free port. The port is chosen before the app binds it, so another process
+    of the run (a backend's listener, say) can take it in between; the app then exits with EADDRINUSE while a
+    connection to the port still succeeds, and the ALB forwards to a stranger. So the app is ready once *its*
+    process listens on the port, and a lost port is chosen again. (Once in about 20 runs of `make test`,
+    every test of this module got a 200 that was not the app's JSON; the output was cut, and this race is
+    the likely cause, not a captured one.)"""
+    for _attempt in range(3):
+        port = free_port()
+        env = {"PATH": os.environ.get("PATH", ""), "PORT": str(port), "APP_NAME": name}
+        proc = subprocess.Popen(
+            [sys.executable, str(DEMO_APP_PATH)], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port
+                   for c in psutil.Process(proc.pid).net_connections(kind="tcp")):
                 return proc, port
-        except OSError:
             time.sleep(0.05)
-    proc.kill()
+        proc.kill()
+        proc.wait(5)
     raise RuntimeError("demo app did not start")
 
 
