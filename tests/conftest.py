@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from botocore.config import Config
 from cloudfront_support import client_in_account, new_account_id
 from progress_support import Hold
 
+from hostlab.local import warm_start
+from hostlab.local.lifecycle import backend_process_env
 from hostlab.local.server import GC_THRESHOLDS
 from hostlab.settings import DEFAULT_REGION, FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, Settings
 
@@ -62,11 +65,24 @@ def session_backend_env(home: Path) -> dict[str, str]:
 # collected.
 
 
+# One warm starter for the whole run (hostlab.local.warm_start): the test session starts about fifty backends
+# (each xdist worker's, and those of the tests of `hostlab up`, `hostlab check`, the scripts and the
+# rehearsal), and a backend forked from a process that has imported the backend's code once costs about a
+# third of the CPU of one that imports it all (benchmarks/bench_up.py). Started by the first pytest process
+# (the xdist controller), named by HOSTLAB_WARM_STARTER to every process the run starts; a request it
+# refuses (other code, another environment) is spawned as always, and tests of that way unset the variable.
+_warm_starter: subprocess.Popen | None = None
+
+
 def pytest_configure(config):
-    global _session_dir
+    global _session_dir, _warm_starter
     gc.set_threshold(*GC_THRESHOLDS)
     _session_dir = Path(tempfile.mkdtemp(prefix="hostlab-tests-"))
     os.environ.update(session_backend_env(_session_dir / "backend"))
+    if not os.environ.get(warm_start.STARTER_VARIABLE):
+        socket_path = _session_dir / "warm-starter.sock"
+        _warm_starter = warm_start.start(socket_path, backend_process_env(os.environ))
+        os.environ[warm_start.STARTER_VARIABLE] = str(socket_path)
 
 
 def pytest_collection_finish(session):
@@ -81,6 +97,9 @@ def pytest_unconfigure(config):
     try:
         lifecycle.down(Settings.from_env(session_backend_env(_session_dir / "backend")), note=lambda _: None)
     finally:
+        if _warm_starter is not None:
+            warm_start.stop(_warm_starter)
+            os.environ.pop(warm_start.STARTER_VARIABLE, None)
         shutil.rmtree(_session_dir, ignore_errors=True)
 
 

@@ -15,7 +15,7 @@ import boto3
 import psutil
 
 import hostlab.app as demo
-from hostlab.local import lifecycle
+from hostlab.local import lifecycle, warm_start
 from hostlab.local.procs import SERVER_MODULE
 from hostlab.settings import Settings
 
@@ -25,11 +25,13 @@ CLI_TIMEOUT = 90  # seconds; far above a normal start, only there so a hang fail
 
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     """os.environ without any HOSTLAB_*/proxy/AWS endpoint variable of the session, plus a backend in
-    ``home`` on free ports."""
+    ``home`` on free ports. The session's warm starter (tests/conftest.py) stays: it is no setting of a
+    backend, only the way one is started."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("HOSTLAB_") and k.lower() not in ("https_proxy", "http_proxy", "no_proxy")
+        if (not k.startswith("HOSTLAB_") or k == warm_start.STARTER_VARIABLE)
+        and k.lower() not in ("https_proxy", "http_proxy", "no_proxy")
         and k != "AWS_ENDPOINT_URL"
     }
     env.update({"HOSTLAB_HOME": str(home), "HOSTLAB_PORT": "0", "HOSTLAB_PROXY_PORT": "0", **extra})
@@ -92,14 +94,17 @@ def image_source(**image_configuration: str) -> dict[str, Any]:
 
 
 def server_processes(home: Path) -> list[psutil.Process]:
-    """Live hostlab server processes whose HOSTLAB_HOME is ``home``."""
+    """Live hostlab server processes of the state folder ``home``: a backend runs in its state folder, spawned
+    or forked by a warm starter (whose backends keep the starter's /proc environ, so HOSTLAB_HOME there is no
+    guide)."""
     found = []
-    for proc in psutil.process_iter(["cmdline", "status"]):
+    home = home.resolve()
+    for proc in psutil.process_iter(["cmdline", "status", "cwd"]):
         try:
             if proc.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
             if SERVER_MODULE in " ".join(proc.info["cmdline"] or ()) and (
-                proc.environ().get("HOSTLAB_HOME") == str(home)
+                proc.info["cwd"] and Path(proc.info["cwd"]).resolve() == home
             ):
                 found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied):

@@ -18,12 +18,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from hostlab.checkout import checkout_root, package_dir
-from hostlab.local import procs
+from hostlab.local import procs, warm_start
 from hostlab.local.ports import PORT_VARIABLES, check_port_free, require_loopback
 from hostlab.local.state import State, read_state
 from hostlab.settings import (
@@ -193,7 +193,12 @@ def _check_ports(settings: Settings) -> None:
 
 
 def _server_env(settings: Settings) -> dict[str, str]:
-    env = {**os.environ, **settings.to_env()}
+    return backend_process_env({**os.environ, **settings.to_env()})
+
+
+def backend_process_env(base: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a backend process (or of a warm starter) made from ``base``."""
+    env = dict(base)
     # The server talks to its own endpoints on loopback only: no proxy of the caller's shell may sit between.
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
         env.pop(name, None)
@@ -204,22 +209,26 @@ def _server_env(settings: Settings) -> dict[str, str]:
         # install of another clone, say) would find another copy first: PYTHONPATH comes before site-packages.
         # Only for a checkout's src/ folder: site-packages on PYTHONPATH would go before the standard library.
         own = str(package_dir().parent)
-        env["PYTHONPATH"] = os.pathsep.join([own, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))])
+        others = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry and entry != own]
+        env["PYTHONPATH"] = os.pathsep.join([own, *others])
     return env
 
 
-def _spawn(settings: Settings) -> subprocess.Popen:
+def _spawn(settings: Settings) -> subprocess.Popen | warm_start.StartedServer:
     """Start the server detached from the caller.
 
     stdin from /dev/null and stdout/stderr to server.log: the server never holds the caller's terminal or
     pipes, so a CI step (or `$(hostlab up)`) that waits for its output to close is not kept waiting.
     A new session: no terminal signal (Ctrl-C in the shell) reaches it, and its process group is its own.
+    With HOSTLAB_WARM_STARTER set (the test suite), a warm starter forks it with the same arrangements
+    (hostlab.local.warm_start); when that one is gone or refuses, it is spawned as always.
     """
+    env = _server_env(settings)
     with open(settings.log_file, "wb") as log:  # truncated: the tail shown on failure is about this start
-        proc = subprocess.Popen(
+        proc = warm_start.request(env, settings.home, settings.log_file) or subprocess.Popen(
             [sys.executable, "-m", procs.SERVER_MODULE],
             cwd=settings.home,
-            env=_server_env(settings),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -230,7 +239,7 @@ def _spawn(settings: Settings) -> subprocess.Popen:
     return proc
 
 
-def _wait_ready(settings: Settings, proc: subprocess.Popen) -> State:
+def _wait_ready(settings: Settings, proc: subprocess.Popen | warm_start.StartedServer) -> State:
     """Wait for the spawned server's state.json. A start that fails, times out or is interrupted (Ctrl-C in
     `hostlab up`, which never reaches the server: it has a session of its own) leaves no server behind."""
     try:

@@ -19,7 +19,7 @@ SERVER_MODULE = "hostlab.local.server"
 
 # Servers this process spawned. Keeping the Popen objects lets us reap them (no zombie left in a long-lived
 # notebook kernel or test run) and stops subprocess from warning about a child "still running".
-_spawned: dict[int, subprocess.Popen] = {}
+_spawned: dict[int, subprocess.Popen] = {}  # or warm_start.StartedServer: pid and poll() alike
 
 
 def remember_child(proc: subprocess.Popen) -> None:

@@ -12,6 +12,9 @@ It also exits when its state folder stops naming it (server.pid removed or rewri
 folder deleted), so a backend whose owner vanished does not run forever.
 
 Output goes to server.log (unless --foreground), including tracebacks.
+
+`python -m hostlab.local.server --warm-starter SOCKET` is the same module in another role: a process that
+imports the backend's code once and forks backends on request (hostlab.local.warm_start, for the test suite).
 """
 
 from __future__ import annotations
@@ -50,6 +53,28 @@ EXIT_FAILED = 1
 API_START_SECONDS = 15.0
 # How often the main thread checks that server.pid still names this process.
 OWNER_CHECK_SECONDS = 1.0
+
+
+# What a backend imports before it touches moto (ServerParts.start's imports): a warm starter
+# (hostlab.local.warm_start) imports these once and forks backends from there. None of them installs an import
+# hook or reads the environment while importing (tests/test_warm_start.py checks the hooks).
+STARTUP_MODULES = (
+    "hostlab",
+    "hostlab.checkout",
+    "hostlab.local.in_process",
+    "hostlab.local.controlplane",
+    "hostlab.local.controlplane.moto_glue",
+    "hostlab.local.dataplane.plane",
+    "hostlab.local.dataplane.tls",
+)
+
+
+def preload() -> None:
+    """Import STARTUP_MODULES (the warm starter's preparation)."""
+    import importlib
+
+    for name in STARTUP_MODULES:
+        importlib.import_module(name)
 
 
 def _redirect_output(log_file: Path) -> None:
@@ -105,6 +130,7 @@ class ServerParts:
         self.plane = None
 
     def start(self) -> State:
+        # The modules imported here are STARTUP_MODULES (what a warm starter imports before it forks).
         from hostlab import __version__
         from hostlab.checkout import checkout_root, package_dir, revision
         from hostlab.local import in_process
@@ -192,7 +218,14 @@ def _remove_own_files(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hostlab.local.server", description="the local backend")
     parser.add_argument("--foreground", action="store_true", help="log to the terminal instead of server.log")
+    parser.add_argument(
+        "--warm-starter", metavar="SOCKET", help="fork backends on request (hostlab.local.warm_start)"
+    )
     args = parser.parse_args(argv)
+    if args.warm_starter:
+        from hostlab.local import warm_start
+
+        return warm_start.serve(args.warm_starter, preload, lambda: main([]))
 
     stop = threading.Event()
     received: list[int] = []
