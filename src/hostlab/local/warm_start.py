@@ -22,7 +22,7 @@ what is done about it:
   * the parent of the backend is the starter, which reaps it and reports its exit code to the `hostlab up`
     that asked, as long as that one waits (StartedServer.poll, like subprocess.Popen.poll).
 
-Measured with benchmarks/bench_up.py: see the README (CPU of one start, spawned and forked).
+benchmarks/bench_warm_start.py measures one start both ways (the wall time of up(), the backend's CPU).
 """
 
 from __future__ import annotations
