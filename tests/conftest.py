@@ -68,9 +68,9 @@ def session_backend_env(home: Path) -> dict[str, str]:
 # One warm starter for the whole run (hostlab.local.warm_start): the test session starts about fifty backends
 # (each xdist worker's, and those of the tests of `hostlab up`, `hostlab check`, the scripts and the
 # rehearsal), and a backend forked from a process that has imported the backend's code once costs about a
-# third of the CPU of one that imports it all (benchmarks/bench_warm_start.py). Started by the first pytest process
-# (the xdist controller), named by HOSTLAB_WARM_STARTER to every process the run starts; a request it
-# refuses (other code, another environment) is spawned as always, and tests of that way unset the variable.
+# third of the CPU of one that imports it all (benchmarks/bench_warm_start.py). Started by the first pytest
+# process (the xdist controller), named by HOSTLAB_WARM_STARTER to every process the run starts; a request
+# it refuses (other code, another environment) is spawned as always, and tests of that way unset the variable.
 _warm_starter: subprocess.Popen | None = None
 
 
