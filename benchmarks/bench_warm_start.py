@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -64,7 +65,7 @@ def main() -> int:
         root = Path(folder)
         spawned = [one_start(root / f"spawned-{i}") for i in range(args.starts)]
 
-        socket_path = root / "ws.sock"
+        socket_path = warm_start.new_socket_path()
         starter = warm_start.start(socket_path, lifecycle.backend_process_env(os.environ))
         os.environ[warm_start.STARTER_VARIABLE] = str(socket_path)
         try:
@@ -74,6 +75,7 @@ def main() -> int:
             os.environ.pop(warm_start.STARTER_VARIABLE, None)
             warm_start.stop(starter)
         forks = Path(f"{socket_path}.log").read_text().count("backend pid")
+        shutil.rmtree(socket_path.parent, ignore_errors=True)
     print(f"starting a local backend on {os.cpu_count()} CPUs")
     report("spawned", spawned)
     report("forked", forked)

@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import boto3
@@ -80,9 +81,13 @@ def pytest_configure(config):
     _session_dir = Path(tempfile.mkdtemp(prefix="hostlab-tests-"))
     os.environ.update(session_backend_env(_session_dir / "backend"))
     if not os.environ.get(warm_start.STARTER_VARIABLE):
-        socket_path = _session_dir / "warm-starter.sock"
-        _warm_starter = warm_start.start(socket_path, backend_process_env(os.environ))
-        os.environ[warm_start.STARTER_VARIABLE] = str(socket_path)
+        socket_path = warm_start.new_socket_path()
+        try:
+            _warm_starter = warm_start.start(socket_path, backend_process_env(os.environ))
+        except (OSError, RuntimeError) as exc:  # e.g. a TMPDIR too long for a Unix socket's name: spawn all
+            warnings.warn(f"no warm starter, every backend is spawned: {exc}", stacklevel=1)
+        else:
+            os.environ[warm_start.STARTER_VARIABLE] = str(socket_path)
 
 
 def pytest_collection_finish(session):
@@ -99,7 +104,8 @@ def pytest_unconfigure(config):
     finally:
         if _warm_starter is not None:
             warm_start.stop(_warm_starter)
-            os.environ.pop(warm_start.STARTER_VARIABLE, None)
+            socket_path = Path(os.environ.pop(warm_start.STARTER_VARIABLE))
+            shutil.rmtree(socket_path.parent, ignore_errors=True)
         shutil.rmtree(_session_dir, ignore_errors=True)
 
 

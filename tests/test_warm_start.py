@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,9 +23,15 @@ WAYS = ("forked", "spawned")
 
 
 @pytest.fixture
-def starter(tmp_path, monkeypatch):
+def socket_path():
+    path = warm_start.new_socket_path()
+    yield path
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def starter(socket_path, monkeypatch):
     """A warm starter of this test's own, named by HOSTLAB_WARM_STARTER; stopped after the test."""
-    socket_path = tmp_path / "ws.sock"
     proc = warm_start.start(socket_path, lifecycle.backend_process_env(os.environ))
     monkeypatch.setenv(warm_start.STARTER_VARIABLE, str(socket_path))
     yield proc
@@ -121,7 +128,7 @@ def test_no_starter_or_a_gone_one_means_spawning(tmp_path, monkeypatch):
     assert warm_start.request(env, tmp_path, tmp_path / "log") is None
 
 
-def test_the_starter_ends_with_the_process_that_started_it(tmp_path):
+def test_the_starter_ends_with_the_process_that_started_it(socket_path):
     script = (
         "import os, sys\n"
         "from pathlib import Path\n"
@@ -129,8 +136,8 @@ def test_the_starter_ends_with_the_process_that_started_it(tmp_path):
         "proc = warm_start.start(Path(sys.argv[1]), lifecycle.backend_process_env(os.environ))\n"
         "print(proc.pid)\n"  # and exit without stopping it
     )
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "ws.sock")], capture_output=True,
-                          text=True, check=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", script, str(socket_path)], capture_output=True, text=True,
+                          check=True, timeout=60)
     pid = int(done.stdout)
     assert wait_until(lambda: not procs.is_running(pid), timeout=15)
 

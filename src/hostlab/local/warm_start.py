@@ -36,6 +36,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -176,6 +177,14 @@ def request(env: Mapping[str, str], cwd: Path, log_file: Path) -> StartedServer 
 # ---------------------------------------------------------------------------------------------------------
 # Starting and stopping a starter (tests/conftest.py)
 # ---------------------------------------------------------------------------------------------------------
+
+
+def new_socket_path() -> Path:
+    """A socket name in a new folder of its own (the caller removes it): under /tmp where there is one,
+    whatever TMPDIR says, since a Unix socket's name has room for only about 100 bytes (macOS's TMPDIR
+    alone takes half of that)."""
+    folder = tempfile.mkdtemp(prefix="hostlab-ws-", dir="/tmp" if os.path.isdir("/tmp") else None)
+    return Path(folder) / "warm-starter.sock"
 
 
 def start(socket_path: Path, env: Mapping[str, str]) -> subprocess.Popen:
