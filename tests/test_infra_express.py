@@ -28,8 +28,7 @@ import botocore.session
 import hcl2
 import pytest
 from botocore.validate import ParamValidator
-from cfnlint.api import ManualArgs, lint_file
-from cfnlint.decode import decode
+from cfn_lint_support import decode, lint
 from cloudfront_support import client_in_account, new_account_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +57,6 @@ PREFIX_LIST_NAME = "com.amazonaws.global.cloudfront.origin-facing"
 
 ENDPOINT = "ab-0123456789abcdef0123456789abcdef.ecs.us-east-1.on.aws"
 SECRET = "0123456789abcdef0123456789abcdef"
-LINT = ManualArgs(regions=["us-east-1"])
 
 
 def _cloudfront_model():
@@ -95,11 +93,11 @@ def _cfn() -> dict:
 def _lint_text(tmp_path, text: str) -> list[str]:
     copy_ = tmp_path / "template.yaml"
     copy_.write_text(text)
-    return [f"{m.rule.id} {m.message}" for m in lint_file(copy_, config=LINT)]
+    return [f"{m.rule.id} {m.message}" for m in lint(copy_)]
 
 
 def test_cfn_lint_finds_nothing():
-    matches = lint_file(CFN_TEMPLATE, config=LINT)
+    matches = lint(CFN_TEMPLATE)
     assert [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches] == []
 
 
