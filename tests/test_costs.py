@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from hostlab.analysis import costs, costs_plot
+from hostlab.analysis import costs
 from hostlab.analysis.costs import Workload
 
 HOURS = 730
@@ -358,18 +358,30 @@ def test_more_active_hours_than_a_month_is_refused(prices):
 
 
 # --- the figure ---------------------------------------------------------------------------------------------
+# hostlab.analysis.costs_plot imports matplotlib: imported by these tests only, not while every pytest-xdist
+# worker collects this module.
 
 
-def small_figure(prices):
+@pytest.fixture(scope="module")
+def costs_plot():
+    from hostlab.analysis import costs_plot
+
+    return costs_plot
+
+
+def small_figure(costs_plot, prices):
     return costs_plot.cost_figure(
         Workload(1e6, 200), prices, requests=np.logspace(4, 9, 12), active_hours=np.linspace(1, 730, 9)
     )
 
 
-def test_the_figure_is_byte_identical_when_drawn_twice_and_follows_a_price_change(tmp_path, prices):
-    first, second = costs_plot.png_bytes(small_figure(prices)), costs_plot.png_bytes(small_figure(prices))
+def test_the_figure_is_byte_identical_when_drawn_twice_and_follows_a_price_change(
+    tmp_path, costs_plot, prices
+):
+    first = costs_plot.png_bytes(small_figure(costs_plot, prices))
+    second = costs_plot.png_bytes(small_figure(costs_plot, prices))
     assert first.startswith(b"\x89PNG")
     assert first == second
     assert b"Software" not in first
     cheaper_lambda = edited_prices(tmp_path, lambda__x86_gb_second=0.0000001)
-    assert costs_plot.png_bytes(small_figure(cheaper_lambda)) != first
+    assert costs_plot.png_bytes(small_figure(costs_plot, cheaper_lambda)) != first

@@ -38,13 +38,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
 
 from hostlab import app, probes, waiters
 from hostlab.tutorial.resources import caller_reference, listed
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TAG_KEY, TAG_VALUE = "project", "hostlab-matrix"
 SERVICE_NAME = "hostlab-matrix"
@@ -586,6 +588,11 @@ def styled(results: pd.DataFrame):
 def heatmap(results: pd.DataFrame) -> Figure:
     """The results as a grid: one row per case, one column per probed value, coloured by :func:`verdict`,
     with the probed value written in each cell."""
+    # matplotlib only here: what imports this module for the matrix alone (its tests, on every pytest-xdist
+    # worker) does not pay for matplotlib's import
+    from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure
+
     codes = verdicts(results).to_numpy()
     rows, cols = codes.shape
     fig = Figure(figsize=(10.0, 0.34 * rows + 1.6), dpi=100, layout="constrained")
