@@ -13,11 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import psutil
 import pytest
 from lifecycle_helpers import settings_for, stop_backend, wait_until
 
 from hostlab.local import lifecycle, procs, warm_start
+from hostlab.local.controlplane import moto_glue
 
 WAYS = ("forked", "spawned")
 
@@ -75,6 +77,13 @@ def test_a_backend_is_arranged_the_same_way_forked_or_spawned(way, starter, home
     # It read the caller's settings, not the starter's environment.
     assert state.home == str(home) and state.settings["HOSTLAB_HOME"] == str(home)
     assert lifecycle.answers(state.api_url)
+    # moto_glue's patches of moto.iam.models hold, though a starter imported that module before install():
+    # IAM knows the tutorial's AWS managed policies and no other.
+    iam = boto3.client("iam", endpoint_url=state.api_url, region_name="us-east-1")
+    tutorial = f"arn:aws:iam::aws:policy/service-role/{moto_glue.AWS_MANAGED_POLICIES[0]}"
+    assert iam.get_policy(PolicyArn=tutorial)["Policy"]["Arn"] == tutorial
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
     handle = procs._spawned[state.pid]
     assert handle.poll() is None
@@ -142,30 +151,36 @@ def test_the_starter_ends_with_the_process_that_started_it(socket_path):
     assert wait_until(lambda: not procs.is_running(pid), timeout=15)
 
 
-def test_the_starters_modules_are_not_ones_the_control_plane_hooks(tmp_path):
-    """A module imported inside a hook's context (moto_glue.while_importing) must be imported by the backend
-    itself, after install(): the starter's preload may hold none of them."""
-    script = (
+def test_the_starter_preloads_no_module_the_control_plane_must_see_imported(tmp_path):
+    """A module the control plane imports inside a context (moto_glue.while_importing) must be imported by
+    the backend itself, after install(): the starter's preload may hold none of them. (A module with
+    after_import patches only may be preloaded: install() patches it at once.)"""
+    hooks = (
+        "import json, sys\n"
+        "from hostlab.local.controlplane import install, moto_glue\n"
+        "from hostlab.settings import Settings\n"
+        "install(Settings.from_env({'HOSTLAB_HOME': sys.argv[1]}))\n"
+        "found = {f.name: bool(f.contexts) for f in sys.meta_path if isinstance(f, moto_glue._ImportHook)}\n"
+        "print(json.dumps(found))\n"
+    )
+    preload = (
         "import json, sys, threading\n"
         "from hostlab.local import server\n"
         "server.preload()\n"
-        "preloaded, threads = sorted(sys.modules), threading.active_count()\n"
-        "from hostlab.local.controlplane import install, moto_glue\n"
-        "from hostlab.settings import Settings\n"
-        "hooks_before = [f.name for f in sys.meta_path if isinstance(f, moto_glue._ImportHook)]\n"
-        "install(Settings.from_env({'HOSTLAB_HOME': sys.argv[1]}))\n"
-        "hooked = [f.name for f in sys.meta_path if isinstance(f, moto_glue._ImportHook)]\n"
-        "found = {'preloaded': preloaded, 'threads': threads, 'before': hooks_before, 'hooked': hooked}\n"
-        "print(json.dumps(found))\n"
+        "print(json.dumps({'modules': sorted(sys.modules), 'threads': threading.active_count()}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
-                          check=True, timeout=120)
-    found = json.loads(done.stdout)
-    assert found["threads"] == 1  # a fork copies no other thread's locks
-    assert found["before"] == []
-    assert "moto.ec2.models.availability_zones_and_regions" in found["hooked"]  # the check sees the hooks
-    assert set(found["hooked"]) & set(found["preloaded"]) == set()
-    assert set(server_startup_modules()) <= set(found["preloaded"])
+    hooked = json.loads(run_python(hooks, str(tmp_path)))  # a fresh process: nothing preloaded
+    preloaded = json.loads(run_python(preload))
+    inside_a_context = {name for name, has_contexts in hooked.items() if has_contexts}
+    assert "moto.ec2.models.availability_zones_and_regions" in inside_a_context  # the check sees them
+    assert inside_a_context & set(preloaded["modules"]) == set()
+    assert set(server_startup_modules()) | {"moto.iam.models"} <= set(preloaded["modules"])
+    assert preloaded["threads"] == 1  # a fork copies no other thread's locks
+
+
+def run_python(script: str, *args: str) -> str:
+    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True,
+                          timeout=120).stdout
 
 
 def server_startup_modules() -> tuple[str, ...]:

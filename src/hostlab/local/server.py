@@ -55,9 +55,11 @@ API_START_SECONDS = 15.0
 OWNER_CHECK_SECONDS = 1.0
 
 
-# What a backend imports before it touches moto (ServerParts.start's imports): a warm starter
-# (hostlab.local.warm_start) imports these once and forks backends from there. None of them installs an import
-# hook or reads the environment while importing (tests/test_warm_start.py checks the hooks).
+# What a warm starter (hostlab.local.warm_start) imports once, before it forks backends: what a backend
+# imports before it touches moto (ServerParts.start's imports), and then what moto imports and parses on a
+# backend's first request (moto_glue.prepare_first_request). None of them reads the environment while
+# importing, and none is a module the control plane must see being imported (moto_glue.while_importing);
+# tests/test_warm_start.py checks that.
 STARTUP_MODULES = (
     "hostlab",
     "hostlab.checkout",
@@ -70,11 +72,14 @@ STARTUP_MODULES = (
 
 
 def preload() -> None:
-    """Import STARTUP_MODULES (the warm starter's preparation)."""
+    """Import STARTUP_MODULES and what every backend's first request needs: a warm starter's preparation."""
     import importlib
 
     for name in STARTUP_MODULES:
         importlib.import_module(name)
+    from hostlab.local.controlplane.moto_glue import prepare_first_request
+
+    prepare_first_request()
 
 
 def _redirect_output(log_file: Path) -> None:
