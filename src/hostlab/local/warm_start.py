@@ -7,15 +7,18 @@ the starter's Unix socket, and `hostlab up` (lifecycle._spawn) then asks it firs
 when the starter is gone or refuses, `hostlab up` starts `python -m hostlab.local.server` as always.
 
 Why a fork gives the same backend. The starter is itself `python -m hostlab.local.server`, in its warm-starter
-mode: it imports exactly the modules a backend imports before it touches moto (server.STARTUP_MODULES, which
-install no hooks and read no environment), then waits, with one thread, for requests. A request carries what
+mode: it imports the modules a backend imports before it touches moto, and those moto imports on a backend's
+first request (server.preload: none of them is a module the control plane must see being imported, none
+reads the environment while importing), then waits, with one thread, for requests. A request carries what
 `hostlab up` would have given the new process: its environment, working directory and log file. The child
 takes them over (a new session, stdin from /dev/null, stdout and stderr to server.log, the environment
 replaced, every other descriptor closed) and runs server.main() as a spawned server would. What differs, and
 what is done about it:
   * the modules were imported under the starter's environment: the starter refuses a request whose
-    environment differs in anything but the variables read at run time (HOSTLAB_*, AWS_*, PYTEST_*, the proxy
-    variables), and a request from other code (another checkout, another Python);
+    environment differs in anything but the variables read at run time (FREE_PREFIXES, FREE_NAMES), and a
+    request from other code (another checkout, another Python);
+  * moto.iam.models was imported before install(): moto_glue.after_import patches it at once (the test
+    checks that a forked backend's IAM has the tutorial's managed policies only);
   * /proc/<pid>/environ and the command line are the starter's (only os.environ is replaced): the command
     line still names hostlab.local.server (procs.is_hostlab_server), and the backend's working directory is
     its state folder on both ways;
