@@ -20,6 +20,7 @@ import gc
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -72,6 +73,8 @@ def session_backend_env(home: Path) -> dict[str, str]:
 # third of the CPU of one that imports it all (benchmarks/bench_warm_start.py). Started by the first pytest
 # process (the xdist controller), named by HOSTLAB_WARM_STARTER to every process the run starts; a request
 # it refuses (other code, another environment) is spawned as always, and tests of that way unset the variable.
+# Linux only: on macOS a forked child may not initialise Objective-C classes its parent left half-done (the
+# reason Python's multiprocessing spawns there by default), so the suite spawns every backend there.
 _warm_starter: subprocess.Popen | None = None
 
 
@@ -80,7 +83,7 @@ def pytest_configure(config):
     gc.set_threshold(*GC_THRESHOLDS)
     _session_dir = Path(tempfile.mkdtemp(prefix="hostlab-tests-"))
     os.environ.update(session_backend_env(_session_dir / "backend"))
-    if not os.environ.get(warm_start.STARTER_VARIABLE):
+    if sys.platform == "linux" and not os.environ.get(warm_start.STARTER_VARIABLE):
         socket_path = warm_start.new_socket_path()
         try:
             _warm_starter = warm_start.start(socket_path, backend_process_env(os.environ))

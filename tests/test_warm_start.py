@@ -22,6 +22,8 @@ from hostlab.local import lifecycle, procs, warm_start
 from hostlab.local.controlplane import moto_glue
 
 WAYS = ("forked", "spawned")
+# tests/conftest.py uses a warm starter on Linux only (why: there); elsewhere every backend is spawned.
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the suite uses a warm starter on Linux only")
 
 
 @pytest.fixture
