@@ -1,6 +1,6 @@
 """The warm starter (hostlab.local.warm_start): a backend it forks is arranged as a spawned one is, it refuses
 what it cannot serve faithfully (the caller then spawns), it reports a failed start as Popen would, it ends
-with the process that started it, and the modules it imports install none of the control plane's import hooks.
+with the process that started it, and it preloads no module the control plane must see being imported.
 """
 
 from __future__ import annotations
