@@ -31,6 +31,7 @@ benchmarks/bench_warm_start.py measures one start both ways (the wall time of up
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -47,6 +48,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from hostlab.checkout import package_dir
+from hostlab.local import procs
 
 # The variable that names the starter's socket.
 STARTER_VARIABLE = "HOSTLAB_WARM_STARTER"
@@ -124,8 +126,6 @@ class StartedServer:
                         return self.returncode
             except BlockingIOError:
                 return None
-        from hostlab.local import procs
-
         if not procs.is_running(self.pid):
             self.returncode = 1
         return self.returncode
@@ -245,8 +245,6 @@ def serve(socket_path: str, preload: Callable[[], None], run_backend: Callable[[
     listener.bind(unready)
     listener.listen(64)
     os.rename(unready, socket_path)
-
-    import gc
 
     gc.disable()
     preload()
